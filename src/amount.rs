@@ -27,8 +27,7 @@ pub fn parse_wei(text: &str) -> Result<U256, AmountError> {
         return Err(AmountError::Empty);
     }
     let bytes = text.as_bytes();
-    let separators_ok =
-        bytes.first() != Some(&b'_') && bytes.last() != Some(&b'_') && !text.contains("__");
+    let separators_ok = bytes.first() != Some(&b'_') && bytes.last() != Some(&b'_') && !text.contains("__");
     if !separators_ok || !bytes.iter().all(|b| b.is_ascii_digit() || *b == b'_') {
         return Err(AmountError::NotDecimal(text.to_owned()));
     }
@@ -56,10 +55,7 @@ pub mod decimal_wei {
         use super::{Deserialize, Deserializer, Serializer, U256, parse_wei};
 
         /// Writes the amount (when present) as a decimal string.
-        pub fn serialize<S: Serializer>(
-            value: &Option<U256>,
-            serializer: S,
-        ) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(value: &Option<U256>, serializer: S) -> Result<S::Ok, S::Error> {
             match value {
                 Some(value) => serializer.serialize_some(&value.to_string()),
                 None => serializer.serialize_none(),
@@ -67,9 +63,7 @@ pub mod decimal_wei {
         }
 
         /// Reads an optional decimal string of wei.
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            deserializer: D,
-        ) -> Result<Option<U256>, D::Error> {
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<U256>, D::Error> {
             Option::<String>::deserialize(deserializer)?
                 .map(|text| parse_wei(&text).map_err(serde::de::Error::custom))
                 .transpose()
@@ -84,21 +78,14 @@ mod tests {
     #[test]
     fn parses_plain_and_separated_decimals() {
         assert_eq!(parse_wei("0"), Ok(U256::ZERO));
-        assert_eq!(
-            parse_wei("1_000_000_000_000_000_000"),
-            Ok(U256::from(10u64).pow(U256::from(18u64)))
-        );
+        assert_eq!(parse_wei("1_000_000_000_000_000_000"), Ok(U256::from(10u64).pow(U256::from(18u64))));
         assert_eq!(parse_wei(&U256::MAX.to_string()), Ok(U256::MAX));
     }
 
     #[test]
     fn refuses_signs_floats_hex_and_stray_separators() {
         for bad in ["-1", "1.5", "1e18", "0x10", "_1", "1_", "1__0", "ten"] {
-            assert_eq!(
-                parse_wei(bad),
-                Err(AmountError::NotDecimal(bad.to_owned())),
-                "{bad}"
-            );
+            assert_eq!(parse_wei(bad), Err(AmountError::NotDecimal(bad.to_owned())), "{bad}");
         }
         assert_eq!(parse_wei("  "), Err(AmountError::Empty));
     }
@@ -106,9 +93,6 @@ mod tests {
     #[test]
     fn refuses_amounts_above_256_bits() {
         let too_big = format!("{}0", U256::MAX);
-        assert_eq!(
-            parse_wei(&too_big),
-            Err(AmountError::Overflow(too_big.clone()))
-        );
+        assert_eq!(parse_wei(&too_big), Err(AmountError::Overflow(too_big.clone())));
     }
 }

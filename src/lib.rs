@@ -6,6 +6,8 @@
 //! `seqstake` binary's front end.
 
 pub mod amount;
+pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod economics;
+pub mod store;

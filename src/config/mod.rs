@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::amount::decimal_wei;
 
 pub use rules::{
-    MAX_ACTIVE_SEQUENCERS, MAX_EPOCH_SECONDS, MAX_EPOCHS_PER_REPORT, MAX_UNBONDING_ENTRIES,
-    Violation, largest_rate_move_bps,
+    MAX_ACTIVE_SEQUENCERS, MAX_EPOCH_SECONDS, MAX_EPOCHS_PER_REPORT, MAX_UNBONDING_ENTRIES, Violation,
+    largest_rate_move_bps,
 };
 
 /// Basis points: 10_000 is 100%.
@@ -256,23 +256,11 @@ pub enum EmissionKind {
 #[serde(deny_unknown_fields)]
 struct EmissionToml {
     kind: Option<EmissionKind>,
-    #[serde(
-        default,
-        with = "decimal_wei::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "decimal_wei::option", skip_serializing_if = "Option::is_none")]
     per_epoch: Option<U256>,
-    #[serde(
-        default,
-        with = "decimal_wei::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "decimal_wei::option", skip_serializing_if = "Option::is_none")]
     initial_per_epoch: Option<U256>,
-    #[serde(
-        default,
-        with = "decimal_wei::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "decimal_wei::option", skip_serializing_if = "Option::is_none")]
     decay_ray: Option<U256>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     initial_inflation_bps: Option<Bps>,
@@ -284,17 +272,9 @@ struct EmissionToml {
     target_bonded_bps: Option<Bps>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_change_per_year_bps: Option<Bps>,
-    #[serde(
-        default,
-        with = "decimal_wei::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "decimal_wei::option", skip_serializing_if = "Option::is_none")]
     total_supply: Option<U256>,
-    #[serde(
-        default,
-        with = "decimal_wei::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "decimal_wei::option", skip_serializing_if = "Option::is_none")]
     budget: Option<U256>,
 }
 
@@ -305,17 +285,11 @@ impl EmissionToml {
             ("per_epoch", self.per_epoch.is_some()),
             ("initial_per_epoch", self.initial_per_epoch.is_some()),
             ("decay_ray", self.decay_ray.is_some()),
-            (
-                "initial_inflation_bps",
-                self.initial_inflation_bps.is_some(),
-            ),
+            ("initial_inflation_bps", self.initial_inflation_bps.is_some()),
             ("min_inflation_bps", self.min_inflation_bps.is_some()),
             ("max_inflation_bps", self.max_inflation_bps.is_some()),
             ("target_bonded_bps", self.target_bonded_bps.is_some()),
-            (
-                "max_change_per_year_bps",
-                self.max_change_per_year_bps.is_some(),
-            ),
+            ("max_change_per_year_bps", self.max_change_per_year_bps.is_some()),
             ("total_supply", self.total_supply.is_some()),
             ("budget", self.budget.is_some()),
         ]
@@ -352,30 +326,22 @@ impl TryFrom<EmissionToml> for EmissionConfig {
             ),
             EmissionKind::FixedBudget => ("fixed_budget", &["per_epoch", "budget"]),
         };
-        if let Some(extra) = raw
-            .present()
-            .into_iter()
-            .find(|field| !allowed.contains(field))
-        {
+        if let Some(extra) = raw.present().into_iter().find(|field| !allowed.contains(field)) {
             return Err(format!(
                 "`{extra}` is not a parameter of kind = \"{name}\" (it takes {})",
                 allowed.join(", ")
             ));
         }
         Ok(match kind {
-            EmissionKind::Constant => Self::Constant {
-                per_epoch: required(raw.per_epoch, "per_epoch", name)?,
-            },
+            EmissionKind::Constant => {
+                Self::Constant { per_epoch: required(raw.per_epoch, "per_epoch", name)? }
+            }
             EmissionKind::Decaying => Self::Decaying {
                 initial_per_epoch: required(raw.initial_per_epoch, "initial_per_epoch", name)?,
                 decay_ray: required(raw.decay_ray, "decay_ray", name)?,
             },
             EmissionKind::BondedRatioTarget => Self::BondedRatioTarget {
-                initial_inflation_bps: required(
-                    raw.initial_inflation_bps,
-                    "initial_inflation_bps",
-                    name,
-                )?,
+                initial_inflation_bps: required(raw.initial_inflation_bps, "initial_inflation_bps", name)?,
                 min_inflation_bps: required(raw.min_inflation_bps, "min_inflation_bps", name)?,
                 max_inflation_bps: required(raw.max_inflation_bps, "max_inflation_bps", name)?,
                 target_bonded_bps: required(raw.target_bonded_bps, "target_bonded_bps", name)?,
@@ -397,15 +363,10 @@ impl TryFrom<EmissionToml> for EmissionConfig {
 impl From<EmissionConfig> for EmissionToml {
     fn from(config: EmissionConfig) -> Self {
         match config {
-            EmissionConfig::Constant { per_epoch } => Self {
-                kind: Some(EmissionKind::Constant),
-                per_epoch: Some(per_epoch),
-                ..Self::default()
-            },
-            EmissionConfig::Decaying {
-                initial_per_epoch,
-                decay_ray,
-            } => Self {
+            EmissionConfig::Constant { per_epoch } => {
+                Self { kind: Some(EmissionKind::Constant), per_epoch: Some(per_epoch), ..Self::default() }
+            }
+            EmissionConfig::Decaying { initial_per_epoch, decay_ray } => Self {
                 kind: Some(EmissionKind::Decaying),
                 initial_per_epoch: Some(initial_per_epoch),
                 decay_ray: Some(decay_ray),
@@ -570,36 +531,25 @@ fn with_range_hint(message: &str) -> String {
 impl EconomicsConfig {
     /// Parses and validates a TOML document.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let deserializer =
-            toml::de::Deserializer::parse(text).map_err(|err| ConfigError::Syntax {
-                field: "(file)".to_owned(),
-                message: err.to_string().trim().to_owned(),
-            })?;
+        let deserializer = toml::de::Deserializer::parse(text).map_err(|err| ConfigError::Syntax {
+            field: "(file)".to_owned(),
+            message: err.to_string().trim().to_owned(),
+        })?;
         let config: Self = serde_path_to_error::deserialize(deserializer).map_err(|err| {
             let field = err.path().to_string();
             ConfigError::Syntax {
-                field: if field == "." {
-                    "(file)".to_owned()
-                } else {
-                    field
-                },
+                field: if field == "." { "(file)".to_owned() } else { field },
                 message: with_range_hint(err.into_inner().message().trim()),
             }
         })?;
         let violations = config.violations();
-        if violations.is_empty() {
-            Ok(config)
-        } else {
-            Err(ConfigError::Invalid(violations))
-        }
+        if violations.is_empty() { Ok(config) } else { Err(ConfigError::Invalid(violations)) }
     }
 
     /// Reads, parses and validates a TOML file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
         Self::from_toml(&text)
     }
 

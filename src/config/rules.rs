@@ -37,27 +37,18 @@ struct Report(Vec<Violation>);
 
 impl Report {
     fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Violation {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.0.push(Violation { field: field.into(), message: message.into() });
     }
 
     fn bps(&mut self, field: &str, value: Bps) {
         if u64::from(value) > BPS {
-            self.push(
-                field,
-                format!("{value} bps is above 10000 (100%); allowed 0..=10000"),
-            );
+            self.push(field, format!("{value} bps is above 10000 (100%); allowed 0..=10000"));
         }
     }
 
-    fn range<T: PartialOrd + fmt::Display>(&mut self, field: &str, value: T, min: T, max: T) {
+    fn range<T: PartialOrd + fmt::Display + Copy>(&mut self, field: &str, value: T, min: T, max: T) {
         if value < min || value > max {
-            self.push(
-                field,
-                format!("{value} is outside the allowed range {min}..={max}"),
-            );
+            self.push(field, format!("{value} is outside the allowed range {min}..={max}"));
         }
     }
 
@@ -91,24 +82,14 @@ pub(super) fn check(config: &EconomicsConfig) -> Vec<Violation> {
 }
 
 fn epochs_and_report(config: &EconomicsConfig, report: &mut Report) {
-    report.range(
-        "epochs.length_seconds",
-        config.epochs.length_seconds,
-        1,
-        MAX_EPOCH_SECONDS,
-    );
+    report.range("epochs.length_seconds", config.epochs.length_seconds, 1, MAX_EPOCH_SECONDS);
     report.range(
         "report.max_epochs_per_report",
         config.report.max_epochs_per_report,
         1,
         MAX_EPOCHS_PER_REPORT,
     );
-    report.range(
-        "report.max_rate_apr_bps",
-        config.report.max_rate_apr_bps,
-        1,
-        10_000,
-    );
+    report.range("report.max_rate_apr_bps", config.report.max_rate_apr_bps, 1, 10_000);
 }
 
 fn treasury_and_commission(config: &EconomicsConfig, report: &mut Report) {
@@ -139,12 +120,7 @@ fn staking(config: &EconomicsConfig, report: &mut Report) {
             ),
         );
     }
-    report.range(
-        "staking.max_active_sequencers",
-        staking.max_active_sequencers,
-        1,
-        MAX_ACTIVE_SEQUENCERS,
-    );
+    report.range("staking.max_active_sequencers", staking.max_active_sequencers, 1, MAX_ACTIVE_SEQUENCERS);
     if staking.max_candidates < staking.max_active_sequencers {
         report.push(
             "staking.max_candidates",
@@ -154,48 +130,23 @@ fn staking(config: &EconomicsConfig, report: &mut Report) {
             ),
         );
     }
-    report.range(
-        "staking.unbonding_epochs",
-        staking.unbonding_epochs,
-        1,
-        u32::MAX,
-    );
-    report.range(
-        "staking.max_unbonding_entries",
-        staking.max_unbonding_entries,
-        1,
-        MAX_UNBONDING_ENTRIES,
-    );
+    report.range("staking.unbonding_epochs", staking.unbonding_epochs, 1, u32::MAX);
+    report.range("staking.max_unbonding_entries", staking.max_unbonding_entries, 1, MAX_UNBONDING_ENTRIES);
 }
 
 fn rewards_and_downtime(config: &EconomicsConfig, report: &mut Report) {
     let rewards = &config.rewards;
     match (rewards.weight_mode, rewards.blend_blocks_bps) {
-        (WeightMode::Blend, None) => report.push(
-            "rewards.blend_blocks_bps",
-            "required when weight_mode = \"blend\"; allowed 0..=10000",
-        ),
+        (WeightMode::Blend, None) => report
+            .push("rewards.blend_blocks_bps", "required when weight_mode = \"blend\"; allowed 0..=10000"),
         (WeightMode::Blend, Some(bps)) => report.bps("rewards.blend_blocks_bps", bps),
-        (_, Some(_)) => report.push(
-            "rewards.blend_blocks_bps",
-            "only allowed when weight_mode = \"blend\"",
-        ),
+        (_, Some(_)) => report.push("rewards.blend_blocks_bps", "only allowed when weight_mode = \"blend\""),
         (_, None) => {}
     }
     let downtime = &config.downtime;
-    report.range(
-        "downtime.window_blocks",
-        downtime.window_blocks,
-        1,
-        u64::MAX,
-    );
+    report.range("downtime.window_blocks", downtime.window_blocks, 1, u64::MAX);
     report.bps("downtime.max_missed_bps", downtime.max_missed_bps);
-    report.range(
-        "downtime.jail_cooldown_epochs",
-        downtime.jail_cooldown_epochs,
-        1,
-        u32::MAX,
-    );
+    report.range("downtime.jail_cooldown_epochs", downtime.jail_cooldown_epochs, 1, u32::MAX);
 }
 
 fn slashing(config: &EconomicsConfig, report: &mut Report) {
@@ -213,14 +164,8 @@ fn slashing(config: &EconomicsConfig, report: &mut Report) {
             ),
         );
     }
-    report.range(
-        "slashing.max_fraction_bps",
-        slashing.max_fraction_bps,
-        1,
-        10_000,
-    );
-    if slashing.max_per_period_bps < slashing.max_fraction_bps
-        || u64::from(slashing.max_per_period_bps) > BPS
+    report.range("slashing.max_fraction_bps", slashing.max_fraction_bps, 1, 10_000);
+    if slashing.max_per_period_bps < slashing.max_fraction_bps || u64::from(slashing.max_per_period_bps) > BPS
     {
         report.push(
             "slashing.max_per_period_bps",
@@ -230,24 +175,17 @@ fn slashing(config: &EconomicsConfig, report: &mut Report) {
             ),
         );
     }
-    report.range(
-        "slashing.period_epochs",
-        slashing.period_epochs,
-        1,
-        u32::MAX,
-    );
+    report.range("slashing.period_epochs", slashing.period_epochs, 1, u32::MAX);
     match (slashing.destination, slashing.insurance_fund) {
-        (SlashDestination::Insurance, None) => report.push(
-            "slashing.insurance_fund",
-            "required when destination = \"insurance\"",
-        ),
+        (SlashDestination::Insurance, None) => {
+            report.push("slashing.insurance_fund", "required when destination = \"insurance\"");
+        }
         (SlashDestination::Insurance, Some(fund)) => {
             report.nonzero_address("slashing.insurance_fund", fund);
         }
-        (SlashDestination::Burn, Some(_)) => report.push(
-            "slashing.insurance_fund",
-            "only allowed when destination = \"insurance\"",
-        ),
+        (SlashDestination::Burn, Some(_)) => {
+            report.push("slashing.insurance_fund", "only allowed when destination = \"insurance\"");
+        }
         (SlashDestination::Burn, None) => {}
     }
 }
@@ -262,10 +200,7 @@ fn revenue_share(config: &EconomicsConfig, report: &mut Report) {
         if !seen.insert(share.chain_id) {
             report.push(
                 field("chain_id"),
-                format!(
-                    "chain {} already has a revenue-share agreement",
-                    share.chain_id
-                ),
+                format!("chain {} already has a revenue-share agreement", share.chain_id),
             );
         }
     }
@@ -307,12 +242,7 @@ fn emission(emission: &EmissionConfig, report: &mut Report) {
                 );
             }
             report.range("emission.target_bonded_bps", *target_bonded_bps, 1, 9_999);
-            report.range(
-                "emission.max_change_per_year_bps",
-                *max_change_per_year_bps,
-                1,
-                10_000,
-            );
+            report.range("emission.max_change_per_year_bps", *max_change_per_year_bps, 1, 10_000);
             report.positive_wei("emission.total_supply", *total_supply);
         }
         EmissionConfig::FixedBudget { per_epoch, budget } => {
@@ -342,10 +272,7 @@ fn liquid(config: &EconomicsConfig, report: &mut Report) {
     if liquid.min_deposit > liquid.total_cap {
         report.push(
             "liquid.min_deposit",
-            format!(
-                "{} wei is above liquid.total_cap ({} wei)",
-                liquid.min_deposit, liquid.total_cap
-            ),
+            format!("{} wei is above liquid.total_cap ({} wei)", liquid.min_deposit, liquid.total_cap),
         );
     }
     if liquid.stake_limit_max < liquid.min_deposit {
@@ -370,10 +297,7 @@ fn liquid(config: &EconomicsConfig, report: &mut Report) {
     if liquid.min_request > liquid.max_request {
         report.push(
             "liquid.min_request",
-            format!(
-                "{} wei is above liquid.max_request ({} wei)",
-                liquid.min_request, liquid.max_request
-            ),
+            format!("{} wei is above liquid.max_request ({} wei)", liquid.min_request, liquid.max_request),
         );
     }
     report.bps("liquid.instant_exit_fee_bps", liquid.instant_exit_fee_bps);
@@ -391,19 +315,9 @@ fn liquid(config: &EconomicsConfig, report: &mut Report) {
     }
     report.bps("liquid.buffer_target_bps", liquid.buffer_target_bps);
     report.bps("liquid.pool_fee_bps", liquid.pool_fee_bps);
-    report.range(
-        "liquid.per_sequencer_cap_bps",
-        liquid.per_sequencer_cap_bps,
-        1,
-        10_000,
-    );
+    report.range("liquid.per_sequencer_cap_bps", liquid.per_sequencer_cap_bps, 1, 10_000);
     report.positive_wei("liquid.max_moved_per_epoch", liquid.max_moved_per_epoch);
-    report.range(
-        "liquid.stale_timeout_epochs",
-        liquid.stale_timeout_epochs,
-        2,
-        u32::MAX,
-    );
+    report.range("liquid.stale_timeout_epochs", liquid.stale_timeout_epochs, 2, u32::MAX);
 }
 
 fn oracle(config: &EconomicsConfig, report: &mut Report) {
@@ -415,10 +329,7 @@ fn oracle(config: &EconomicsConfig, report: &mut Report) {
     for (i, member) in oracle.members.iter().enumerate() {
         report.nonzero_address(&format!("oracle.members[{i}]"), *member);
         if !seen.insert(*member) {
-            report.push(
-                format!("oracle.members[{i}]"),
-                format!("{member} is listed twice"),
-            );
+            report.push(format!("oracle.members[{i}]"), format!("{member} is listed twice"));
         }
     }
     let members = u32::try_from(oracle.members.len()).unwrap_or(u32::MAX);
@@ -451,10 +362,5 @@ fn governance(config: &EconomicsConfig, report: &mut Report) {
             ),
         );
     }
-    report.range(
-        "governance.max_pause_seconds",
-        governance.max_pause_seconds,
-        1,
-        unbonding_seconds.max(1),
-    );
+    report.range("governance.max_pause_seconds", governance.max_pause_seconds, 1, unbonding_seconds.max(1));
 }

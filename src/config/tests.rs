@@ -21,11 +21,7 @@ fn wei(n: u128) -> U256 {
 #[track_caller]
 fn assert_only_violation(config: &EconomicsConfig, field: &str, text: &str) {
     let violations = config.violations();
-    assert_eq!(
-        violations.len(),
-        1,
-        "expected one violation on {field}, got {violations:#?}"
-    );
+    assert_eq!(violations.len(), 1, "expected one violation on {field}, got {violations:#?}");
     assert_eq!(violations[0].field, field);
     assert!(
         violations[0].message.contains(text),
@@ -79,21 +75,14 @@ fn devnet_values_are_read_as_written() {
 fn serializing_and_parsing_again_gives_the_same_config() {
     let config = devnet();
     let text = toml::to_string(&config).expect("serializes");
-    assert_eq!(
-        EconomicsConfig::from_toml(&text).expect("round trip"),
-        config
-    );
+    assert_eq!(EconomicsConfig::from_toml(&text).expect("round trip"), config);
 }
 
 #[test]
 fn epoch_length_must_be_positive_and_at_most_a_year() {
     let mut config = devnet();
     config.epochs.length_seconds = 0;
-    assert_only_violation(
-        &config,
-        "epochs.length_seconds",
-        "0 is outside the allowed range 1..=31536000",
-    );
+    assert_only_violation(&config, "epochs.length_seconds", "0 is outside the allowed range 1..=31536000");
 }
 
 #[test]
@@ -155,11 +144,7 @@ fn active_set_is_bounded_by_the_gas_worst_case() {
 fn candidates_must_fill_the_active_set() {
     let mut config = devnet();
     config.staking.max_candidates = 3;
-    assert_only_violation(
-        &config,
-        "staking.max_candidates",
-        "below staking.max_active_sequencers (4)",
-    );
+    assert_only_violation(&config, "staking.max_candidates", "below staking.max_active_sequencers (4)");
 }
 
 #[test]
@@ -171,28 +156,17 @@ fn unbonding_needs_at_least_one_epoch_and_entries_are_bounded() {
     config.staking.unbonding_epochs = 0;
     let fields: Vec<_> = config.violations().into_iter().map(|v| v.field).collect();
     // A zero unbonding also leaves no room for a veto window; both are named.
-    assert_eq!(
-        fields,
-        ["staking.unbonding_epochs", "slashing.veto_window_epochs"]
-    );
+    assert_eq!(fields, ["staking.unbonding_epochs", "slashing.veto_window_epochs"]);
 }
 
 #[test]
 fn blend_requires_its_share_and_other_modes_refuse_it() {
     let mut config = devnet();
     config.rewards.blend_blocks_bps = None;
-    assert_only_violation(
-        &config,
-        "rewards.blend_blocks_bps",
-        "required when weight_mode = \"blend\"",
-    );
+    assert_only_violation(&config, "rewards.blend_blocks_bps", "required when weight_mode = \"blend\"");
     let mut config = devnet();
     config.rewards.weight_mode = WeightMode::Stake;
-    assert_only_violation(
-        &config,
-        "rewards.blend_blocks_bps",
-        "only allowed when weight_mode = \"blend\"",
-    );
+    assert_only_violation(&config, "rewards.blend_blocks_bps", "only allowed when weight_mode = \"blend\"");
     let mut config = devnet();
     config.rewards.blend_blocks_bps = Some(10_001);
     assert_only_violation(&config, "rewards.blend_blocks_bps", "above 10000");
@@ -205,18 +179,10 @@ fn downtime_rule_bounds() {
     assert_only_violation(&config, "downtime.max_missed_bps", "above 10000");
     let mut config = devnet();
     config.downtime.window_blocks = 0;
-    assert_only_violation(
-        &config,
-        "downtime.window_blocks",
-        "outside the allowed range 1..=",
-    );
+    assert_only_violation(&config, "downtime.window_blocks", "outside the allowed range 1..=");
     let mut config = devnet();
     config.downtime.jail_cooldown_epochs = 0;
-    assert_only_violation(
-        &config,
-        "downtime.jail_cooldown_epochs",
-        "outside the allowed range 1..=",
-    );
+    assert_only_violation(&config, "downtime.jail_cooldown_epochs", "outside the allowed range 1..=");
 }
 
 #[test]
@@ -236,29 +202,17 @@ fn veto_window_must_be_shorter_than_unbonding() {
 fn slash_caps_are_ordered() {
     let mut config = devnet();
     config.slashing.max_fraction_bps = 0;
-    assert_only_violation(
-        &config,
-        "slashing.max_fraction_bps",
-        "outside the allowed range 1..=10000",
-    );
+    assert_only_violation(&config, "slashing.max_fraction_bps", "outside the allowed range 1..=10000");
     let mut config = devnet();
     config.slashing.max_per_period_bps = 999;
-    assert_only_violation(
-        &config,
-        "slashing.max_per_period_bps",
-        "allowed range 1000..=10000",
-    );
+    assert_only_violation(&config, "slashing.max_per_period_bps", "allowed range 1000..=10000");
 }
 
 #[test]
 fn insurance_destination_needs_a_fund_and_burn_refuses_one() {
     let mut config = devnet();
     config.slashing.insurance_fund = None;
-    assert_only_violation(
-        &config,
-        "slashing.insurance_fund",
-        "required when destination = \"insurance\"",
-    );
+    assert_only_violation(&config, "slashing.insurance_fund", "required when destination = \"insurance\"");
     let mut config = devnet();
     config.slashing.destination = SlashDestination::Burn;
     assert_only_violation(
@@ -278,11 +232,7 @@ fn revenue_share_rules_name_the_agreement() {
     assert_eq!(violations.len(), 2, "{violations:#?}");
     assert_eq!(violations[0].field, "revenue_share[1].b_bps");
     assert_eq!(violations[1].field, "revenue_share[1].chain_id");
-    assert!(
-        violations[1]
-            .message
-            .contains("chain 31338 already has a revenue-share agreement")
-    );
+    assert!(violations[1].message.contains("chain 31338 already has a revenue-share agreement"));
     let mut config = devnet();
     config.revenue_share[0].partner = Address::ZERO;
     assert_only_violation(&config, "revenue_share[0].partner", "zero address");
@@ -291,15 +241,8 @@ fn revenue_share_rules_name_the_agreement() {
 #[test]
 fn decay_factor_must_not_grow_the_emission() {
     let mut config = devnet();
-    config.emission = EmissionConfig::Decaying {
-        initial_per_epoch: wei(1),
-        decay_ray: RAY + wei(1),
-    };
-    assert_only_violation(
-        &config,
-        "emission.decay_ray",
-        "outside the allowed range 1..=",
-    );
+    config.emission = EmissionConfig::Decaying { initial_per_epoch: wei(1), decay_ray: RAY + wei(1) };
+    assert_only_violation(&config, "emission.decay_ray", "outside the allowed range 1..=");
 }
 
 #[test]
@@ -316,20 +259,12 @@ fn targeting_schedule_rules() {
     config.emission = valid.clone();
     assert_eq!(config.violations(), vec![]);
 
-    let EmissionConfig::BondedRatioTarget {
-        mut min_inflation_bps,
-        ..
-    } = valid.clone()
-    else {
+    let EmissionConfig::BondedRatioTarget { mut min_inflation_bps, .. } = valid.clone() else {
         unreachable!()
     };
     min_inflation_bps += 700;
     let mut broken = valid.clone();
-    if let EmissionConfig::BondedRatioTarget {
-        min_inflation_bps: m,
-        ..
-    } = &mut broken
-    {
+    if let EmissionConfig::BondedRatioTarget { min_inflation_bps: m, .. } = &mut broken {
         *m = min_inflation_bps;
     }
     config.emission = broken;
@@ -340,11 +275,7 @@ fn targeting_schedule_rules() {
     );
 
     let mut broken = valid.clone();
-    if let EmissionConfig::BondedRatioTarget {
-        initial_inflation_bps,
-        ..
-    } = &mut broken
-    {
+    if let EmissionConfig::BondedRatioTarget { initial_inflation_bps, .. } = &mut broken {
         *initial_inflation_bps = 900;
     }
     config.emission = broken;
@@ -355,10 +286,7 @@ fn targeting_schedule_rules() {
     );
 
     let mut broken = valid.clone();
-    if let EmissionConfig::BondedRatioTarget {
-        target_bonded_bps, ..
-    } = &mut broken
-    {
+    if let EmissionConfig::BondedRatioTarget { target_bonded_bps, .. } = &mut broken {
         *target_bonded_bps = 10_000;
     }
     config.emission = broken;
@@ -375,21 +303,13 @@ fn targeting_schedule_rules() {
 #[test]
 fn fixed_budget_must_cover_one_epoch() {
     let mut config = devnet();
-    config.emission = EmissionConfig::FixedBudget {
-        per_epoch: wei(11),
-        budget: wei(10),
-    };
-    assert_only_violation(
-        &config,
-        "emission.per_epoch",
-        "11 wei is above emission.budget (10 wei)",
-    );
+    config.emission = EmissionConfig::FixedBudget { per_epoch: wei(11), budget: wei(10) };
+    assert_only_violation(&config, "emission.per_epoch", "11 wei is above emission.budget (10 wei)");
 }
 
 #[test]
 fn unknown_schedule_kind_is_named() {
-    let (field, message) =
-        syntax_error(&DEVNET.replace("kind = \"decaying\"", "kind = \"linear\""));
+    let (field, message) = syntax_error(&DEVNET.replace("kind = \"decaying\"", "kind = \"linear\""));
     assert_eq!(field, "emission.kind");
     assert!(message.contains("unknown variant `linear`"), "{message}");
     assert!(message.contains("`bonded_ratio_target`"), "{message}");
@@ -397,11 +317,7 @@ fn unknown_schedule_kind_is_named() {
 
 #[test]
 fn schedule_parameters_must_match_the_kind() {
-    let missing = DEVNET
-        .lines()
-        .filter(|l| !l.starts_with("decay_ray"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let missing = DEVNET.lines().filter(|l| !l.starts_with("decay_ray")).collect::<Vec<_>>().join("\n");
     let (field, message) = syntax_error(&missing);
     assert_eq!(field, "emission");
     assert_eq!(message, "`decay_ray` is required when kind = \"decaying\"");
@@ -409,36 +325,22 @@ fn schedule_parameters_must_match_the_kind() {
     let extra = DEVNET.replace("[liquid]", "budget = \"5\"\n\n[liquid]");
     let (field, message) = syntax_error(&extra);
     assert_eq!(field, "emission");
-    assert!(
-        message.starts_with("`budget` is not a parameter of kind = \"decaying\""),
-        "{message}"
-    );
+    assert!(message.starts_with("`budget` is not a parameter of kind = \"decaying\""), "{message}");
 }
 
 #[test]
 fn bad_values_are_reported_with_their_path() {
-    let (field, message) =
-        syntax_error(&DEVNET.replace("decay_ray = \"999_", "decay_ray = \"9.99_"));
+    let (field, message) = syntax_error(&DEVNET.replace("decay_ray = \"999_", "decay_ray = \"9.99_"));
     assert_eq!(field, "emission.decay_ray");
-    assert!(
-        message.contains("is not a decimal amount of wei"),
-        "{message}"
-    );
+    assert!(message.contains("is not a decimal amount of wei"), "{message}");
 
-    let (field, message) =
-        syntax_error(&DEVNET.replace("max_rate_bps = 2000", "max_rate_bps = 70000"));
+    let (field, message) = syntax_error(&DEVNET.replace("max_rate_bps = 2000", "max_rate_bps = 70000"));
     assert_eq!(field, "commission.max_rate_bps");
-    assert!(
-        message.ends_with("(basis points: allowed 0..=10000)"),
-        "{message}"
-    );
+    assert!(message.ends_with("(basis points: allowed 0..=10000)"), "{message}");
 
     let (field, message) = syntax_error(&DEVNET.replace("pool_fee_bps = 0", "pool_fees_bps = 0"));
     assert_eq!(field, "liquid.pool_fees_bps");
-    assert!(
-        message.contains("unknown field `pool_fees_bps`"),
-        "{message}"
-    );
+    assert!(message.contains("unknown field `pool_fees_bps`"), "{message}");
 
     let (field, message) = syntax_error(&DEVNET.replace("[governance]", "[governance\n"));
     assert_eq!(field, "(file)");
@@ -447,12 +349,8 @@ fn bad_values_are_reported_with_their_path() {
 
 #[test]
 fn missing_and_unknown_sections_are_named() {
-    let start = DEVNET
-        .find("[oracle]")
-        .expect("devnet has an oracle section");
-    let end = DEVNET
-        .find("[report]")
-        .expect("devnet has a report section");
+    let start = DEVNET.find("[oracle]").expect("devnet has an oracle section");
+    let end = DEVNET.find("[report]").expect("devnet has a report section");
     let without_oracle = format!("{}{}", &DEVNET[..start], &DEVNET[end..]);
     let (field, message) = syntax_error(&without_oracle);
     assert_eq!(field, "(file)");
@@ -474,19 +372,11 @@ fn liquid_limits_are_ordered() {
     let mut config = devnet();
     config.liquid.stake_limit_max = config.liquid.min_deposit - wei(1);
     config.liquid.stake_limit_refill_per_block = wei(1);
-    assert_only_violation(
-        &config,
-        "liquid.stake_limit_max",
-        "no deposit could ever pass",
-    );
+    assert_only_violation(&config, "liquid.stake_limit_max", "no deposit could ever pass");
 
     let mut config = devnet();
     config.liquid.stake_limit_refill_per_block = config.liquid.stake_limit_max + wei(1);
-    assert_only_violation(
-        &config,
-        "liquid.stake_limit_refill_per_block",
-        "above liquid.stake_limit_max",
-    );
+    assert_only_violation(&config, "liquid.stake_limit_refill_per_block", "above liquid.stake_limit_max");
 
     let mut config = devnet();
     config.liquid.min_request = config.liquid.max_request + wei(1);
@@ -524,11 +414,7 @@ fn instant_exit_fee_must_cover_the_largest_rate_move_of_one_report() {
 fn quorum_must_be_a_majority_of_members() {
     let mut config = devnet();
     config.oracle.quorum = 1;
-    assert_only_violation(
-        &config,
-        "oracle.quorum",
-        "1 is not above half of the 3 members; allowed 2..=3",
-    );
+    assert_only_violation(&config, "oracle.quorum", "1 is not above half of the 3 members; allowed 2..=3");
     config.oracle.quorum = 4;
     assert_only_violation(&config, "oracle.quorum", "allowed 2..=3");
     config.oracle.quorum = 2;
@@ -549,11 +435,7 @@ fn oracle_needs_members() {
 fn report_bounds() {
     let mut config = devnet();
     config.report.max_epochs_per_report = 9;
-    assert_only_violation(
-        &config,
-        "report.max_epochs_per_report",
-        "9 is outside the allowed range 1..=8",
-    );
+    assert_only_violation(&config, "report.max_epochs_per_report", "9 is outside the allowed range 1..=8");
     let mut config = devnet();
     config.report.max_rate_apr_bps = 0;
     assert_only_violation(&config, "report.max_rate_apr_bps", "1..=10000");
@@ -570,11 +452,7 @@ fn timelock_delay_covers_the_unbonding_period() {
     );
     let mut config = devnet();
     config.governance.max_pause_seconds = 31;
-    assert_only_violation(
-        &config,
-        "governance.max_pause_seconds",
-        "31 is outside the allowed range 1..=30",
-    );
+    assert_only_violation(&config, "governance.max_pause_seconds", "31 is outside the allowed range 1..=30");
 }
 
 #[test]
@@ -585,10 +463,7 @@ fn every_violation_is_reported_at_once() {
     config.staking.min_bond = config.staking.max_bond + wei(1);
     let err = ConfigError::Invalid(config.violations());
     assert_eq!(
-        err.to_string()
-            .lines()
-            .map(|l| l.split(':').next().unwrap_or_default())
-            .collect::<Vec<_>>(),
+        err.to_string().lines().map(|l| l.split(':').next().unwrap_or_default()).collect::<Vec<_>>(),
         ["treasury.fee_bps", "staking.min_bond", "oracle.quorum"]
     );
 }

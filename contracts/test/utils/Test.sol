@@ -213,7 +213,9 @@ abstract contract Test {
                 _pair(
                     "assertApproxEqAbs(uint256)",
                     vm.toString(left),
-                    string.concat("differs by ", vm.toString(delta), " (max ", vm.toString(maxDelta), ") from"),
+                    string.concat(
+                        "differs by ", vm.toString(delta), " (max ", vm.toString(maxDelta), ") from"
+                    ),
                     vm.toString(right),
                     message
                 )

@@ -1,0 +1,58 @@
+# seqstake's one entry point. The two commands the README shows first:
+#   make devnet   set everything up and run the main job
+#   make test     set everything up and run every check and test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ARCH := $(if $(filter x86_64,$(shell uname -m)),amd64,arm64)
+OS := $(shell uname -s | tr '[:upper:]' '[:lower:]')
+FOUNDRY_BIN := $(foreach tool,forge anvil cast,$(CURDIR)/node_modules/@foundry-rs/$(tool)-$(OS)-$(ARCH)/bin)
+empty :=
+space := $(empty) $(empty)
+export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(PATH)
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+STAGE := $(CURDIR)/scripts/stage
+CONTRACTS := $(CURDIR)/contracts
+
+.PHONY: help devnet test setup artifacts forge-test rust-test bench-solc
+
+help:
+	@echo "make devnet     set up and run the main job (config check until the devnet lands)"
+	@echo "make test       set up and run every check: forge fmt/build/test, artifacts, cargo fmt/clippy/test"
+	@echo "make artifacts  rebuild contracts/artifacts from forge build"
+
+# npm ci only when the lock file changed since the last install.
+node_modules/.seqstake-installed: package.json package-lock.json
+	@$(STAGE) "npm ci" npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: node_modules/.seqstake-installed
+	@$(STAGE) "cargo fetch" cargo fetch --locked
+
+devnet: setup
+	@$(STAGE) "cargo build" cargo build --locked
+	@$(STAGE) "config check (devnet)" ./target/debug/seqstake config check config/devnet.toml
+	@echo
+	@echo "The devnet (local chains, contracts, SQLite, API) is not built yet: this job checks its"
+	@echo "economics configuration only. See the open issues for the devnet work."
+
+artifacts: setup
+	@cd $(CONTRACTS) && $(STAGE) "forge build" forge build
+	@$(STAGE) "artifacts write" $(CONTRACTS)/bin/artifacts write
+
+forge-test: setup
+	@cd $(CONTRACTS) && $(STAGE) "forge fmt --check" forge fmt --check
+	@cd $(CONTRACTS) && $(STAGE) "forge build" forge build
+	@cd $(CONTRACTS) && $(STAGE) "forge test" forge test
+	@$(STAGE) "artifacts check" $(CONTRACTS)/bin/artifacts check
+
+rust-test: setup
+	@$(STAGE) "cargo fmt --check" cargo fmt --all -- --check
+	@$(STAGE) "cargo clippy" cargo clippy --locked --all-targets -- -D warnings
+	@$(STAGE) "postgres check" scripts/postgres-check
+	@$(STAGE) "cargo test" cargo test --locked
+
+test: forge-test rust-test
+	@echo
+	@echo "All checks passed."
