@@ -1,5 +1,12 @@
 //! The economics engine: pure and deterministic, no I/O, no clock, no database, so that anyone
-//! can recompute an epoch from its inputs. This part holds the precision shared with the
-//! contracts; settlement, accumulators, schedules, APR and allocation build on it.
+//! can recompute an epoch from its inputs. Rounding follows DESIGN.md's table (recorded as
+//! built in docs/ECONOMICS.md): every division rounds down and each remainder has an owner.
 
+mod error;
+pub mod math;
 pub mod precision;
+pub mod revenue;
+pub mod schedule;
+pub mod settlement;
+
+pub use error::EconomicsError;
