@@ -3,6 +3,7 @@
 //! built in docs/ECONOMICS.md): every division rounds down and each remainder has an owner.
 
 mod error;
+pub mod allocation;
 pub mod math;
 pub mod precision;
 pub mod revenue;

@@ -1,0 +1,1 @@
+//! Allocation of the liquid pool's stake across sequencers (placeholder: being written).
