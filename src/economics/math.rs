@@ -24,6 +24,18 @@ pub fn mul_div(value: U256, numerator: U256, denominator: U256, what: &str) -> R
     Ok(U256::from_limbs([limbs[0], limbs[1], limbs[2], limbs[3]]))
 }
 
+/// `value * numerator / denominator`, rounded up (for amounts taken from a user, such as fees).
+pub fn mul_div_up(
+    value: U256,
+    numerator: U256,
+    denominator: U256,
+    what: &str,
+) -> Result<U256, EconomicsError> {
+    let down = mul_div(value, numerator, denominator, what)?;
+    let wide: U512 = value.widening_mul(numerator);
+    if wide % U512::from(denominator) == U512::ZERO { Ok(down) } else { add(down, U256::from(1u64), what) }
+}
+
 /// `value * bps / 10_000`, rounded down.
 pub fn apply_bps(value: U256, bps: u16, what: &str) -> Result<U256, EconomicsError> {
     mul_div(value, U256::from(bps), U256::from(super::precision::BPS), what)
@@ -56,6 +68,19 @@ mod tests {
             mul_div(U256::from(1u64), U256::from(1u64), U256::ZERO, "weights"),
             Err(EconomicsError::DivisionByZero { what: "weights".to_owned() })
         );
+    }
+
+    #[test]
+    fn mul_div_up_rounds_up_only_with_a_remainder() {
+        assert_eq!(
+            mul_div_up(U256::from(10u64), U256::from(1u64), U256::from(3u64), "x"),
+            Ok(U256::from(4u64))
+        );
+        assert_eq!(
+            mul_div_up(U256::from(9u64), U256::from(1u64), U256::from(3u64), "x"),
+            Ok(U256::from(3u64))
+        );
+        assert_eq!(mul_div_up(U256::MAX, U256::from(3u64), U256::from(3u64), "x"), Ok(U256::MAX));
     }
 
     #[test]
