@@ -2,8 +2,9 @@
 //! can recompute an epoch from its inputs. Rounding follows DESIGN.md's table (recorded as
 //! built in docs/ECONOMICS.md): every division rounds down and each remainder has an owner.
 
-mod error;
 pub mod allocation;
+mod error;
+pub mod liquid;
 pub mod math;
 pub mod precision;
 pub mod revenue;
