@@ -2,6 +2,7 @@
 //! can recompute an epoch from its inputs. Rounding follows DESIGN.md's table (recorded as
 //! built in docs/ECONOMICS.md): every division rounds down and each remainder has an owner.
 
+pub mod accumulator;
 pub mod allocation;
 mod error;
 pub mod liquid;
