@@ -1,0 +1,275 @@
+//! The shared test vectors (tests/vectors/*.json, written by generate.py from exact integer
+//! arithmetic): every vector is recomputed with `seqstake::economics` and must agree to the wei.
+//! A vector of a kind this test does not know fails, so none is silently skipped.
+
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{Address, U256};
+use seqstake::{
+    amount::parse_wei,
+    config::EmissionConfig,
+    economics::{
+        accumulator::{DelegationPool, pending_reward},
+        liquid::{PoolTotals, ticket_value},
+        math,
+        precision::RAY,
+        revenue::{RevenueShareTerms, partner_share, protocol_fee},
+        schedule::{cumulative_to, emission_at},
+        settlement::{
+            ChainEpoch, EpochInputs, JailedRewards, SequencerEpoch, SettlementParams, Weighting, settle_epoch,
+        },
+    },
+};
+use serde_json::Value;
+
+struct Vector {
+    file: PathBuf,
+    kind: String,
+    input: Value,
+    expected: Value,
+}
+
+impl Vector {
+    #[track_caller]
+    fn wei(value: &Value, key: &str) -> U256 {
+        let text = value[key].as_str().unwrap_or_else(|| panic!("`{key}` must be a decimal string"));
+        parse_wei(text).unwrap_or_else(|e| panic!("`{key}`: {e}"))
+    }
+
+    #[track_caller]
+    fn input(&self, key: &str) -> U256 {
+        Self::wei(&self.input, key)
+    }
+
+    #[track_caller]
+    fn expected(&self, key: &str) -> U256 {
+        Self::wei(&self.expected, key)
+    }
+
+    #[track_caller]
+    fn small<T: TryFrom<u128>>(value: &Value, key: &str) -> T {
+        let n = u128::try_from(Self::wei(value, key)).expect("small number");
+        T::try_from(n).unwrap_or_else(|_| panic!("`{key}` out of range"))
+    }
+
+    #[track_caller]
+    fn list(value: &Value, key: &str) -> Vec<U256> {
+        value[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("`{key}` must be a list"))
+            .iter()
+            .map(|v| parse_wei(v.as_str().expect("decimal string")).expect("amount"))
+            .collect()
+    }
+}
+
+fn vectors() -> Vec<Vector> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/vectors")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let body: Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+            assert_eq!(
+                body["name"].as_str(),
+                file.file_stem().and_then(|s| s.to_str()),
+                "{}: name must match the file",
+                file.display()
+            );
+            Vector {
+                kind: body["kind"].as_str().expect("kind").to_owned(),
+                input: body["input"].clone(),
+                expected: body["expected"].clone(),
+                file,
+            }
+        })
+        .collect()
+}
+
+fn check(v: &Vector) {
+    match v.kind.as_str() {
+        "revenue_share" => {
+            let terms = RevenueShareTerms {
+                partner: Address::ZERO,
+                a_bps: Vector::small(&v.input, "a_bps"),
+                b_bps: Vector::small(&v.input, "b_bps"),
+            };
+            assert_eq!(partner_share(v.input("gross"), v.input("cost"), &terms, 0), Ok(v.expected("share")));
+        }
+        "protocol_fee" => {
+            let fee = protocol_fee(v.input("revenue"), Vector::small(&v.input, "fee_bps"));
+            assert_eq!(fee, Ok(v.expected("fee")));
+        }
+        "weight_split" => {
+            let weights = Vector::list(&v.input, "weights");
+            let total = weights.iter().fold(U256::ZERO, |a, b| a + b);
+            let parts: Vec<U256> = weights
+                .iter()
+                .map(|w| math::mul_div(v.input("pool"), *w, total, "pool").expect("part"))
+                .collect();
+            assert_eq!(parts, Vector::list(&v.expected, "parts"));
+            assert_eq!(v.input("pool") - parts.iter().fold(U256::ZERO, |a, b| a + b), v.expected("dust"));
+        }
+        "commission" => {
+            let commission =
+                math::apply_bps(v.input("reward"), Vector::small(&v.input, "commission_bps"), "reward")
+                    .expect("ok");
+            assert_eq!(
+                (commission, v.input("reward") - commission),
+                (v.expected("commission"), v.expected("rest"))
+            );
+        }
+        "bond_pool_split" => {
+            let stake = v.input("bond") + v.input("pool_tokens");
+            let bond_part = math::mul_div(v.input("rest"), v.input("bond"), stake, "bond").expect("ok");
+            assert_eq!(bond_part, v.expected("bond_part"));
+            assert_eq!(v.input("rest") - bond_part, v.expected("pool_part"));
+        }
+        "accumulator" => {
+            let mut pool = DelegationPool {
+                tokens: U256::from(1u64),
+                shares: v.input("shares"),
+                acc: U256::ZERO,
+                dust: v.input("dust_in"),
+            };
+            assert_eq!(pool.credit_reward(v.input("pool_part")), Ok(v.expected("credited")));
+            assert_eq!((pool.acc, pool.dust), (v.expected("increment"), v.expected("dust_out")));
+        }
+        "pending_reward" => {
+            let reward = pending_reward(v.input("shares"), v.input("acc_now"), v.input("acc_entry"));
+            assert_eq!(reward, Ok(v.expected("reward")));
+        }
+        "deposit_shares" => {
+            let pool = PoolTotals { shares: v.input("total_shares"), assets: v.input("total_assets") };
+            assert_eq!(pool.shares_for_deposit(v.input("assets")), Ok(v.expected("shares")));
+        }
+        "ticket_value" => {
+            let value =
+                ticket_value(v.input("shares"), v.input("rate_request"), v.input("rate_finalization"));
+            assert_eq!(value, Ok(v.expected("value")));
+        }
+        "emission_epoch" => check_emission(v),
+        "settlement" => check_settlement(v),
+        other => panic!("{}: no Rust check for kind `{other}`", v.file.display()),
+    }
+}
+
+fn check_emission(v: &Vector) {
+    let schedule = &v.input["schedule"];
+    let wei = |key: &str| Vector::wei(schedule, key);
+    let config = match schedule["kind"].as_str().expect("kind") {
+        "constant" => EmissionConfig::Constant { per_epoch: wei("per_epoch") },
+        "decaying" => EmissionConfig::Decaying {
+            initial_per_epoch: wei("initial_per_epoch"),
+            decay_ray: wei("decay_ray"),
+        },
+        "fixed_budget" => EmissionConfig::FixedBudget { per_epoch: wei("per_epoch"), budget: wei("budget") },
+        other => panic!("unknown schedule `{other}`"),
+    };
+    let epochs: u64 = Vector::small(&v.input, "epochs");
+    let emission: Vec<U256> = (0..epochs).map(|n| emission_at(&config, n).expect("emission")).collect();
+    let cumulative: Vec<U256> = (0..epochs).map(|n| cumulative_to(&config, n).expect("cumulative")).collect();
+    assert_eq!(emission, Vector::list(&v.expected, "emission"));
+    assert_eq!(cumulative, Vector::list(&v.expected, "cumulative"));
+}
+
+fn check_settlement(v: &Vector) {
+    let input = &v.input;
+    let chains = input["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .map(|c| ChainEpoch {
+            chain_id: Vector::small(c, "chain_id"),
+            gross: Vector::wei(c, "gross"),
+            cost: Vector::wei(c, "cost"),
+            mev: Vector::wei(c, "mev"),
+            share: c["partner"].as_str().map(|partner| RevenueShareTerms {
+                partner: partner.parse().expect("address"),
+                a_bps: Vector::small(c, "a_bps"),
+                b_bps: Vector::small(c, "b_bps"),
+            }),
+        })
+        .collect();
+    let sequencers = input["sequencers"]
+        .as_array()
+        .expect("sequencers")
+        .iter()
+        .map(|s| SequencerEpoch {
+            id: Vector::small(s, "id"),
+            blocks: Vector::small(s, "blocks"),
+            bond: Vector::wei(s, "bond"),
+            pool_tokens: Vector::wei(s, "pool_tokens"),
+            pool_shares: Vector::wei(s, "pool_shares"),
+            commission_bps: Vector::small(s, "commission_bps"),
+            jailed: s["jailed"].as_bool().expect("jailed"),
+            acc_before: U256::ZERO,
+            dust_before: Vector::wei(s, "dust_before"),
+        })
+        .collect();
+    assert_eq!(input["weighting"], "blocks", "this check reads blocks weighting");
+    assert_eq!(input["jailed_rewards"], "to_treasury", "this check reads to_treasury");
+    let params = SettlementParams {
+        protocol_fee_bps: Vector::small(input, "protocol_fee_bps"),
+        weighting: Weighting::Blocks,
+        jailed_rewards: JailedRewards::ToTreasury,
+    };
+    let inputs = EpochInputs {
+        epoch: 0,
+        chains,
+        emission: v.input("emission"),
+        dust_in: v.input("dust_in"),
+        sequencers,
+    };
+    let settlement = settle_epoch(&inputs, &params).expect("settles");
+    let e = &v.expected;
+    assert_eq!(settlement.revenue_after_shares, v.expected("revenue_after_shares"));
+    assert_eq!(settlement.protocol_fee, v.expected("protocol_fee"));
+    assert_eq!(settlement.reward_pool, v.expected("reward_pool"));
+    assert_eq!(settlement.dust_out, v.expected("dust_out"));
+    for (chain, want) in settlement.chains.iter().zip(e["chains"].as_array().expect("chains")) {
+        assert_eq!(chain.share, Vector::wei(want, "share"), "chain {}", chain.chain_id);
+    }
+    for (s, want) in settlement.sequencers.iter().zip(e["sequencers"].as_array().expect("sequencers")) {
+        let got = [
+            s.reward,
+            s.to_treasury,
+            s.commission,
+            s.bond_reward,
+            s.pool_reward,
+            s.acc_increment,
+            s.pool_credited,
+            s.dust_after,
+        ];
+        let keys = [
+            "reward",
+            "to_treasury",
+            "commission",
+            "bond_reward",
+            "pool_reward",
+            "acc_increment",
+            "pool_credited",
+            "dust_after",
+        ];
+        let wanted: Vec<U256> = keys.iter().map(|k| Vector::wei(want, k)).collect();
+        assert_eq!(got.to_vec(), wanted, "sequencer {}", s.id);
+    }
+    assert_eq!(settlement.total_in(), settlement.total_out());
+}
+
+#[test]
+fn rust_agrees_with_every_shared_vector() {
+    let all = vectors();
+    assert!(all.len() >= 15, "expected the shared vectors, found {}", all.len());
+    for vector in &all {
+        check(vector);
+    }
+    // RAY is the one precision constant both sides use.
+    assert_eq!(RAY, U256::from(10u64).pow(U256::from(27u64)));
+}

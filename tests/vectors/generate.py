@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Writes the shared test vectors in this folder.
+
+The expected values are computed here, in Python's exact integers, independently of both the
+Rust and the Solidity implementations, which must each agree with them to the wei. Every
+division rounds down, as DESIGN.md's rounding table says. Run it after changing a vector's
+inputs: python3 tests/vectors/generate.py
+"""
+import json
+import os
+
+RAY = 10**27
+BPS = 10_000
+V_S = 10**3
+V_A = 1
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(name, kind, inputs, expected):
+    def text(value):
+        if isinstance(value, dict):
+            return {k: text(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [text(v) for v in value]
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int):
+            return str(value)
+        return value
+
+    body = {"name": name, "kind": kind, "input": text(inputs), "expected": text(expected)}
+    with open(os.path.join(HERE, f"{name}.json"), "w") as f:
+        json.dump(body, f, indent=2)
+        f.write("\n")
+
+
+def share(gross, cost, a, b):
+    return max(gross * a, max(gross - cost, 0) * b) // BPS
+
+
+# Partner revenue share: max(gross*a, max(gross-cost,0)*b) / 10_000.
+write("revenue_share_op_superchain", "revenue_share",
+      {"gross": 100 * 10**18, "cost": 30 * 10**18, "a_bps": 250, "b_bps": 1500},
+      {"share": share(100 * 10**18, 30 * 10**18, 250, 1500)})
+write("revenue_share_cost_above_gross", "revenue_share",
+      {"gross": 100 * 10**18, "cost": 130 * 10**18, "a_bps": 250, "b_bps": 1500},
+      {"share": share(100 * 10**18, 130 * 10**18, 250, 1500)})
+write("revenue_share_rounding", "revenue_share",
+      {"gross": 333, "cost": 300, "a_bps": 250, "b_bps": 1500},
+      {"share": share(333, 300, 250, 1500)})
+
+# Protocol fee on revenue after partner shares.
+rev = 140_501
+write("protocol_fee", "protocol_fee", {"revenue": rev, "fee_bps": 1000}, {"fee": rev * 1000 // BPS})
+
+# Split across sequencers by weight; the remainder is settlement dust.
+pool, weights = 1_126_459, [400, 50, 100]
+parts = [pool * w // sum(weights) for w in weights]
+write("weight_split", "weight_split", {"pool": pool, "weights": weights},
+      {"parts": parts, "dust": pool - sum(parts)})
+
+# Commission: R * c / 10_000, the remainder stays with the staker side.
+write("commission", "commission", {"reward": 375_486, "commission_bps": 1000},
+      {"commission": 375_486 * 1000 // BPS, "rest": 375_486 - 375_486 * 1000 // BPS})
+
+# Bond / pool split: rest * bond / (bond + pool_tokens); the remainder is the pool's part.
+rest, bond, pool_tokens = 337_938, 100 * 10**18, 300 * 10**18 + 7
+bond_part = rest * bond // (bond + pool_tokens)
+write("bond_pool_split", "bond_pool_split", {"rest": rest, "bond": bond, "pool_tokens": pool_tokens},
+      {"bond_part": bond_part, "pool_part": rest - bond_part})
+
+# Accumulator: acc += (pool_part + dust) * RAY / shares; what the increment does not credit
+# is that sequencer's dust.
+pool_part, dust_in, shares = 253_454, 5, 300_000
+inc = (pool_part + dust_in) * RAY // shares
+credited = inc * shares // RAY
+write("accumulator", "accumulator", {"pool_part": pool_part, "dust_in": dust_in, "shares": shares},
+      {"increment": inc, "credited": credited, "dust_out": pool_part + dust_in - credited})
+
+# Pending reward: shares * (acc_now - acc_entry) / RAY.
+write("pending_reward", "pending_reward",
+      {"shares": 1_234_567, "acc_now": 3 * RAY + 123_456_789, "acc_entry": RAY // 3},
+      {"reward": 1_234_567 * (3 * RAY + 123_456_789 - RAY // 3) // RAY})
+
+# Shares for a deposit with the virtual offset.
+assets, total_shares, total_assets = 3 * 10**18, 10 * 10**21 + 17, 9 * 10**18 + 5
+write("deposit_shares", "deposit_shares",
+      {"assets": assets, "total_shares": total_shares, "total_assets": total_assets},
+      {"shares": assets * (total_shares + V_S) // (total_assets + V_A)})
+
+# Ticket value: shares * min(rate_req, rate_fin) / RAY.
+t_shares, rate_req, rate_fin = 2_000 * 10**21 + 3, RAY * 11 // 10 // 1000, RAY * 9 // 10 // 1000
+write("ticket_value", "ticket_value", {"shares": t_shares, "rate_request": rate_req, "rate_finalization": rate_fin},
+      {"value": t_shares * min(rate_req, rate_fin) // RAY})
+
+# Emission per epoch and cumulative, per schedule.
+initial, decay = 10 * 10**15, 999 * 10**24
+series, e = [], initial
+for _ in range(5):
+    series.append(e)
+    e = e * decay // RAY
+write("emission_epoch_decaying", "emission_epoch",
+      {"schedule": {"kind": "decaying", "initial_per_epoch": initial, "decay_ray": decay}, "epochs": 5},
+      {"emission": series, "cumulative": [sum(series[: i + 1]) for i in range(5)]})
+write("emission_epoch_constant", "emission_epoch",
+      {"schedule": {"kind": "constant", "per_epoch": 7 * 10**17}, "epochs": 3},
+      {"emission": [7 * 10**17] * 3, "cumulative": [7 * 10**17 * (i + 1) for i in range(3)]})
+per, budget = 3 * 10**18, 10 * 10**18
+fixed = [min(per, max(budget - i * per, 0)) for i in range(5)]
+write("emission_epoch_fixed_budget", "emission_epoch",
+      {"schedule": {"kind": "fixed_budget", "per_epoch": per, "budget": budget}, "epochs": 5},
+      {"emission": fixed, "cumulative": [sum(fixed[: i + 1]) for i in range(5)]})
+
+
+# A whole settlement: two chains (one with a partner), three sequencers (one jailed, its part
+# to the treasury), weights by blocks.
+def settle(chains, emission, dust_in, sequencers, fee_bps):
+    payouts, after = [], 0
+    for c in chains:
+        s = share(c["gross"], c["cost"], c["a_bps"], c["b_bps"]) if c.get("partner") else 0
+        c_out = dict(chain_id=c["chain_id"], share=s)
+        payouts.append(c_out)
+        after += c["gross"] - s + c["mev"]
+    fee = after * fee_bps // BPS
+    reward_pool = after - fee + emission + dust_in
+    total_w = sum(s["blocks"] for s in sequencers)
+    out = []
+    for s in sequencers:
+        part = reward_pool * s["blocks"] // total_w
+        r = dict(id=s["id"], reward=part, to_treasury=0, commission=0, bond_reward=0, pool_reward=0,
+                 acc_increment=0, pool_credited=0, dust_after=s["dust_before"])
+        if s["jailed"]:
+            r["to_treasury"] = part
+        else:
+            r["commission"] = part * s["commission_bps"] // BPS
+            rest = part - r["commission"]
+            stake = s["bond"] + s["pool_tokens"]
+            r["bond_reward"] = rest * s["bond"] // stake if stake else rest
+            r["pool_reward"] = rest - r["bond_reward"]
+            credit = r["pool_reward"] + s["dust_before"]
+            if s["pool_shares"]:
+                r["acc_increment"] = credit * RAY // s["pool_shares"]
+                r["pool_credited"] = r["acc_increment"] * s["pool_shares"] // RAY
+            r["dust_after"] = credit - r["pool_credited"]
+        out.append(r)
+    dust_out = reward_pool - sum(r["reward"] for r in out)
+    return {"chains": payouts, "revenue_after_shares": after, "protocol_fee": fee, "reward_pool": reward_pool,
+            "dust_out": dust_out, "sequencers": out}
+
+
+chains = [
+    {"chain_id": 10, "gross": 100_000, "cost": 30_000, "mev": 1_000, "partner": "0x" + "aa" * 20,
+     "a_bps": 250, "b_bps": 1500},
+    {"chain_id": 8453, "gross": 50_001, "cost": 0, "mev": 0, "partner": None, "a_bps": 0, "b_bps": 0},
+]
+sequencers = [
+    {"id": 1, "blocks": 2, "bond": 100, "pool_tokens": 300, "pool_shares": 300_000, "commission_bps": 1000,
+     "jailed": False, "dust_before": 5},
+    {"id": 2, "blocks": 1, "bond": 50, "pool_tokens": 0, "pool_shares": 0, "commission_bps": 500,
+     "jailed": False, "dust_before": 0},
+    {"id": 3, "blocks": 3, "bond": 80, "pool_tokens": 20, "pool_shares": 20, "commission_bps": 1000,
+     "jailed": True, "dust_before": 0},
+]
+write("settlement_two_chains_jailed", "settlement",
+      {"protocol_fee_bps": 1000, "weighting": "blocks", "jailed_rewards": "to_treasury", "emission": 1_000_000,
+       "dust_in": 8, "chains": chains, "sequencers": sequencers},
+      settle(chains, 1_000_000, 8, sequencers, 1000))
