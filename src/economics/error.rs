@@ -24,3 +24,18 @@ pub enum EconomicsError {
         problem: String,
     },
 }
+
+impl EconomicsError {
+    /// Prefixes the named input with its context, e.g. `stake` -> `sequencer 3 stake`. Hot
+    /// paths name inputs with static strings and add the context only when an error occurs.
+    #[must_use]
+    pub fn within(self, context: impl std::fmt::Display) -> Self {
+        match self {
+            Self::Overflow { what } => Self::Overflow { what: format!("{context} {what}") },
+            Self::DivisionByZero { what } => Self::DivisionByZero { what: format!("{context} {what}") },
+            Self::InvalidInput { what, problem } => {
+                Self::InvalidInput { what: format!("{context} {what}"), problem }
+            }
+        }
+    }
+}

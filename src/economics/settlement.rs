@@ -309,7 +309,8 @@ pub fn settle_epoch(inputs: &EpochInputs, params: &SettlementParams) -> Result<S
     // 6. Per sequencer: jailed parts, commission, bond / pool split, accumulator.
     let mut sequencers = Vec::with_capacity(inputs.sequencers.len());
     for (sequencer, part) in inputs.sequencers.iter().zip(parts) {
-        let outcome = settle_sequencer(sequencer, part, params)?;
+        let outcome = settle_sequencer(sequencer, part, params)
+            .map_err(|e| e.within(format_args!("sequencer {}", sequencer.id)))?;
         push_sequencer_payouts(&mut payouts, &outcome);
         sequencers.push(outcome);
     }
@@ -376,7 +377,7 @@ fn split_by_weight(
         if excluded(s) {
             return Ok(U256::ZERO);
         }
-        math::add(s.bond, s.pool_tokens, &format!("sequencer {} stake", s.id))
+        math::add(s.bond, s.pool_tokens, "stake").map_err(|e| e.within(format_args!("sequencer {}", s.id)))
     };
     let by_blocks: Vec<U256> = sequencers.iter().map(blocks).collect();
     match params.weighting {
@@ -396,11 +397,14 @@ fn split_by_weight(
 }
 
 fn split(pool: U256, weights: &[U256], what: &str) -> Result<Vec<U256>, EconomicsError> {
-    let total = math::sum(weights.iter().copied(), &format!("total {what}"))?;
+    let total = math::sum(weights.iter().copied(), "total weight").map_err(|e| e.within(what))?;
     if total.is_zero() {
         return Ok(vec![U256::ZERO; weights.len()]);
     }
-    weights.iter().map(|w| math::mul_div(pool, *w, total, &format!("reward pool by {what}"))).collect()
+    weights
+        .iter()
+        .map(|w| math::mul_div(pool, *w, total, "reward pool by weight").map_err(|e| e.within(what)))
+        .collect()
 }
 
 fn settle_sequencer(
@@ -408,7 +412,6 @@ fn settle_sequencer(
     part: U256,
     params: &SettlementParams,
 ) -> Result<SequencerSettlement, EconomicsError> {
-    let what = |field: &str| format!("sequencer {} {field}", sequencer.id);
     let mut outcome = SequencerSettlement {
         id: sequencer.id,
         reward: part,
@@ -426,19 +429,19 @@ fn settle_sequencer(
         outcome.to_treasury = part;
         return Ok(outcome);
     }
-    outcome.commission = math::apply_bps(part, sequencer.commission_bps, &what("reward"))?;
+    outcome.commission = math::apply_bps(part, sequencer.commission_bps, "reward")?;
     let rest = part - outcome.commission;
-    let stake = math::add(sequencer.bond, sequencer.pool_tokens, &what("stake"))?;
+    let stake = math::add(sequencer.bond, sequencer.pool_tokens, "stake")?;
     outcome.bond_reward =
-        if stake.is_zero() { rest } else { math::mul_div(rest, sequencer.bond, stake, &what("bond"))? };
+        if stake.is_zero() { rest } else { math::mul_div(rest, sequencer.bond, stake, "bond")? };
     outcome.pool_reward = rest - outcome.bond_reward;
 
-    let to_credit = math::add(outcome.pool_reward, sequencer.dust_before, &what("accumulator dust"))?;
+    let to_credit = math::add(outcome.pool_reward, sequencer.dust_before, "accumulator dust")?;
     if !sequencer.pool_shares.is_zero() {
-        outcome.acc_increment = math::mul_div(to_credit, RAY, sequencer.pool_shares, &what("pool reward"))?;
+        outcome.acc_increment = math::mul_div(to_credit, RAY, sequencer.pool_shares, "pool reward")?;
         outcome.pool_credited =
-            math::mul_div(outcome.acc_increment, sequencer.pool_shares, RAY, &what("pool shares"))?;
-        outcome.acc_after = math::add(sequencer.acc_before, outcome.acc_increment, &what("accumulator"))?;
+            math::mul_div(outcome.acc_increment, sequencer.pool_shares, RAY, "pool shares")?;
+        outcome.acc_after = math::add(sequencer.acc_before, outcome.acc_increment, "accumulator")?;
     }
     outcome.dust_after = to_credit - outcome.pool_credited;
     Ok(outcome)
