@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::{Address, U256};
+use alloy::{
+    primitives::{Address, B256, Bytes, U256},
+    sol_types::SolValue,
+};
 use seqstake::{
     amount::parse_wei,
     config::EmissionConfig,
@@ -13,6 +16,10 @@ use seqstake::{
         liquid::{PoolTotals, ticket_value},
         math,
         precision::RAY,
+        report::{
+            AllocationTarget, ChainRevenue, EpochEntry, FinalizationBatch, Header, LiquidActions, Report,
+            SequencerReward, report_hash,
+        },
         revenue::{RevenueShareTerms, partner_share, protocol_fee},
         schedule::{cumulative_to, emission_at},
         settlement::{
@@ -156,6 +163,7 @@ fn check(v: &Vector) {
         }
         "emission_epoch" => check_emission(v),
         "settlement" => check_settlement(v),
+        "report_hash" => check_report_hash(v),
         other => panic!("{}: no Rust check for kind `{other}`", v.file.display()),
     }
 }
@@ -261,6 +269,85 @@ fn check_settlement(v: &Vector) {
         assert_eq!(got.to_vec(), wanted, "sequencer {}", s.id);
     }
     assert_eq!(settlement.total_in(), settlement.total_out());
+}
+
+fn items<'a>(value: &'a Value, key: &str) -> &'a Vec<Value> {
+    value[key].as_array().unwrap_or_else(|| panic!("`{key}` must be a list"))
+}
+
+fn report_from_json(r: &Value) -> Report {
+    let h = &r["header"];
+    let epochs = items(r, "epochs")
+        .iter()
+        .map(|e| EpochEntry {
+            epoch: Vector::small(e, "epoch"),
+            chains: items(e, "chains")
+                .iter()
+                .map(|c| ChainRevenue {
+                    chainId: Vector::small(c, "chain_id"),
+                    gross: Vector::wei(c, "gross"),
+                    cost: Vector::wei(c, "cost"),
+                    mev: Vector::wei(c, "mev"),
+                    evidenceHash: c["evidence_hash"].as_str().expect("hash").parse::<B256>().expect("hash"),
+                    partner: c["partner"].as_str().expect("partner").parse::<Address>().expect("address"),
+                    aBps: Vector::small(c, "a_bps"),
+                    bBps: Vector::small(c, "b_bps"),
+                    share: Vector::wei(c, "share"),
+                })
+                .collect(),
+            protocolFee: Vector::wei(e, "protocol_fee"),
+            emission: Vector::wei(e, "emission"),
+            totalSupply: Vector::wei(e, "total_supply"),
+            sequencers: items(e, "sequencers")
+                .iter()
+                .map(|s| SequencerReward {
+                    id: Vector::small(s, "id"),
+                    blocks: Vector::small(s, "blocks"),
+                    missedBlocks: Vector::small(s, "missed_blocks"),
+                    reward: Vector::wei(s, "reward"),
+                    accAfter: Vector::wei(s, "acc_after"),
+                })
+                .collect(),
+            dustIn: Vector::wei(e, "dust_in"),
+            dustOut: Vector::wei(e, "dust_out"),
+        })
+        .collect();
+    let l = &r["liquid"];
+    Report {
+        header: Header {
+            firstEpoch: Vector::small(h, "first_epoch"),
+            lastEpoch: Vector::small(h, "last_epoch"),
+            refBlock: Vector::small(h, "ref_block"),
+            chainId: Vector::small(h, "chain_id"),
+        },
+        epochs,
+        liquid: LiquidActions {
+            poolRewards: Vector::wei(l, "pool_rewards"),
+            allocation: items(l, "allocation")
+                .iter()
+                .map(|a| AllocationTarget {
+                    sequencerId: Vector::small(a, "sequencer_id"),
+                    target: Vector::wei(a, "target"),
+                })
+                .collect(),
+            batches: items(l, "batches")
+                .iter()
+                .map(|b| FinalizationBatch {
+                    lastTicketId: Vector::wei(b, "last_ticket_id"),
+                    shareRate: Vector::wei(b, "share_rate"),
+                })
+                .collect(),
+        },
+    }
+}
+
+fn check_report_hash(v: &Vector) {
+    let report = report_from_json(&v.input["report"]);
+    let encoded: Bytes = v.expected["encoded"].as_str().expect("encoded").parse().expect("hex");
+    assert_eq!(Bytes::from(report.abi_encode()), encoded, "abi.encode(report) differs");
+    let contract: Address = v.input["report_contract"].as_str().expect("address").parse().expect("address");
+    let hash: B256 = v.expected["hash"].as_str().expect("hash").parse().expect("hash");
+    assert_eq!(report_hash(&report, Vector::small(&v.input, "chain_id"), contract), hash);
 }
 
 #[test]

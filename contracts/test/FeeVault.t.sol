@@ -65,7 +65,7 @@ contract FeeVaultTest is Test {
         vm.prank(bridge);
         (bool ok, bytes memory reason) = address(vault).call{value: 0}("");
         assertFalse(ok, "zero-value transfer must fail");
-        assertEq(bytes32(reason), bytes32(FeeVault.ZeroAmount.selector));
+        assertEq(keccak256(reason), keccak256(abi.encodeWithSelector(FeeVault.ZeroAmount.selector)));
     }
 
     function test_forceSentValueIsNeverRevenue() public {

@@ -8,6 +8,7 @@ mod error;
 pub mod liquid;
 pub mod math;
 pub mod precision;
+pub mod report;
 pub mod revenue;
 pub mod schedule;
 pub mod settlement;

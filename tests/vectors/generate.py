@@ -165,3 +165,62 @@ write("settlement_two_chains_jailed", "settlement",
       {"protocol_fee_bps": 1000, "weighting": "blocks", "jailed_rewards": "to_treasury", "emission": 1_000_000,
        "dust_in": 8, "chains": chains, "sequencers": sequencers},
       settle(chains, 1_000_000, 8, sequencers, 1000))
+
+# The report encoding and hash, pinned for both sides. The ABI encoding comes from Foundry's
+# `cast abi-encode` (node_modules), an implementation independent of both sides' code.
+import subprocess
+
+CAST = os.path.join(HERE, "..", "..", "node_modules", "@foundry-rs", "cast-linux-amd64", "bin", "cast")
+CHAIN = "(uint64,uint256,uint256,uint256,bytes32,address,uint16,uint16,uint256)"
+SEQ = "(uint32,uint64,uint64,uint256,uint256)"
+EPOCH = f"(uint64,{CHAIN}[],uint256,uint256,uint256,{SEQ}[],uint256,uint256)"
+REPORT = f"((uint64,uint64,uint64,uint64),{EPOCH}[],(uint256,(uint32,uint256)[],(uint256,uint256)[]))"
+DOMAIN_TAG = "0xd8d78100a0882996299667e26e0e10c9665a4896fef253db8851cb564ed8ad26"
+
+report = {
+    "header": {"first_epoch": 41, "last_epoch": 42, "ref_block": 123_456, "chain_id": 31_337},
+    "epochs": [
+        {"epoch": 41,
+         "chains": [{"chain_id": 10, "gross": 100_000, "cost": 30_000, "mev": 1_000,
+                     "evidence_hash": "0x" + "11" * 32, "partner": "0x" + "aa" * 20, "a_bps": 250, "b_bps": 1500,
+                     "share": 10_500}],
+         "protocol_fee": 14_050, "emission": 1_000_000, "total_supply": 0,
+         "sequencers": [{"id": 1, "blocks": 2, "missed_blocks": 0, "reward": 375_486, "acc_after": 844_863_333_333_333_333_333_333_333},
+                        {"id": 3, "blocks": 3, "missed_blocks": 9, "reward": 563_229, "acc_after": 0}],
+         "dust_in": 8, "dust_out": 1},
+        {"epoch": 42, "chains": [], "protocol_fee": 0, "emission": 999_000, "total_supply": 0, "sequencers": [],
+         "dust_in": 1, "dust_out": 999_001},
+    ],
+    "liquid": {"pool_rewards": 253_458,
+               "allocation": [{"sequencer_id": 1, "target": 5 * 10**18}, {"sequencer_id": 2, "target": 7}],
+               "batches": [{"last_ticket_id": 12, "share_rate": RAY // 1000}]},
+}
+
+
+def tuple_text(r):
+    h = r["header"]
+    def chain(c):
+        return f"({c['chain_id']},{c['gross']},{c['cost']},{c['mev']},{c['evidence_hash']},{c['partner']},{c['a_bps']},{c['b_bps']},{c['share']})"
+    def seq(s):
+        return f"({s['id']},{s['blocks']},{s['missed_blocks']},{s['reward']},{s['acc_after']})"
+    def epoch(e):
+        return (f"({e['epoch']},[{','.join(chain(c) for c in e['chains'])}],{e['protocol_fee']},{e['emission']},"
+                f"{e['total_supply']},[{','.join(seq(s) for s in e['sequencers'])}],{e['dust_in']},{e['dust_out']})")
+    liquid = r["liquid"]
+    alloc = ",".join(f"({a['sequencer_id']},{a['target']})" for a in liquid["allocation"])
+    batches = ",".join(f"({b['last_ticket_id']},{b['share_rate']})" for b in liquid["batches"])
+    return (f"(({h['first_epoch']},{h['last_epoch']},{h['ref_block']},{h['chain_id']}),"
+            f"[{','.join(epoch(e) for e in r['epochs'])}],({liquid['pool_rewards']},[{alloc}],[{batches}]))")
+
+
+def cast(*args):
+    return subprocess.run([CAST, *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+encoded = cast("abi-encode", f"f({REPORT})", tuple_text(report))
+chain_id, contract = 31_337, "0x" + "c0" * 20
+preimage = cast("abi-encode", f"f(bytes32,uint256,address,{REPORT})", DOMAIN_TAG, str(chain_id), contract,
+                tuple_text(report))
+write("report_hash", "report_hash",
+      {"report": report, "chain_id": chain_id, "report_contract": contract},
+      {"encoded": encoded, "hash": cast("keccak", preimage)})

@@ -1,0 +1,171 @@
+//! The epoch report, as `contracts/src/interfaces/ReportTypes.sol` defines it (read here with
+//! `sol!`, so both sides share one definition), built from settlements, and its hash:
+//! `keccak256(abi.encode(DOMAIN_TAG, chain_id, report_contract, report))`.
+
+use alloy::{
+    primitives::{Address, B256, U256, keccak256},
+    sol_types::SolValue,
+};
+
+use super::{EconomicsError, settlement::Settlement};
+
+/// Types generated from `ReportTypes.sol`.
+mod types {
+    #![allow(missing_docs, missing_debug_implementations, unreachable_pub, clippy::pedantic)]
+    alloy::sol!(
+        #[sol(all_derives)]
+        "contracts/src/interfaces/ReportTypes.sol"
+    );
+}
+
+pub use types::ReportTypes::{
+    AllocationTarget, ChainRevenue, EpochEntry, FinalizationBatch, Header, LiquidActions, Report,
+    SequencerReward,
+};
+
+/// `keccak256("seqstake.report.v1")`, the same value as `ReportTypes.DOMAIN_TAG`.
+pub const DOMAIN_TAG: B256 =
+    alloy::primitives::b256!("d8d78100a0882996299667e26e0e10c9665a4896fef253db8851cb564ed8ad26");
+
+/// What an epoch's report needs beyond its settlement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpochAttestations {
+    /// Evidence hash of each chain's cost, in the settlement's chain order.
+    pub evidence: Vec<B256>,
+    /// Missed blocks of each sequencer, in the settlement's sequencer order.
+    pub missed_blocks: Vec<u64>,
+    /// Blocks produced by each sequencer, in the settlement's sequencer order.
+    pub blocks: Vec<u64>,
+    /// Total supply attested for the emission schedule (zero when unused).
+    pub total_supply: U256,
+}
+
+/// One epoch's entry from its settlement and attestations.
+pub fn epoch_entry(
+    settlement: &Settlement,
+    attested: &EpochAttestations,
+) -> Result<EpochEntry, EconomicsError> {
+    let mismatch = |what: &str, got: usize, want: usize| EconomicsError::InvalidInput {
+        what: format!("epoch {} {what}", settlement.epoch),
+        problem: format!("{got} given for {want}"),
+    };
+    if attested.evidence.len() != settlement.chains.len() {
+        return Err(mismatch("evidence hashes", attested.evidence.len(), settlement.chains.len()));
+    }
+    for (what, len) in [("missed blocks", attested.missed_blocks.len()), ("blocks", attested.blocks.len())] {
+        if len != settlement.sequencers.len() {
+            return Err(mismatch(what, len, settlement.sequencers.len()));
+        }
+    }
+    let chains = settlement
+        .chains
+        .iter()
+        .zip(&attested.evidence)
+        .map(|(chain, evidence)| {
+            let (partner, a_bps, b_bps) =
+                chain.terms.map_or((Address::ZERO, 0, 0), |t| (t.partner, t.a_bps, t.b_bps));
+            ChainRevenue {
+                chainId: chain.chain_id,
+                gross: chain.gross,
+                cost: chain.cost,
+                mev: chain.mev,
+                evidenceHash: *evidence,
+                partner,
+                aBps: a_bps,
+                bBps: b_bps,
+                share: chain.share,
+            }
+        })
+        .collect();
+    let sequencers = settlement
+        .sequencers
+        .iter()
+        .zip(attested.blocks.iter().zip(&attested.missed_blocks))
+        .map(|(s, (blocks, missed))| SequencerReward {
+            id: s.id,
+            blocks: *blocks,
+            missedBlocks: *missed,
+            reward: s.reward,
+            accAfter: s.acc_after,
+        })
+        .collect();
+    Ok(EpochEntry {
+        epoch: settlement.epoch,
+        chains,
+        protocolFee: settlement.protocol_fee,
+        emission: settlement.emission,
+        totalSupply: attested.total_supply,
+        sequencers,
+        dustIn: settlement.dust_in,
+        dustOut: settlement.dust_out,
+    })
+}
+
+/// Builds a report over contiguous epochs; refuses an empty or non-contiguous range.
+pub fn build_report(
+    ref_block: u64,
+    chain_id: u64,
+    epochs: Vec<EpochEntry>,
+    liquid: LiquidActions,
+) -> Result<Report, EconomicsError> {
+    let (Some(first), Some(last)) = (epochs.first(), epochs.last()) else {
+        return Err(EconomicsError::InvalidInput {
+            what: "report".to_owned(),
+            problem: "covers no epoch".to_owned(),
+        });
+    };
+    let (first_epoch, last_epoch) = (first.epoch, last.epoch);
+    for (pair, expected) in epochs.windows(2).zip(first_epoch + 1..) {
+        if pair[1].epoch != expected {
+            return Err(EconomicsError::InvalidInput {
+                what: format!("report epoch {}", pair[1].epoch),
+                problem: format!("epochs must be contiguous: expected {expected}"),
+            });
+        }
+    }
+    Ok(Report {
+        header: Header {
+            firstEpoch: first_epoch,
+            lastEpoch: last_epoch,
+            refBlock: ref_block,
+            chainId: chain_id,
+        },
+        epochs,
+        liquid,
+    })
+}
+
+/// The hash members vote: `keccak256(abi.encode(DOMAIN_TAG, chain_id, report_contract, report))`.
+pub fn report_hash(report: &Report, chain_id: u64, report_contract: Address) -> B256 {
+    keccak256((DOMAIN_TAG, U256::from(chain_id), report_contract, report.clone()).abi_encode_params())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_tag_is_the_hash_of_its_name() {
+        assert_eq!(DOMAIN_TAG, keccak256("seqstake.report.v1"));
+    }
+
+    fn entry(epoch: u64) -> EpochEntry {
+        EpochEntry { epoch, ..Default::default() }
+    }
+
+    #[test]
+    fn reports_cover_contiguous_epochs() {
+        let report = build_report(77, 1, vec![entry(5), entry(6)], LiquidActions::default()).expect("report");
+        assert_eq!((report.header.firstEpoch, report.header.lastEpoch, report.header.refBlock), (5, 6, 77));
+        assert!(build_report(77, 1, vec![entry(5), entry(7)], LiquidActions::default()).is_err());
+        assert!(build_report(77, 1, vec![], LiquidActions::default()).is_err());
+    }
+
+    #[test]
+    fn hash_binds_chain_and_contract() {
+        let report = build_report(77, 1, vec![entry(5)], LiquidActions::default()).expect("report");
+        let a = report_hash(&report, 1, Address::repeat_byte(1));
+        assert_ne!(a, report_hash(&report, 2, Address::repeat_byte(1)));
+        assert_ne!(a, report_hash(&report, 1, Address::repeat_byte(2)));
+    }
+}
