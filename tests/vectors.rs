@@ -25,6 +25,7 @@ use seqstake::{
         settlement::{
             ChainEpoch, EpochInputs, JailedRewards, SequencerEpoch, SettlementParams, Weighting, settle_epoch,
         },
+        slashing::{SlashableHoldings, slash_split},
     },
 };
 use serde_json::Value;
@@ -164,6 +165,28 @@ fn check(v: &Vector) {
         "emission_epoch" => check_emission(v),
         "settlement" => check_settlement(v),
         "report_hash" => check_report_hash(v),
+        "slash_split" => {
+            let holdings = SlashableHoldings {
+                bond: v.input("bond"),
+                pool: v.input("pool"),
+                buckets: Vector::list(&v.input, "buckets"),
+                tranches: Vector::list(&v.input, "tranches"),
+            };
+            let split = slash_split(
+                Vector::small(&v.input, "fraction_bps"),
+                v.input("stake_at_infraction"),
+                &holdings,
+            )
+            .expect("split");
+            assert_eq!(split.amount, v.expected("amount"));
+            assert_eq!(
+                (split.from_bond, split.from_pool),
+                (v.expected("from_bond"), v.expected("from_pool"))
+            );
+            assert_eq!(split.from_buckets, Vector::list(&v.expected, "from_buckets"));
+            assert_eq!(split.from_tranches, Vector::list(&v.expected, "from_tranches"));
+            assert_eq!(split.shortfall, v.expected("shortfall"));
+        }
         other => panic!("{}: no Rust check for kind `{other}`", v.file.display()),
     }
 }

@@ -12,5 +12,6 @@ pub mod report;
 pub mod revenue;
 pub mod schedule;
 pub mod settlement;
+pub mod slashing;
 
 pub use error::EconomicsError;

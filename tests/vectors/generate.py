@@ -166,6 +166,37 @@ write("settlement_two_chains_jailed", "settlement",
        "dust_in": 8, "chains": chains, "sequencers": sequencers},
       settle(chains, 1_000_000, 8, sequencers, 1000))
 
+
+# Slash split: amount = fraction * stake at infraction / 10_000; the bond first, then the pool,
+# buckets and tranches pro rata (floors), rounding wei one each to pool, buckets, tranches in
+# order from those with room.
+def slash(fraction, stake, bond, pool, buckets, tranches):
+    amount = stake * fraction // BPS
+    from_bond = min(amount, bond)
+    rest = amount - from_bond
+    held = [pool] + buckets + tranches
+    others = sum(held)
+    if rest >= others:
+        taken, shortfall = held[:], rest - others
+    else:
+        taken = [rest * h // others for h in held]
+        left = rest - sum(taken)
+        for i, h in enumerate(held):
+            if left and taken[i] < h:
+                taken[i] += 1
+                left -= 1
+        shortfall = 0
+    nb = len(buckets)
+    return {"amount": amount, "from_bond": from_bond, "from_pool": taken[0], "from_buckets": taken[1:1 + nb],
+            "from_tranches": taken[1 + nb:], "shortfall": shortfall}
+
+
+slash_in = {"fraction_bps": 750, "stake_at_infraction": 1_234_567 * 10**15, "bond": 20 * 10**18,
+            "pool": 700 * 10**18 + 3, "buckets": [100 * 10**18 + 1, 7], "tranches": [50 * 10**18 + 11]}
+write("slash_split", "slash_split", slash_in,
+      slash(750, slash_in["stake_at_infraction"], slash_in["bond"], slash_in["pool"], slash_in["buckets"],
+            slash_in["tranches"]))
+
 # The report encoding and hash, pinned for both sides. The ABI encoding comes from Foundry's
 # `cast abi-encode` (node_modules), an implementation independent of both sides' code.
 import subprocess
