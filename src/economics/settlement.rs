@@ -97,6 +97,25 @@ pub struct SettlementParams {
     pub jailed_rewards: JailedRewards,
 }
 
+impl SettlementParams {
+    /// The settlement parameters of a validated economics configuration.
+    pub fn from_config(config: &crate::config::EconomicsConfig) -> Self {
+        use crate::config::{JailedRewardDestination, WeightMode};
+        let weighting = match (config.rewards.weight_mode, config.rewards.blend_blocks_bps) {
+            (WeightMode::Blocks, _) => Weighting::Blocks,
+            (WeightMode::Stake, _) => Weighting::Stake,
+            (WeightMode::Blend, blocks_bps) => {
+                Weighting::Blend { blocks_bps: blocks_bps.unwrap_or_default() }
+            }
+        };
+        let jailed_rewards = match config.rewards.jailed_reward_destination {
+            JailedRewardDestination::Treasury => JailedRewards::ToTreasury,
+            JailedRewardDestination::Redistribute => JailedRewards::Redistribute,
+        };
+        Self { protocol_fee_bps: config.treasury.fee_bps, weighting, jailed_rewards }
+    }
+}
+
 /// Everything an epoch's settlement depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpochInputs {

@@ -99,6 +99,30 @@ fn worked_epoch_matches_the_hand_computation() {
 }
 
 #[test]
+fn params_come_from_the_economics_config() {
+    let devnet = crate::config::EconomicsConfig::from_toml(include_str!("../../../config/devnet.toml"))
+        .expect("valid");
+    assert_eq!(
+        SettlementParams::from_config(&devnet),
+        SettlementParams {
+            protocol_fee_bps: 1_000,
+            weighting: Weighting::Blend { blocks_bps: 5_000 },
+            jailed_rewards: JailedRewards::ToTreasury,
+        }
+    );
+    let example = crate::config::EconomicsConfig::from_toml(include_str!("../../../config/example.toml"))
+        .expect("valid");
+    assert_eq!(
+        SettlementParams::from_config(&example),
+        SettlementParams {
+            protocol_fee_bps: 500,
+            weighting: Weighting::Blocks,
+            jailed_rewards: JailedRewards::Redistribute
+        }
+    );
+}
+
+#[test]
 fn every_payout_names_recipient_and_reason() {
     let settlement = settle_epoch(&worked_epoch(), &params(Weighting::Blocks)).expect("settles");
     let expected = vec![
