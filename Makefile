@@ -13,14 +13,17 @@ export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(PATH)
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 STAGE := $(CURDIR)/scripts/stage
+# Gas snapshots cover unit tests only: fuzz and invariant gas depends on the profile's runs.
+SNAPSHOT_TESTS := --no-match-test '^(testFuzz|invariant)'
 CONTRACTS := $(CURDIR)/contracts
 
-.PHONY: help devnet test setup artifacts forge-test rust-test bench-solc
+.PHONY: help devnet test setup artifacts gas-snapshot forge-test rust-test
 
 help:
 	@echo "make devnet     set up and run the main job (config check until the devnet lands)"
 	@echo "make test       set up and run every check: forge fmt/build/test, artifacts, cargo fmt/clippy/test"
 	@echo "make artifacts  rebuild contracts/artifacts from forge build"
+	@echo "make gas-snapshot  rewrite contracts/.gas-snapshot (checked by make test)"
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.seqstake-installed: package.json package-lock.json
@@ -37,6 +40,9 @@ devnet: setup
 	@echo "The devnet (local chains, contracts, SQLite, API) is not built yet: this job checks its"
 	@echo "economics configuration only. See the open issues for the devnet work."
 
+gas-snapshot: setup
+	@cd $(CONTRACTS) && $(STAGE) "gas snapshot" forge snapshot $(SNAPSHOT_TESTS)
+
 artifacts: setup
 	@cd $(CONTRACTS) && $(STAGE) "forge build" forge build
 	@$(STAGE) "artifacts write" $(CONTRACTS)/bin/artifacts write
@@ -45,6 +51,7 @@ forge-test: setup
 	@cd $(CONTRACTS) && $(STAGE) "forge fmt --check" forge fmt --check
 	@cd $(CONTRACTS) && $(STAGE) "forge build" forge build
 	@cd $(CONTRACTS) && $(STAGE) "forge test" forge test
+	@cd $(CONTRACTS) && $(STAGE) "gas snapshot check" forge snapshot --check $(SNAPSHOT_TESTS)
 	@$(STAGE) "artifacts check" $(CONTRACTS)/bin/artifacts check
 
 rust-test: setup
