@@ -7,3 +7,9 @@ alloy::sol!(
     FeeVault,
     "contracts/artifacts/FeeVault.json"
 );
+
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    SequencerRegistry,
+    "contracts/artifacts/SequencerRegistry.json"
+);

@@ -3,7 +3,12 @@
 
 use alloy::{primitives::Address, providers::Provider};
 
-use super::{ChainError, bindings::FeeVault, tx::confirm};
+use super::{
+    ChainError,
+    bindings::{FeeVault, SequencerRegistry},
+    tx::confirm,
+};
+use crate::config::EconomicsConfig;
 
 /// Deploys a fee vault for `served_chain_id` administered by `admin`; returns its address.
 pub async fn deploy_fee_vault<P: Provider>(
@@ -13,6 +18,37 @@ pub async fn deploy_fee_vault<P: Provider>(
 ) -> Result<Address, ChainError> {
     let action = format!("deploy FeeVault for chain {served_chain_id}");
     let pending = FeeVault::deploy_builder(provider, served_chain_id, admin)
+        .send()
+        .await
+        .map_err(|source| ChainError::Contract { action: action.clone(), source })?;
+    let hash = *pending.tx_hash();
+    let receipt = confirm(provider, &action, hash).await?;
+    receipt.contract_address.ok_or(ChainError::NoContractAddress { action, hash })
+}
+
+/// The registry's deployment parameters from the economics configuration, with the epoch
+/// clock starting at `genesis_time` (unix seconds on the settlement chain).
+pub fn registry_params(config: &EconomicsConfig, genesis_time: u64) -> SequencerRegistry::Params {
+    SequencerRegistry::Params {
+        genesisTime: genesis_time,
+        epochLength: config.epochs.length_seconds,
+        minBond: config.staking.min_bond,
+        maxBond: config.staking.max_bond,
+        maxCommissionBps: config.commission.max_rate_bps,
+        maxCommissionChangeBps: config.commission.max_change_bps,
+        maxCandidates: config.staking.max_candidates,
+        unbondingEpochs: config.staking.unbonding_epochs,
+    }
+}
+
+/// Deploys the sequencer registry administered by `admin`; returns its address.
+pub async fn deploy_registry<P: Provider>(
+    provider: &P,
+    params: SequencerRegistry::Params,
+    admin: Address,
+) -> Result<Address, ChainError> {
+    let action = "deploy SequencerRegistry".to_owned();
+    let pending = SequencerRegistry::deploy_builder(provider, params, admin)
         .send()
         .await
         .map_err(|source| ChainError::Contract { action: action.clone(), source })?;
