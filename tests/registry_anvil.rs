@@ -27,7 +27,7 @@ async fn bond_counts_from_the_next_epoch_on_the_chains_clock() {
     let operator_provider = ProviderBuilder::new().wallet(operator).connect_http(anvil.endpoint_url());
 
     let now = provider
-        .get_block_by_number(Default::default())
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
         .await
         .expect("block")
         .expect("latest")
