@@ -16,7 +16,13 @@ use crate::config::EmissionConfig;
 pub fn emission_at(schedule: &EmissionConfig, n: u64) -> Result<U256, EconomicsError> {
     match schedule {
         EmissionConfig::Constant { per_epoch } => Ok(*per_epoch),
+        EmissionConfig::Decaying { initial_per_epoch, decay_ray } if *decay_ray >= RAY => {
+            Ok(*initial_per_epoch)
+        }
         EmissionConfig::Decaying { initial_per_epoch, decay_ray } => {
+            // O(n) in the epoch index: each step rounds down exactly as the reserve contract's
+            // does, so there is no closed form; below RAY the emission strictly falls, and the
+            // loop stops early once it reaches zero.
             let mut emission = *initial_per_epoch;
             for _ in 0..n {
                 if emission.is_zero() {
@@ -40,6 +46,12 @@ pub fn cumulative_to(schedule: &EmissionConfig, n: u64) -> Result<U256, Economic
         EmissionConfig::Constant { per_epoch } => {
             math::mul_div(*per_epoch, U256::from(n) + U256::from(1u64), U256::from(1u64), "constant emission")
         }
+        EmissionConfig::Decaying { initial_per_epoch, decay_ray } if *decay_ray >= RAY => math::mul_div(
+            *initial_per_epoch,
+            U256::from(n) + U256::from(1u64),
+            U256::from(1u64),
+            "decaying emission",
+        ),
         EmissionConfig::Decaying { initial_per_epoch, decay_ray } => {
             let mut emission = *initial_per_epoch;
             let mut total = emission;

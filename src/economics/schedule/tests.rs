@@ -38,6 +38,14 @@ fn decaying_rounds_down_at_every_step_and_stays_within_n_wei_of_the_closed_form(
 }
 
 #[test]
+fn no_decay_is_constant_without_stepping() {
+    // decay_ray = RAY never shrinks the emission: answered directly, even for the last epoch.
+    let schedule = EmissionConfig::Decaying { initial_per_epoch: wei(5), decay_ray: RAY };
+    assert_eq!(emission_at(&schedule, u64::MAX), Ok(wei(5)));
+    assert_eq!(cumulative_to(&schedule, u64::MAX - 1), Ok(wei(5) * U256::from(u64::MAX)));
+}
+
+#[test]
 fn decaying_to_zero_stops() {
     let schedule = EmissionConfig::Decaying { initial_per_epoch: wei(3), decay_ray: RAY / wei(2) };
     // 3, 1, 0, 0, ...
