@@ -257,11 +257,15 @@ fn emission(emission: &EmissionConfig, report: &mut Report) {
     }
 }
 
-/// The largest rise of the liquid token's rate one report may make, in bps, rounded up:
-/// `max_rate_apr_bps * max_epochs_per_report * epoch_seconds / year`.
+/// The largest rise of the liquid token's rate one report may make while instant exit is
+/// open, in bps, rounded up: `max_rate_apr_bps * epochs * epoch_seconds / year`, where
+/// `epochs` is the longest time a report can cover while instant exit stays open: the larger
+/// of `max_epochs_per_report` and `stale_timeout_epochs` (the rate bound scales with elapsed
+/// time, and instant exit only closes at the stale timeout).
 pub fn largest_rate_move_bps(config: &EconomicsConfig) -> u128 {
+    let epochs = config.report.max_epochs_per_report.max(config.liquid.stale_timeout_epochs);
     let numerator = u128::from(config.report.max_rate_apr_bps)
-        * u128::from(config.report.max_epochs_per_report)
+        * u128::from(epochs)
         * u128::from(config.epochs.length_seconds);
     numerator.div_ceil(u128::from(SECONDS_PER_YEAR))
 }
@@ -307,7 +311,8 @@ fn liquid(config: &EconomicsConfig, report: &mut Report) {
             "liquid.instant_exit_fee_bps",
             format!(
                 "{} bps is below the largest rate move one report allows ({largest_move} bps = \
-                 report.max_rate_apr_bps x report.max_epochs_per_report x epochs.length_seconds / year, rounded up); \
+                 report.max_rate_apr_bps x max(report.max_epochs_per_report, liquid.stale_timeout_epochs) \
+                 x epochs.length_seconds / year, rounded up); \
                  a deposit before a report and an instant exit after it would profit; allowed {largest_move}..=10000",
                 liquid.instant_exit_fee_bps
             ),
@@ -348,16 +353,19 @@ fn oracle(config: &EconomicsConfig, report: &mut Report) {
 fn governance(config: &EconomicsConfig, report: &mut Report) {
     let unbonding_seconds =
         u64::from(config.staking.unbonding_epochs).saturating_mul(config.epochs.length_seconds);
+    // A stake change made during an epoch counts from the next one, so leaving takes up to one
+    // epoch more than the unbonding period.
+    let exit_seconds = unbonding_seconds.saturating_add(config.epochs.length_seconds);
     if unbonding_seconds == 0 {
         // The unbonding period itself is refused above; nothing here can be measured against it.
         return;
     }
     let governance = &config.governance;
-    if governance.timelock_delay_seconds < unbonding_seconds {
+    if governance.timelock_delay_seconds < exit_seconds {
         report.push(
             "governance.timelock_delay_seconds",
             format!(
-                "{} s is shorter than the unbonding period ({unbonding_seconds} s = staking.unbonding_epochs x epochs.length_seconds); stakers must be able to leave before a change lands",
+                "{} s is shorter than the longest exit ({exit_seconds} s = (staking.unbonding_epochs + 1) x epochs.length_seconds); stakers must be able to leave before a change lands",
                 governance.timelock_delay_seconds
             ),
         );

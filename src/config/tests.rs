@@ -444,11 +444,11 @@ fn report_bounds() {
 #[test]
 fn timelock_delay_covers_the_unbonding_period() {
     let mut config = devnet();
-    config.governance.timelock_delay_seconds = 29;
+    config.governance.timelock_delay_seconds = 34;
     assert_only_violation(
         &config,
         "governance.timelock_delay_seconds",
-        "shorter than the unbonding period (30 s",
+        "shorter than the longest exit (35 s",
     );
     let mut config = devnet();
     config.governance.max_pause_seconds = 31;

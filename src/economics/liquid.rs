@@ -107,20 +107,35 @@ pub fn apr(pre: RatePoint, post: RatePoint) -> Result<Decimal, EconomicsError> {
     Ok(if negative { -value } else { value })
 }
 
-/// The moving average of APR over `window` seconds before `now`: the mean of the APRs of
-/// consecutive rate points whose later point lies in `(now - window, now]` (Lido's 7-day
-/// SMA with `window` = 7 days). `None` when no pair lies in the window.
+/// The moving average of APR over `window` seconds before `now` (Lido's 7-day SMA with
+/// `window` = 7 days): the APRs of consecutive rate points whose later point lies in
+/// `(now - window, now]`, weighted by the time each pair spans, so that catch-up reports
+/// executed seconds apart cannot dominate it. Points at the same time (two reports in one
+/// block) count as one, with the later rate. `None` when no time passes inside the window.
 pub fn sma_apr(points: &[RatePoint], now: u64, window: u64) -> Result<Option<Decimal>, EconomicsError> {
-    let start = now.saturating_sub(window);
-    let mut total = Decimal::ZERO;
-    let mut count = 0u32;
-    for pair in points.windows(2) {
-        if pair[1].time > start && pair[1].time <= now {
-            total += apr(pair[0], pair[1])?;
-            count += 1;
+    let mut merged: Vec<RatePoint> = Vec::with_capacity(points.len());
+    for point in points {
+        match merged.last_mut() {
+            Some(last) if last.time == point.time => last.rate = point.rate,
+            _ => merged.push(*point),
         }
     }
-    Ok((count > 0).then(|| total / Decimal::from(count)))
+    let start = now.saturating_sub(window);
+    let mut weighted = Decimal::ZERO;
+    let mut elapsed_total = 0u64;
+    for pair in merged.windows(2) {
+        if pair[1].time > start && pair[1].time <= now {
+            let elapsed = pair[1].time.checked_sub(pair[0].time).filter(|e| *e > 0).ok_or_else(|| {
+                EconomicsError::InvalidInput {
+                    what: "rate points".to_owned(),
+                    problem: "must be in time order".to_owned(),
+                }
+            })?;
+            weighted += apr(pair[0], pair[1])? * Decimal::from(elapsed);
+            elapsed_total += elapsed;
+        }
+    }
+    Ok((elapsed_total > 0).then(|| weighted / Decimal::from(elapsed_total)))
 }
 
 #[cfg(test)]

@@ -34,8 +34,6 @@ pub struct EpochAttestations {
     pub evidence: Vec<B256>,
     /// Missed blocks of each sequencer, in the settlement's sequencer order.
     pub missed_blocks: Vec<u64>,
-    /// Blocks produced by each sequencer, in the settlement's sequencer order.
-    pub blocks: Vec<u64>,
     /// Total supply attested for the emission schedule (zero when unused).
     pub total_supply: U256,
 }
@@ -52,10 +50,8 @@ pub fn epoch_entry(
     if attested.evidence.len() != settlement.chains.len() {
         return Err(mismatch("evidence hashes", attested.evidence.len(), settlement.chains.len()));
     }
-    for (what, len) in [("missed blocks", attested.missed_blocks.len()), ("blocks", attested.blocks.len())] {
-        if len != settlement.sequencers.len() {
-            return Err(mismatch(what, len, settlement.sequencers.len()));
-        }
+    if attested.missed_blocks.len() != settlement.sequencers.len() {
+        return Err(mismatch("missed blocks", attested.missed_blocks.len(), settlement.sequencers.len()));
     }
     let chains = settlement
         .chains
@@ -80,10 +76,11 @@ pub fn epoch_entry(
     let sequencers = settlement
         .sequencers
         .iter()
-        .zip(attested.blocks.iter().zip(&attested.missed_blocks))
-        .map(|(s, (blocks, missed))| SequencerReward {
+        .zip(&attested.missed_blocks)
+        .map(|(s, missed)| SequencerReward {
             id: s.id,
-            blocks: *blocks,
+            // The blocks the rewards were weighted by, so the report reproduces its own rewards.
+            blocks: s.blocks,
             missedBlocks: *missed,
             reward: s.reward,
             accAfter: s.acc_after,
@@ -101,13 +98,21 @@ pub fn epoch_entry(
     })
 }
 
-/// Builds a report over contiguous epochs; refuses an empty or non-contiguous range.
+/// Builds a report over contiguous epochs; refuses an empty or non-contiguous range and one
+/// longer than `max_epochs` (the configuration's `report.max_epochs_per_report`).
 pub fn build_report(
     ref_block: u64,
     chain_id: u64,
     epochs: Vec<EpochEntry>,
     liquid: LiquidActions,
+    max_epochs: u32,
 ) -> Result<Report, EconomicsError> {
+    if epochs.len() > max_epochs as usize {
+        return Err(EconomicsError::InvalidInput {
+            what: "report".to_owned(),
+            problem: format!("covers {} epochs; at most {max_epochs} are allowed", epochs.len()),
+        });
+    }
     let (Some(first), Some(last)) = (epochs.first(), epochs.last()) else {
         return Err(EconomicsError::InvalidInput {
             what: "report".to_owned(),
@@ -115,11 +120,11 @@ pub fn build_report(
         });
     };
     let (first_epoch, last_epoch) = (first.epoch, last.epoch);
-    for (pair, expected) in epochs.windows(2).zip(first_epoch + 1..) {
-        if pair[1].epoch != expected {
+    for pair in epochs.windows(2) {
+        if pair[0].epoch.checked_add(1) != Some(pair[1].epoch) {
             return Err(EconomicsError::InvalidInput {
                 what: format!("report epoch {}", pair[1].epoch),
-                problem: format!("epochs must be contiguous: expected {expected}"),
+                problem: format!("epochs must be contiguous: it follows epoch {}", pair[0].epoch),
             });
         }
     }
@@ -155,15 +160,25 @@ mod tests {
 
     #[test]
     fn reports_cover_contiguous_epochs() {
-        let report = build_report(77, 1, vec![entry(5), entry(6)], LiquidActions::default()).expect("report");
+        let report =
+            build_report(77, 1, vec![entry(5), entry(6)], LiquidActions::default(), 8).expect("report");
         assert_eq!((report.header.firstEpoch, report.header.lastEpoch, report.header.refBlock), (5, 6, 77));
-        assert!(build_report(77, 1, vec![entry(5), entry(7)], LiquidActions::default()).is_err());
-        assert!(build_report(77, 1, vec![], LiquidActions::default()).is_err());
+        assert!(build_report(77, 1, vec![entry(5), entry(7)], LiquidActions::default(), 8).is_err());
+        assert!(build_report(77, 1, vec![entry(u64::MAX), entry(0)], LiquidActions::default(), 8).is_err());
+        assert!(build_report(77, 1, vec![], LiquidActions::default(), 8).is_err());
+        let nine: Vec<EpochEntry> = (1..=9).map(entry).collect();
+        assert_eq!(
+            build_report(77, 1, nine, LiquidActions::default(), 8).map(|r| r.epochs.len()),
+            Err(EconomicsError::InvalidInput {
+                what: "report".to_owned(),
+                problem: "covers 9 epochs; at most 8 are allowed".to_owned(),
+            })
+        );
     }
 
     #[test]
     fn hash_binds_chain_and_contract() {
-        let report = build_report(77, 1, vec![entry(5)], LiquidActions::default()).expect("report");
+        let report = build_report(77, 1, vec![entry(5)], LiquidActions::default(), 8).expect("report");
         let a = report_hash(&report, 1, Address::repeat_byte(1));
         assert_ne!(a, report_hash(&report, 2, Address::repeat_byte(1)));
         assert_ne!(a, report_hash(&report, 1, Address::repeat_byte(2)));

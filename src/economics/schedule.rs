@@ -158,6 +158,12 @@ pub fn step_targeting(
     bonded: U256,
     total_supply: U256,
 ) -> Result<TargetingStep, EconomicsError> {
+    if params.min_ray > params.max_ray {
+        return Err(EconomicsError::InvalidInput {
+            what: "targeting schedule".to_owned(),
+            problem: format!("minimum inflation {} is above the maximum {}", params.min_ray, params.max_ray),
+        });
+    }
     if total_supply.is_zero() || params.target_bonded_ray.is_zero() {
         return Err(EconomicsError::InvalidInput {
             what: "targeting schedule".to_owned(),

@@ -98,8 +98,8 @@ pub struct SettlementParams {
 }
 
 impl SettlementParams {
-    /// The settlement parameters of a validated economics configuration.
-    pub fn from_config(config: &crate::config::EconomicsConfig) -> Self {
+    /// The settlement parameters of an economics configuration.
+    pub fn from_config(config: &crate::config::EconomicsConfig) -> Result<Self, EconomicsError> {
         use crate::config::{JailedRewardDestination, WeightMode};
         let weighting = match (config.rewards.weight_mode, config.rewards.blend_blocks_bps) {
             (WeightMode::Blocks, _) => Weighting::Blocks,
@@ -112,7 +112,7 @@ impl SettlementParams {
             JailedRewardDestination::Treasury => JailedRewards::ToTreasury,
             JailedRewardDestination::Redistribute => JailedRewards::Redistribute,
         };
-        Self { protocol_fee_bps: config.treasury.fee_bps, weighting, jailed_rewards }
+        Ok(Self { protocol_fee_bps: config.treasury.fee_bps, weighting, jailed_rewards })
     }
 }
 
@@ -211,6 +211,8 @@ pub struct ChainSettlement {
 pub struct SequencerSettlement {
     /// The sequencer.
     pub id: SequencerId,
+    /// Blocks produced in the epoch (the weight in `blocks` and `blend` modes).
+    pub blocks: u64,
     /// Its part of the reward pool (before commission).
     pub reward: U256,
     /// Paid to the treasury instead (jailed, `ToTreasury`).
@@ -370,15 +372,6 @@ fn validate(inputs: &EpochInputs, params: &SettlementParams) -> Result<(), Econo
         if sequencer.commission_bps > 10_000 {
             return invalid(what(), format!("commission {} bps is above 10000", sequencer.commission_bps));
         }
-        if sequencer.pool_shares.is_zero() != sequencer.pool_tokens.is_zero() {
-            return invalid(
-                what(),
-                format!(
-                    "pool tokens ({}) and pool shares ({}) must be both zero or both non-zero",
-                    sequencer.pool_tokens, sequencer.pool_shares
-                ),
-            );
-        }
     }
     Ok(())
 }
@@ -433,6 +426,7 @@ fn settle_sequencer(
 ) -> Result<SequencerSettlement, EconomicsError> {
     let mut outcome = SequencerSettlement {
         id: sequencer.id,
+        blocks: sequencer.blocks,
         reward: part,
         to_treasury: U256::ZERO,
         commission: U256::ZERO,
@@ -451,8 +445,11 @@ fn settle_sequencer(
     outcome.commission = math::apply_bps(part, sequencer.commission_bps, "reward")?;
     let rest = part - outcome.commission;
     let stake = math::add(sequencer.bond, sequencer.pool_tokens, "stake")?;
+    // With no stake at all (bond and pool slashed to zero) the staker side goes to the pool's
+    // shares, if any are left, else it is kept as the pool's dust: never to an operator
+    // without a bond.
     outcome.bond_reward =
-        if stake.is_zero() { rest } else { math::mul_div(rest, sequencer.bond, stake, "bond")? };
+        if stake.is_zero() { U256::ZERO } else { math::mul_div(rest, sequencer.bond, stake, "bond")? };
     outcome.pool_reward = rest - outcome.bond_reward;
 
     let to_credit = math::add(outcome.pool_reward, sequencer.dust_before, "accumulator dust")?;

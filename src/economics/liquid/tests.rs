@@ -91,3 +91,24 @@ fn sma_averages_the_pairs_inside_the_window() {
     assert_eq!(sma, expected);
     assert_eq!(sma_apr(&points[..1], now, 7 * day), Ok(None));
 }
+
+#[test]
+fn sma_weights_by_time_and_merges_reports_in_one_block() {
+    let day = 86_400u64;
+    // A day at +1e-4, then two catch-up reports in the same block at +1e-4 more each.
+    let r1 = RAY + RAY / wei(10_000);
+    let r2 = r1 + RAY / wei(10_000);
+    let r3 = r2 + RAY / wei(10_000);
+    let points = [
+        RatePoint { time: 0, rate: RAY },
+        RatePoint { time: day, rate: r1 },
+        RatePoint { time: day, rate: r2 },
+        RatePoint { time: 3 * day, rate: r3 },
+    ];
+    let sma = sma_apr(&points, 3 * day, 7 * day).expect("sma").expect("pairs");
+    // The two reports at day 1 count as one point with the later rate r2: day 1 is
+    // apr(RAY -> r2) over one day, days 2-3 apr(r2 -> r3) over two.
+    let first = apr(points[0], points[2]).expect("apr");
+    let second = apr(points[2], points[3]).expect("apr");
+    assert_eq!(sma, (first + second * Decimal::from(2)) / Decimal::from(3));
+}

@@ -147,6 +147,12 @@ fn targeting_change_per_epoch_is_bounded_and_clamped() {
     // Pinned at the floor it stays there.
     let floor = TargetingState { inflation_ray: params.min_ray };
     assert_eq!(step_targeting(floor, &params, supply, supply).expect("step").state, floor);
+    // Bounds in the wrong order are refused, not a panic.
+    let crossed = TargetingParams { min_ray: params.max_ray, max_ray: params.min_ray, ..params };
+    assert!(matches!(
+        step_targeting(state, &crossed, supply, supply),
+        Err(EconomicsError::InvalidInput { ref what, .. }) if what == "targeting schedule"
+    ));
     // A zero supply is refused by name.
     assert!(matches!(
         step_targeting(state, &params, U256::ZERO, U256::ZERO),
