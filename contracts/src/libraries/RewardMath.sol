@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+/// @title RewardMath
+/// @notice The rounding table of docs/ECONOMICS.md in Solidity: every division rounds down
+///         (512-bit intermediates via OpenZeppelin's `Math.mulDiv`) and each function says where
+///         its remainder goes. The Rust side (`src/economics`) computes the same rows; both are
+///         pinned to the wei by tests/vectors.
+library RewardMath {
+    uint256 internal constant RAY = 1e27;
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant VIRTUAL_SHARES = 1e3;
+    uint256 internal constant VIRTUAL_ASSETS = 1;
+
+    /// @notice A partner's revenue share: `max(gross*a, max(gross-cost,0)*b) / 10_000`; the
+    ///         remainder stays in the rewards.
+    function partnerShare(uint256 gross, uint256 cost, uint16 aBps, uint16 bBps)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 net = gross > cost ? gross - cost : 0;
+        return Math.max(Math.mulDiv(gross, aBps, BPS), Math.mulDiv(net, bBps, BPS));
+    }
+
+    /// @notice `amount * bps / 10_000` (protocol fee, commission); the remainder stays with the
+    ///         rewards or the staker side.
+    function applyBps(uint256 amount, uint16 bps) internal pure returns (uint256) {
+        return Math.mulDiv(amount, bps, BPS);
+    }
+
+    /// @notice One sequencer's part of the pool: `pool * weight / totalWeight`; the remainder is
+    ///         settlement dust.
+    function weightedPart(uint256 pool, uint256 weight, uint256 totalWeight) internal pure returns (uint256) {
+        return totalWeight == 0 ? 0 : Math.mulDiv(pool, weight, totalWeight);
+    }
+
+    /// @notice The bond's part of the staker side: `rest * bond / (bond + poolTokens)`; the
+    ///         remainder is the pool's part. With no stake, none goes to the bond.
+    function bondPart(uint256 rest, uint256 bond, uint256 poolTokens) internal pure returns (uint256) {
+        uint256 stake = bond + poolTokens;
+        return stake == 0 ? 0 : Math.mulDiv(rest, bond, stake);
+    }
+
+    /// @notice Credits a pool's reward through its accumulator: `increment = (poolPart + dustIn)
+    ///         * RAY / shares`; what the increment does not credit is the pool's new dust.
+    function creditAccumulator(uint256 poolPart, uint256 dustIn, uint256 shares)
+        internal
+        pure
+        returns (uint256 increment, uint256 credited, uint256 dustOut)
+    {
+        uint256 toCredit = poolPart + dustIn;
+        if (shares == 0) return (0, 0, toCredit);
+        increment = Math.mulDiv(toCredit, RAY, shares);
+        credited = Math.mulDiv(increment, shares, RAY);
+        dustOut = toCredit - credited;
+    }
+
+    /// @notice A delegation's pending reward: `shares * (accNow - accEntry) / RAY`.
+    function pendingReward(uint256 shares, uint256 accNow, uint256 accEntry) internal pure returns (uint256) {
+        return Math.mulDiv(shares, accNow - accEntry, RAY);
+    }
+
+    /// @notice Shares for a deposit: `assets * (totalShares + V_S) / (totalAssets + V_A)`.
+    function sharesForDeposit(uint256 assets, uint256 totalShares, uint256 totalAssets)
+        internal
+        pure
+        returns (uint256)
+    {
+        return Math.mulDiv(assets, totalShares + VIRTUAL_SHARES, totalAssets + VIRTUAL_ASSETS);
+    }
+
+    /// @notice A withdrawal ticket's value: `shares * min(rateRequest, rateFinalization) / RAY`.
+    function ticketValue(uint256 shares, uint256 rateRequest, uint256 rateFinalization)
+        internal
+        pure
+        returns (uint256)
+    {
+        return Math.mulDiv(shares, Math.min(rateRequest, rateFinalization), RAY);
+    }
+
+    /// @notice One step of a decaying emission: `e * decayRay / RAY`.
+    function decayStep(uint256 emission, uint256 decayRay) internal pure returns (uint256) {
+        return Math.mulDiv(emission, decayRay, RAY);
+    }
+}

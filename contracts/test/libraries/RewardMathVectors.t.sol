@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {Test} from "../utils/Test.sol";
+import {RewardMath} from "../../src/libraries/RewardMath.sol";
+
+/// @notice Solidity's rounding rows against the shared vectors that the Rust side also checks.
+contract RewardMathVectorsTest is Test {
+    function _vector(string memory name) internal view returns (string memory) {
+        return vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/", name, ".json"));
+    }
+
+    function _uint(string memory json, string memory key) internal pure returns (uint256) {
+        return vm.parseUint(vm.parseJsonString(json, key));
+    }
+
+    function _uints(string memory json, string memory key) internal pure returns (uint256[] memory values) {
+        string[] memory texts = vm.parseJsonStringArray(json, key);
+        values = new uint256[](texts.length);
+        for (uint256 i = 0; i < texts.length; i++) {
+            values[i] = vm.parseUint(texts[i]);
+        }
+    }
+
+    function _checkShare(string memory name) internal view {
+        string memory j = _vector(name);
+        uint256 share = RewardMath.partnerShare(
+            _uint(j, ".input.gross"),
+            _uint(j, ".input.cost"),
+            uint16(_uint(j, ".input.a_bps")),
+            uint16(_uint(j, ".input.b_bps"))
+        );
+        assertEq(share, _uint(j, ".expected.share"), name);
+    }
+
+    function test_revenueShareVectors() public view {
+        _checkShare("revenue_share_op_superchain");
+        _checkShare("revenue_share_cost_above_gross");
+        _checkShare("revenue_share_rounding");
+    }
+
+    function test_protocolFeeVector() public view {
+        string memory j = _vector("protocol_fee");
+        assertEq(
+            RewardMath.applyBps(_uint(j, ".input.revenue"), uint16(_uint(j, ".input.fee_bps"))),
+            _uint(j, ".expected.fee")
+        );
+    }
+
+    function test_weightSplitVector() public view {
+        string memory j = _vector("weight_split");
+        uint256 pool = _uint(j, ".input.pool");
+        uint256[] memory weights = _uints(j, ".input.weights");
+        uint256[] memory expected = _uints(j, ".expected.parts");
+        uint256 total;
+        for (uint256 i = 0; i < weights.length; i++) {
+            total += weights[i];
+        }
+        uint256 split;
+        for (uint256 i = 0; i < weights.length; i++) {
+            uint256 part = RewardMath.weightedPart(pool, weights[i], total);
+            assertEq(part, expected[i], "part");
+            split += part;
+        }
+        assertEq(pool - split, _uint(j, ".expected.dust"), "dust");
+    }
+
+    function test_commissionVector() public view {
+        string memory j = _vector("commission");
+        uint256 reward = _uint(j, ".input.reward");
+        uint256 commission = RewardMath.applyBps(reward, uint16(_uint(j, ".input.commission_bps")));
+        assertEq(commission, _uint(j, ".expected.commission"));
+        assertEq(reward - commission, _uint(j, ".expected.rest"));
+    }
+
+    function test_bondPoolSplitVector() public view {
+        string memory j = _vector("bond_pool_split");
+        uint256 rest = _uint(j, ".input.rest");
+        uint256 bondPart = RewardMath.bondPart(rest, _uint(j, ".input.bond"), _uint(j, ".input.pool_tokens"));
+        assertEq(bondPart, _uint(j, ".expected.bond_part"));
+        assertEq(rest - bondPart, _uint(j, ".expected.pool_part"));
+    }
+
+    function test_accumulatorVector() public view {
+        string memory j = _vector("accumulator");
+        (uint256 increment, uint256 credited, uint256 dustOut) = RewardMath.creditAccumulator(
+            _uint(j, ".input.pool_part"), _uint(j, ".input.dust_in"), _uint(j, ".input.shares")
+        );
+        assertEq(increment, _uint(j, ".expected.increment"), "increment");
+        assertEq(credited, _uint(j, ".expected.credited"), "credited");
+        assertEq(dustOut, _uint(j, ".expected.dust_out"), "dust");
+    }
+
+    function test_pendingRewardVector() public view {
+        string memory j = _vector("pending_reward");
+        uint256 reward = RewardMath.pendingReward(
+            _uint(j, ".input.shares"), _uint(j, ".input.acc_now"), _uint(j, ".input.acc_entry")
+        );
+        assertEq(reward, _uint(j, ".expected.reward"));
+    }
+
+    function test_depositSharesVector() public view {
+        string memory j = _vector("deposit_shares");
+        uint256 shares = RewardMath.sharesForDeposit(
+            _uint(j, ".input.assets"), _uint(j, ".input.total_shares"), _uint(j, ".input.total_assets")
+        );
+        assertEq(shares, _uint(j, ".expected.shares"));
+    }
+
+    function test_ticketValueVector() public view {
+        string memory j = _vector("ticket_value");
+        uint256 value = RewardMath.ticketValue(
+            _uint(j, ".input.shares"), _uint(j, ".input.rate_request"), _uint(j, ".input.rate_finalization")
+        );
+        assertEq(value, _uint(j, ".expected.value"));
+    }
+
+    function test_decayingEmissionVector() public view {
+        string memory j = _vector("emission_epoch_decaying");
+        uint256 emission = _uint(j, ".input.schedule.initial_per_epoch");
+        uint256 decay = _uint(j, ".input.schedule.decay_ray");
+        uint256[] memory expected = _uints(j, ".expected.emission");
+        uint256[] memory cumulative = _uints(j, ".expected.cumulative");
+        uint256 total;
+        for (uint256 i = 0; i < expected.length; i++) {
+            assertEq(emission, expected[i], "emission");
+            total += emission;
+            assertEq(total, cumulative[i], "cumulative");
+            emission = RewardMath.decayStep(emission, decay);
+        }
+    }
+
+    function testFuzz_accumulatorNeverCreditsMoreThanItReceives(
+        uint256 poolPart,
+        uint256 dustIn,
+        uint256 shares
+    ) public pure {
+        poolPart = bound(poolPart, 0, 1e30);
+        dustIn = bound(dustIn, 0, 1e6);
+        shares = bound(shares, 1, 1e40);
+        (, uint256 credited, uint256 dustOut) = RewardMath.creditAccumulator(poolPart, dustIn, shares);
+        assertEq(credited + dustOut, poolPart + dustIn, "conserved");
+    }
+}
