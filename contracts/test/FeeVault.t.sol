@@ -2,24 +2,15 @@
 pragma solidity 0.8.37;
 
 import {Test} from "./utils/Test.sol";
+import {Refuser} from "./utils/Refuser.sol";
 import {FeeVault} from "../src/FeeVault.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-
-/// @notice A recipient that refuses native token.
-contract Refuser__MockForFeeVault {
-    receive() external payable {
-        revert("no");
-    }
-}
 
 contract FeeVaultTest is Test {
     FeeVault internal vault;
     address internal admin = address(0xA11CE);
     address internal reporter = address(0xB0B);
     address internal bridge = address(0xB21D);
-
-    event RevenueArrived(address indexed from, uint256 amount, uint256 totalArrived);
-    event RevenueDrawn(address indexed to, uint256 amount, uint256 totalDrawn);
 
     function setUp() public {
         vault = new FeeVault(31_338, admin);
@@ -47,7 +38,7 @@ contract FeeVaultTest is Test {
 
     function test_receive_recordsArrivedRevenue() public {
         vm.expectEmit(true, false, false, true);
-        emit RevenueArrived(bridge, 3 ether, 3 ether);
+        emit FeeVault.RevenueArrived(bridge, 3 ether, 3 ether);
         _send(3 ether);
         _send(2 ether);
         assertEq(vault.totalArrived(), 5 ether);
@@ -74,7 +65,7 @@ contract FeeVaultTest is Test {
         _send(5 ether);
         address to = address(0xCAFE);
         vm.expectEmit(true, false, false, true);
-        emit RevenueDrawn(to, 2 ether, 2 ether);
+        emit FeeVault.RevenueDrawn(to, 2 ether, 2 ether);
         vm.prank(reporter);
         vault.draw(2 ether, to);
         assertEq(to.balance, 2 ether);
@@ -112,7 +103,7 @@ contract FeeVaultTest is Test {
 
     function test_draw_revertsWhenRecipientRefuses() public {
         _send(1 ether);
-        Refuser__MockForFeeVault refuser = new Refuser__MockForFeeVault();
+        Refuser refuser = new Refuser();
         vm.expectRevert(abi.encodeWithSelector(FeeVault.TransferFailed.selector, address(refuser), 1 ether));
         vm.prank(reporter);
         vault.draw(1 ether, address(refuser));

@@ -2,13 +2,8 @@
 pragma solidity 0.8.37;
 
 import {Test} from "./utils/Test.sol";
+import {Refuser} from "./utils/Refuser.sol";
 import {SequencerRegistry} from "../src/SequencerRegistry.sol";
-
-contract Refuser__MockForSequencerRegistry {
-    receive() external payable {
-        revert("no");
-    }
-}
 
 contract SequencerRegistryTest is Test {
     SequencerRegistry internal registry;
@@ -18,17 +13,6 @@ contract SequencerRegistryTest is Test {
     address internal recipient = address(0x12EC);
     uint64 internal constant GENESIS = 1_000_000;
     uint64 internal constant EPOCH = 100;
-
-    event SequencerRegistered(
-        uint32 indexed id,
-        address indexed operator,
-        address signer,
-        address rewardRecipient,
-        uint16 commissionBps,
-        uint256 bond,
-        uint64 effectiveEpoch
-    );
-    event CommissionChangeScheduled(uint32 indexed id, uint16 fromBps, uint16 toBps, uint64 effectiveEpoch);
 
     function _params() internal pure returns (SequencerRegistry.Params memory) {
         return SequencerRegistry.Params({
@@ -100,7 +84,7 @@ contract SequencerRegistryTest is Test {
 
     function test_register_bondCountsFromTheNextEpoch() public {
         vm.expectEmit(true, true, false, true);
-        emit SequencerRegistered(1, operator, signer, recipient, 1000, 10 ether, 6);
+        emit SequencerRegistry.SequencerRegistered(1, operator, signer, recipient, 1000, 10 ether, 6);
         uint32 id = _register();
         assertEq(uint256(id), 1);
         assertEq(registry.bondAt(id, 5), 0, "no bond in the epoch of registration");
@@ -185,7 +169,7 @@ contract SequencerRegistryTest is Test {
     function test_commission_changesFromTheNextEpochWithinBounds() public {
         uint32 id = _register(); // 1000 bps
         vm.expectEmit(true, false, false, true);
-        emit CommissionChangeScheduled(id, 1000, 1500, 6);
+        emit SequencerRegistry.CommissionChangeScheduled(id, 1000, 1500, 6);
         vm.prank(operator);
         registry.setCommission(id, 1500);
         assertEq(uint256(registry.commissionAt(id, 5)), 1000);
@@ -325,7 +309,7 @@ contract SequencerRegistryTest is Test {
         vm.startPrank(operator);
         vm.expectRevert(SequencerRegistry.ZeroAddress.selector);
         registry.withdrawBond(id, address(0));
-        Refuser__MockForSequencerRegistry refuser = new Refuser__MockForSequencerRegistry();
+        Refuser refuser = new Refuser();
         vm.expectRevert(
             abi.encodeWithSelector(SequencerRegistry.TransferFailed.selector, address(refuser), 10 ether)
         );

@@ -1,7 +1,10 @@
 //! Deployment of seqstake's contracts from the committed artifacts: the one path used by the
 //! Rust tests and the devnet.
 
-use alloy::{primitives::Address, providers::Provider};
+use alloy::{
+    primitives::{Address, TxHash},
+    providers::Provider,
+};
 
 use super::{
     ChainError,
@@ -16,12 +19,18 @@ pub async fn deploy_fee_vault<P: Provider>(
     served_chain_id: u64,
     admin: Address,
 ) -> Result<Address, ChainError> {
-    let action = format!("deploy FeeVault for chain {served_chain_id}");
-    let pending = FeeVault::deploy_builder(provider, served_chain_id, admin)
-        .send()
+    let sent = FeeVault::deploy_builder(provider, served_chain_id, admin).send().await;
+    deployed_at(provider, format!("deploy FeeVault for chain {served_chain_id}"), sent.map(|p| *p.tx_hash()))
         .await
-        .map_err(|source| ChainError::Contract { action: action.clone(), source })?;
-    let hash = *pending.tx_hash();
+}
+
+/// Waits for a deployment sent as `sent` and returns the new contract's address.
+async fn deployed_at<P: Provider>(
+    provider: &P,
+    action: String,
+    sent: Result<TxHash, alloy::contract::Error>,
+) -> Result<Address, ChainError> {
+    let hash = sent.map_err(|source| ChainError::Contract { action: action.clone(), source })?;
     let receipt = confirm(provider, &action, hash).await?;
     receipt.contract_address.ok_or(ChainError::NoContractAddress { action, hash })
 }
@@ -47,12 +56,6 @@ pub async fn deploy_registry<P: Provider>(
     params: SequencerRegistry::Params,
     admin: Address,
 ) -> Result<Address, ChainError> {
-    let action = "deploy SequencerRegistry".to_owned();
-    let pending = SequencerRegistry::deploy_builder(provider, params, admin)
-        .send()
-        .await
-        .map_err(|source| ChainError::Contract { action: action.clone(), source })?;
-    let hash = *pending.tx_hash();
-    let receipt = confirm(provider, &action, hash).await?;
-    receipt.contract_address.ok_or(ChainError::NoContractAddress { action, hash })
+    let sent = SequencerRegistry::deploy_builder(provider, params, admin).send().await;
+    deployed_at(provider, "deploy SequencerRegistry".to_owned(), sent.map(|p| *p.tx_hash())).await
 }
