@@ -4,7 +4,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{ConfigError, EconomicsConfig, EmissionKind};
+use crate::config::{ConfigError, EconomicsConfig};
 
 /// seqstake: staking and token economics for rollup sequencers.
 #[derive(Debug, Parser)]
@@ -65,12 +65,7 @@ fn config_check(file: &std::path::Path) -> ExitCode {
 }
 
 fn summary(config: &EconomicsConfig) -> String {
-    let emission = match config.emission.kind() {
-        EmissionKind::Constant => "constant",
-        EmissionKind::Decaying => "decaying",
-        EmissionKind::BondedRatioTarget => "bonded_ratio_target",
-        EmissionKind::FixedBudget => "fixed_budget",
-    };
+    let emission = config.emission.kind().name();
     format!(
         "epoch {} s, up to {} active sequencers, unbonding {} epochs, {} revenue-share agreement(s), \
          emission {emission}, oracle quorum {} of {}",

@@ -310,22 +310,7 @@ impl TryFrom<EmissionToml> for EmissionConfig {
         let Some(kind) = raw.kind else {
             return Err("`kind` is required: one of \"constant\", \"decaying\", \"bonded_ratio_target\", \"fixed_budget\"".to_owned());
         };
-        let (name, allowed): (&str, &[&str]) = match kind {
-            EmissionKind::Constant => ("constant", &["per_epoch"]),
-            EmissionKind::Decaying => ("decaying", &["initial_per_epoch", "decay_ray"]),
-            EmissionKind::BondedRatioTarget => (
-                "bonded_ratio_target",
-                &[
-                    "initial_inflation_bps",
-                    "min_inflation_bps",
-                    "max_inflation_bps",
-                    "target_bonded_bps",
-                    "max_change_per_year_bps",
-                    "total_supply",
-                ],
-            ),
-            EmissionKind::FixedBudget => ("fixed_budget", &["per_epoch", "budget"]),
-        };
+        let (name, allowed) = (kind.name(), kind.parameters());
         if let Some(extra) = raw.present().into_iter().find(|field| !allowed.contains(field)) {
             return Err(format!(
                 "`{extra}` is not a parameter of kind = \"{name}\" (it takes {})",
@@ -395,6 +380,35 @@ impl From<EmissionConfig> for EmissionToml {
                 budget: Some(budget),
                 ..Self::default()
             },
+        }
+    }
+}
+
+impl EmissionKind {
+    /// The name as written in `emission.kind`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Decaying => "decaying",
+            Self::BondedRatioTarget => "bonded_ratio_target",
+            Self::FixedBudget => "fixed_budget",
+        }
+    }
+
+    /// The parameters this kind takes, as written in `[emission]`.
+    fn parameters(self) -> &'static [&'static str] {
+        match self {
+            Self::Constant => &["per_epoch"],
+            Self::Decaying => &["initial_per_epoch", "decay_ray"],
+            Self::BondedRatioTarget => &[
+                "initial_inflation_bps",
+                "min_inflation_bps",
+                "max_inflation_bps",
+                "target_bonded_bps",
+                "max_change_per_year_bps",
+                "total_supply",
+            ],
+            Self::FixedBudget => &["per_epoch", "budget"],
         }
     }
 }

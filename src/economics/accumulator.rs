@@ -7,10 +7,7 @@
 
 use alloy::primitives::U256;
 
-use super::{
-    EconomicsError, math,
-    precision::{RAY, VIRTUAL_ASSETS, VIRTUAL_SHARES},
-};
+use super::{EconomicsError, liquid::PoolTotals, math, precision::RAY};
 
 /// `shares * (acc_now - acc_entry) / RAY`, rounded down (the remainder stays in the contract).
 pub fn pending_reward(shares: U256, acc_now: U256, acc_entry: U256) -> Result<U256, EconomicsError> {
@@ -21,6 +18,28 @@ pub fn pending_reward(shares: U256, acc_now: U256, acc_entry: U256) -> Result<U2
         });
     };
     math::mul_div(shares, delta, RAY, "delegation shares")
+}
+
+/// What crediting `to_credit` wei to `shares` through the accumulator does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credit {
+    /// Accumulator increment: `to_credit * RAY / shares` (zero without shares).
+    pub increment: U256,
+    /// What the increment credits to the shares: `increment * shares / RAY`.
+    pub credited: U256,
+    /// What stays as the pool's dust: `to_credit - credited`.
+    pub dust: U256,
+}
+
+/// The accumulator row of the rounding table, the one place it is computed (the settlement
+/// and the pool model both call it). With no shares everything stays as dust.
+pub fn credit(to_credit: U256, shares: U256) -> Result<Credit, EconomicsError> {
+    if shares.is_zero() {
+        return Ok(Credit { increment: U256::ZERO, credited: U256::ZERO, dust: to_credit });
+    }
+    let increment = math::mul_div(to_credit, RAY, shares, "pool reward")?;
+    let credited = math::mul_div(increment, shares, RAY, "pool shares")?;
+    Ok(Credit { increment, credited, dust: to_credit - credited })
 }
 
 /// One delegation in one pool.
@@ -71,33 +90,28 @@ pub struct DelegationPool {
 }
 
 impl DelegationPool {
-    /// Shares for `tokens` delegated: `tokens * (shares + V_S) / (pool tokens + V_A)`.
+    fn totals(&self) -> PoolTotals {
+        PoolTotals { shares: self.shares, assets: self.tokens }
+    }
+
+    /// Shares for `tokens` delegated: `tokens * (shares + V_S) / (pool tokens + V_A)`, the same
+    /// virtual-offset rule as the liquid token's.
     pub fn shares_for(&self, tokens: U256) -> Result<U256, EconomicsError> {
-        let shares = math::add(self.shares, VIRTUAL_SHARES, "pool shares")?;
-        let assets = math::add(self.tokens, VIRTUAL_ASSETS, "pool tokens")?;
-        math::mul_div(tokens, shares, assets, "delegation")
+        self.totals().shares_for_deposit(tokens)
     }
 
     /// Tokens `shares` are worth: `shares * (pool tokens + V_A) / (shares + V_S)`.
     pub fn tokens_for(&self, shares: U256) -> Result<U256, EconomicsError> {
-        let total = math::add(self.shares, VIRTUAL_SHARES, "pool shares")?;
-        let assets = math::add(self.tokens, VIRTUAL_ASSETS, "pool tokens")?;
-        math::mul_div(shares, assets, total, "undelegation")
+        self.totals().assets_for_shares(shares)
     }
 
     /// Credits an epoch's pool reward (plus the dust carried) through the accumulator; returns
     /// the amount credited. With no shares everything stays as dust.
     pub fn credit_reward(&mut self, reward: U256) -> Result<U256, EconomicsError> {
-        let to_credit = math::add(reward, self.dust, "pool reward")?;
-        if self.shares.is_zero() {
-            self.dust = to_credit;
-            return Ok(U256::ZERO);
-        }
-        let increment = math::mul_div(to_credit, RAY, self.shares, "pool reward")?;
-        let credited = math::mul_div(increment, self.shares, RAY, "pool shares")?;
-        self.acc = math::add(self.acc, increment, "accumulator")?;
-        self.dust = to_credit - credited;
-        Ok(credited)
+        let credit = credit(math::add(reward, self.dust, "pool reward")?, self.shares)?;
+        self.acc = math::add(self.acc, credit.increment, "accumulator")?;
+        self.dust = credit.dust;
+        Ok(credit.credited)
     }
 
     /// Takes `amount` of the pool's tokens (a slash); shares and accumulator are unchanged.

@@ -11,7 +11,8 @@ use super::{
     precision::{BPS, RAY, SECONDS_PER_YEAR, VIRTUAL_ASSETS, VIRTUAL_SHARES},
 };
 
-/// The pool's totals: shares in existence and assets they are worth (`totalPooledAssets`).
+/// A share pool's totals: shares in existence and the assets they are worth. The liquid token
+/// (`totalPooledAssets`) and the registry's delegation pools share this virtual-offset rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PoolTotals {
     /// Total shares (balances plus shares locked in withdrawal requests).

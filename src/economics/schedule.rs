@@ -12,6 +12,27 @@ use super::{
 };
 use crate::config::EmissionConfig;
 
+/// The decaying emissions `e_0, e_1, ...`, each `e_{n-1} * decay_ray / RAY` rounded down,
+/// exactly as the reserve contract steps them; the one place the rule is applied.
+fn decaying_series(initial: U256, decay_ray: U256) -> impl Iterator<Item = Result<U256, EconomicsError>> {
+    std::iter::successors(Some(Ok(initial)), move |previous: &Result<U256, EconomicsError>| match previous {
+        Ok(e) => Some(math::mul_div(*e, decay_ray, RAY, "decaying emission")),
+        Err(_) => None,
+    })
+}
+
+/// Epochs `0..=n` of a decaying series, stopping early once it reaches zero (nothing more is
+/// emitted), so a long-finished schedule costs little. O(n) in the epoch index otherwise:
+/// every step rounds down, so there is no closed form.
+fn decaying_upto(
+    initial: U256,
+    decay_ray: U256,
+    n: u64,
+) -> impl Iterator<Item = Result<U256, EconomicsError>> {
+    let epochs = usize::try_from(n).unwrap_or(usize::MAX).saturating_add(1);
+    decaying_series(initial, decay_ray).take(epochs).take_while(|e| !matches!(e, Ok(v) if v.is_zero()))
+}
+
 /// Emission of epoch `n` for the schedules that depend on `n` alone.
 pub fn emission_at(schedule: &EmissionConfig, n: u64) -> Result<U256, EconomicsError> {
     match schedule {
@@ -20,17 +41,10 @@ pub fn emission_at(schedule: &EmissionConfig, n: u64) -> Result<U256, EconomicsE
             Ok(*initial_per_epoch)
         }
         EmissionConfig::Decaying { initial_per_epoch, decay_ray } => {
-            // O(n) in the epoch index: each step rounds down exactly as the reserve contract's
-            // does, so there is no closed form; below RAY the emission strictly falls, and the
-            // loop stops early once it reaches zero.
-            let mut emission = *initial_per_epoch;
-            for _ in 0..n {
-                if emission.is_zero() {
-                    break;
-                }
-                emission = math::mul_div(emission, *decay_ray, RAY, "decaying emission")?;
-            }
-            Ok(emission)
+            // The series stops early at zero: fewer than n + 1 emissions means epoch n emits nothing.
+            let (count, last) = decaying_upto(*initial_per_epoch, *decay_ray, n)
+                .try_fold((0u64, U256::ZERO), |(count, _), emission| emission.map(|e| (count + 1, e)))?;
+            Ok(if count > n { last } else { U256::ZERO })
         }
         EmissionConfig::FixedBudget { per_epoch, budget } => {
             let spent = U256::from(n).saturating_mul(*per_epoch).min(*budget);
@@ -53,16 +67,8 @@ pub fn cumulative_to(schedule: &EmissionConfig, n: u64) -> Result<U256, Economic
             "decaying emission",
         ),
         EmissionConfig::Decaying { initial_per_epoch, decay_ray } => {
-            let mut emission = *initial_per_epoch;
-            let mut total = emission;
-            for _ in 0..n {
-                if emission.is_zero() {
-                    break;
-                }
-                emission = math::mul_div(emission, *decay_ray, RAY, "decaying emission")?;
-                total = math::add(total, emission, "cumulative emission")?;
-            }
-            Ok(total)
+            decaying_upto(*initial_per_epoch, *decay_ray, n)
+                .try_fold(U256::ZERO, |total, emission| math::add(total, emission?, "cumulative emission"))
         }
         EmissionConfig::FixedBudget { per_epoch, budget } => {
             Ok((U256::from(n) + U256::from(1u64)).saturating_mul(*per_epoch).min(*budget))

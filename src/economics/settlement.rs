@@ -15,8 +15,7 @@ use alloy::primitives::{Address, U256, U512};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EconomicsError, math,
-    precision::RAY,
+    EconomicsError, accumulator, math,
     revenue::{RevenueShareTerms, partner_share, protocol_fee},
 };
 
@@ -453,13 +452,11 @@ fn settle_sequencer(
     outcome.pool_reward = rest - outcome.bond_reward;
 
     let to_credit = math::add(outcome.pool_reward, sequencer.dust_before, "accumulator dust")?;
-    if !sequencer.pool_shares.is_zero() {
-        outcome.acc_increment = math::mul_div(to_credit, RAY, sequencer.pool_shares, "pool reward")?;
-        outcome.pool_credited =
-            math::mul_div(outcome.acc_increment, sequencer.pool_shares, RAY, "pool shares")?;
-        outcome.acc_after = math::add(sequencer.acc_before, outcome.acc_increment, "accumulator")?;
-    }
-    outcome.dust_after = to_credit - outcome.pool_credited;
+    let credit = accumulator::credit(to_credit, sequencer.pool_shares)?;
+    outcome.acc_increment = credit.increment;
+    outcome.pool_credited = credit.credited;
+    outcome.acc_after = math::add(sequencer.acc_before, credit.increment, "accumulator")?;
+    outcome.dust_after = credit.dust;
     Ok(outcome)
 }
 
