@@ -21,7 +21,7 @@ CONTRACTS := $(CURDIR)/contracts
 
 help:
 	@echo "make devnet     set up and run the main job (config check until the devnet lands)"
-	@echo "make test       set up and run every check: forge fmt/build/test, artifacts, cargo fmt/clippy/test"
+	@echo "make test       set up and run every check: forge fmt/build/test, gas snapshot, artifacts, cargo fmt/clippy/test"
 	@echo "make artifacts  rebuild contracts/artifacts from forge build"
 	@echo "make gas-snapshot  rewrite contracts/.gas-snapshot (checked by make test)"
 
