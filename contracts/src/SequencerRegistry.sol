@@ -1,349 +1,660 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {RewardMath} from "./libraries/RewardMath.sol";
+import {RegistryCore} from "./registry/RegistryCore.sol";
+
+/// @dev The admin must be a timelock whose delay covers the longest exit.
+interface IMinDelay {
+    function getMinDelay() external view returns (uint256);
+}
 
 /// @title SequencerRegistry
-/// @notice Sequencer registration and the operator bond (the first-loss tranche): register
-///         with a bond within [minBond, maxBond], rotate the signer, change commission within
-///         bounds (effective from the next epoch), add to the bond, exit and withdraw the bond
-///         after unbonding. Every stake change takes effect at the next epoch boundary and is
-///         checkpointed per epoch (one write per sequencer per epoch), so rewards and slashes of
-///         epoch e read epoch e's stake on chain exactly as the Rust side does.
-/// @dev First slice of "Contracts I": delegation pools, rewards, jailing and slashing build on
-///      the epoch clock and checkpoints defined here. Internal accounting only: the contract never
-///      reads its own balance to decide anything.
-contract SequencerRegistry is AccessControl, ReentrancyGuard {
+/// @notice Sequencer stake and rewards. Each sequencer has an operator bond (the first-loss
+///         tranche), a delegation pool with shares (virtual offset; tokens per share fall only by
+///         slashes), a RAY reward-per-share accumulator and the operator's claimable commission
+///         and bond rewards. Stake changes count from the next epoch and are checkpointed per
+///         epoch (one write per sequencer per epoch), so the rewards and slashes of epoch e read
+///         epoch e's stake exactly as the Rust side does.
+/// @dev How a delegation earns without any loop over delegators: a change made in epoch m (a
+///      delegation, undelegation or restake) is queued on the account as "shares from epoch m+1";
+///      the shares held before it keep earning through epoch m. Once the report covering m has
+///      executed, the account settles the old shares up to A(m), the pool's accumulator after
+///      epoch m, and continues with the new shares from A(m). A(m) is the live accumulator while
+///      the pool has not been credited past m; otherwise it was recorded (one checkpoint per
+///      crediting that follows a change) in `_accAt`. Rewards of epoch e are split with epoch e's
+///      checkpointed shares, so stake added in an epoch never earns for it. Internal accounting
+///      only: the contract never reads its own balance to decide anything.
+contract SequencerRegistry is RegistryCore {
     using Checkpoints for Checkpoints.Trace208;
+    using Checkpoints for Checkpoints.Trace224;
 
-    // ---------------------------------------------------------------- constants
-    uint256 internal constant BPS = 10_000;
+    /// @notice Runs slashing, jailing, the active set and governance (see RegistryExtension).
+    address public immutable extension;
 
-    // ---------------------------------------------------------------- types
-    /// @notice Parameters fixed at deployment (from the economics configuration).
-    struct Params {
-        uint64 genesisTime;
-        uint64 epochLength;
-        uint256 minBond;
-        uint256 maxBond;
-        uint16 maxCommissionBps;
-        uint16 maxCommissionChangeBps;
-        uint32 maxCandidates;
-        uint32 unbondingEpochs;
-    }
-
-    /// @notice Lifecycle of a sequencer.
-    enum Status {
-        None,
-        Registered,
-        Exiting,
-        Exited
-    }
-
-    struct Sequencer {
-        address operator;
-        address signer;
-        address rewardRecipient;
-        Status status;
-        uint16 commissionBps;
-        uint16 pendingCommissionBps;
-        uint64 commissionEffectiveEpoch;
-        uint64 exitCompletionEpoch;
-        /// The bond as it stands after all changes (the checkpoint says from which epoch).
-        uint256 bond;
-    }
-
-    // ---------------------------------------------------------------- storage
-    uint64 public immutable genesisTime;
-    uint64 public immutable epochLength;
-    uint256 public immutable minBond;
-    uint256 public immutable maxBond;
-    uint16 public immutable maxCommissionBps;
-    uint16 public immutable maxCommissionChangeBps;
-    uint32 public immutable maxCandidates;
-    uint32 public immutable unbondingEpochs;
-
-    /// @notice Number of sequencers ever registered; ids run from 1.
-    uint32 public sequencerCount;
-    /// @notice Registered or exiting sequencers (the candidates).
-    uint32 public candidateCount;
-    /// @notice Sum of all bonds held (internal accounting).
-    uint256 public totalBonded;
-
-    mapping(uint32 id => Sequencer) internal _sequencers;
-    mapping(uint32 id => Checkpoints.Trace208) internal _bondAt;
-    mapping(address operator => uint32 id) public sequencerOfOperator;
-    mapping(address signer => uint32 id) public sequencerOfSigner;
-
-    // ---------------------------------------------------------------- events
-    event SequencerRegistered(
-        uint32 indexed id,
-        address indexed operator,
-        address signer,
-        address rewardRecipient,
-        uint16 commissionBps,
-        uint256 bond,
-        uint64 effectiveEpoch
-    );
-    event SignerRotated(uint32 indexed id, address oldSigner, address newSigner);
-    event RewardRecipientChanged(uint32 indexed id, address rewardRecipient);
-    event CommissionChangeScheduled(uint32 indexed id, uint16 fromBps, uint16 toBps, uint64 effectiveEpoch);
-    event BondAdded(uint32 indexed id, uint256 amount, uint256 bond, uint64 effectiveEpoch);
-    event ExitStarted(uint32 indexed id, uint256 bond, uint64 completionEpoch);
-    event BondWithdrawn(uint32 indexed id, address indexed to, uint256 amount);
-
-    // ---------------------------------------------------------------- errors
-    /// @dev A parameter is outside its allowed range (name given).
-    error InvalidParameter(string name);
-    /// @dev The bond is outside [minBond, maxBond].
-    error BondOutOfRange(uint256 bond, uint256 minBond, uint256 maxBond);
-    /// @dev Commission above the maximum.
-    error CommissionTooHigh(uint16 bps, uint16 maxBps);
-    /// @dev Commission moves more than the maximum change.
-    error CommissionChangeTooLarge(uint16 fromBps, uint16 toBps, uint16 maxChangeBps);
-    /// @dev A zero address where one is required.
-    error ZeroAddress();
-    /// @dev The operator already runs a sequencer.
-    error OperatorAlreadyRegistered(address operator, uint32 id);
-    /// @dev The signer is already used by a sequencer.
-    error SignerInUse(address signer, uint32 id);
-    /// @dev No more candidates can register.
-    error TooManyCandidates(uint32 maxCandidates);
-    /// @dev The caller is not the sequencer's operator.
-    error NotOperator(uint32 id, address caller);
-    /// @dev The sequencer is not in the status the call needs.
-    error WrongStatus(uint32 id, Status status);
-    /// @dev Unbonding has not finished.
-    error StillUnbonding(uint32 id, uint64 completionEpoch, uint64 currentEpoch);
-    /// @dev The native transfer failed.
-    error TransferFailed(address to, uint256 amount);
-    /// @dev Before genesis there is no epoch.
-    error BeforeGenesis(uint64 genesisTime);
-
-    // ---------------------------------------------------------------- modifiers
-    modifier onlyOperator(uint32 id) {
-        if (_sequencers[id].operator != msg.sender) revert NotOperator(id, msg.sender);
-        _;
-    }
-
-    // ---------------------------------------------------------------- external
     /// @param p The parameters.
-    /// @param admin DEFAULT_ADMIN_ROLE (the governance timelock).
-    /// @dev Reverts with ZeroAddress if `admin` is zero; with InvalidParameter naming the
-    ///      parameter if epochLength is zero, minBond is zero or above maxBond, a commission bound
-    ///      is above 10_000 bps or the change above the maximum, maxCandidates or unbondingEpochs is zero.
-    constructor(Params memory p, address admin) {
+    /// @param admin DEFAULT_ADMIN_ROLE: a timelock whose minimum delay is at least
+    ///        `(unbondingEpochs + 1) * epochLength`.
+    /// @param extension_ A RegistryExtension deployed with the same parameters.
+    /// @dev Reverts with ZeroAddress if `admin` is zero; with AdminNotTimelock if it has no code;
+    ///      with AdminDelayTooShort if its delay is too short; with WrongExtension if the extension
+    ///      has no code or other parameters; with InvalidParameter as RegistryCore's constructor.
+    constructor(Params memory p, address admin, address extension_) RegistryCore(p) {
         if (admin == address(0)) revert ZeroAddress();
-        if (p.epochLength == 0) revert InvalidParameter("epochLength");
-        if (p.minBond == 0 || p.minBond > p.maxBond) revert InvalidParameter("minBond");
-        if (p.maxCommissionBps > BPS) revert InvalidParameter("maxCommissionBps");
-        if (p.maxCommissionChangeBps > p.maxCommissionBps) revert InvalidParameter("maxCommissionChangeBps");
-        if (p.maxCandidates == 0) revert InvalidParameter("maxCandidates");
-        if (p.unbondingEpochs == 0) revert InvalidParameter("unbondingEpochs");
-        genesisTime = p.genesisTime;
-        epochLength = p.epochLength;
-        minBond = p.minBond;
-        maxBond = p.maxBond;
-        maxCommissionBps = p.maxCommissionBps;
-        maxCommissionChangeBps = p.maxCommissionChangeBps;
-        maxCandidates = p.maxCandidates;
-        unbondingEpochs = p.unbondingEpochs;
+        if (admin.code.length == 0) revert AdminNotTimelock(admin);
+        uint256 required = (uint256(p.unbondingEpochs) + 1) * p.epochLength;
+        uint256 delay = IMinDelay(admin).getMinDelay();
+        if (delay < required) revert AdminDelayTooShort(delay, required);
+        if (extension_.code.length == 0 || RegistryCore(extension_).paramsHash() != paramsHash) {
+            revert WrongExtension(extension_);
+        }
+        extension = extension_;
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp >= p.genesisTime) nextRewardEpoch = currentEpoch();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
-    /// @notice The current epoch: `(block.timestamp - genesisTime) / epochLength`.
-    /// @return The epoch number.
-    /// @dev Reverts with BeforeGenesis before `genesisTime`.
-    function currentEpoch() public view returns (uint64) {
-        // Epochs are spans of settlement-chain time by design; a proposer's few seconds of
-        // timestamp leeway only move a boundary by as much.
-        // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp < genesisTime) revert BeforeGenesis(genesisTime);
-        return uint64((block.timestamp - genesisTime) / epochLength);
+    /// @notice Pays the operator's claimable commission and bond rewards to its reward
+    ///         recipient. Anyone may call it. Never paused.
+    /// @param id The sequencer.
+    /// @dev Reverts with NothingToClaim when nothing is claimable; with TransferFailed if the
+    ///      recipient refuses the transfer (the operator can change the recipient).
+    function claimOperatorRewards(uint32 id) external nonReentrant {
+        uint256 amount = operatorRewards[id];
+        if (amount == 0) revert NothingToClaim();
+        operatorRewards[id] = 0;
+        totalOperatorRewards -= amount;
+        address to = _sequencers[id].rewardRecipient;
+        emit OperatorRewardsClaimed(id, to, amount);
+        _send(to, amount);
     }
 
-    /// @notice Registers the caller as the operator of a new sequencer, bonding `msg.value`.
-    /// @param signer The key that signs the sequencer's blocks.
-    /// @param rewardRecipient Receives the operator's commission and bond rewards.
-    /// @param commissionBps Commission on the sequencer's rewards.
+    // ================================================================ delegators
+    /// @notice Delegates `msg.value` to the sequencer's pool. The shares are minted now at the
+    ///         pool's rate (with the virtual offset) and count, and earn, from the next epoch.
+    /// @param id The sequencer.
+    /// @return shares The pool shares minted.
+    /// @dev Reverts with IsPaused while paused; with WrongStatus unless the sequencer is
+    ///      registered; with ZeroAmount if nothing is sent or it buys no share; with
+    ///      TooManyPendingChanges if the account already has MAX_PENDING_CHANGES changes waiting
+    ///      for reports.
+    function delegate(uint32 id) external payable whenNotPaused nonReentrant returns (uint256 shares) {
+        shares = _delegate(id, msg.sender, msg.value);
+    }
+
+    /// @notice Settles the caller's rewards in the pool and delegates them to it again.
+    /// @param id The sequencer.
+    /// @return amount The rewards restaked.
+    /// @return shares The pool shares minted.
+    /// @dev Reverts with IsPaused while paused; with NothingToClaim when no reward is due; as
+    ///      `delegate` otherwise.
+    function claimAndRestake(uint32 id)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256 amount, uint256 shares)
+    {
+        Delegation storage d = _delegations[id][msg.sender];
+        _sync(id, d);
+        amount = d.owed;
+        if (amount == 0) revert NothingToClaim();
+        d.owed = 0;
+        unclaimedPoolRewards -= amount;
+        shares = _mintShares(id, msg.sender, d, amount);
+        emit RewardsRestaked(id, msg.sender, amount, shares);
+    }
+
+    /// @notice Undelegates `shares` from the sequencer's pool into the unbonding bucket that
+    ///         completes at `currentEpoch() + 1 + unbondingEpochs`. The shares keep counting and
+    ///         earning through the current epoch.
+    /// @param id The sequencer.
+    /// @param shares Pool shares to undelegate.
+    /// @return completionEpoch When the tokens can be withdrawn.
+    /// @return amount The tokens moved into the bucket.
+    /// @dev Reverts with IsPaused while paused; with ZeroAmount for zero shares or shares worth
+    ///      nothing; with InsufficientShares above the account's shares; with
+    ///      TooManyPendingChanges or TooManyUnbondingEntries at the account's limits.
+    function undelegate(uint32 id, uint256 shares)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint64 completionEpoch, uint256 amount)
+    {
+        if (shares == 0) revert ZeroAmount();
+        Delegation storage d = _delegations[id][msg.sender];
+        _sync(id, d);
+        uint256 held = _latestShares(d);
+        if (shares > held) revert InsufficientShares(shares, held);
+        Pool storage p = _pools[id];
+        amount =
+            Math.mulDiv(shares, p.tokens + RewardMath.VIRTUAL_ASSETS, p.shares + RewardMath.VIRTUAL_SHARES);
+        if (amount > p.tokens) amount = p.tokens;
+        if (amount == 0) revert ZeroAmount();
+        p.shares -= shares;
+        p.tokens -= amount;
+        totalPoolTokens -= amount;
+        uint64 epoch = currentEpoch();
+        _pushChange(id, msg.sender, d, epoch, held - shares);
+        completionEpoch = epoch + 1 + unbondingEpochs;
+        Bucket storage b = _buckets[id][completionEpoch];
+        uint256 bucketShares =
+            Math.mulDiv(amount, b.shares + RewardMath.VIRTUAL_SHARES, b.tokens + RewardMath.VIRTUAL_ASSETS);
+        mapping(address => uint256) storage mine = _bucketShares[id][completionEpoch];
+        if (mine[msg.sender] == 0) {
+            if (d.unbondingEntries >= maxUnbondingEntries) {
+                revert TooManyUnbondingEntries(id, msg.sender, maxUnbondingEntries);
+            }
+            d.unbondingEntries += 1;
+        }
+        mine[msg.sender] += bucketShares;
+        b.shares += bucketShares;
+        b.tokens += amount;
+        totalUnbonding += amount;
+        _checkpoint(id);
+        emit Undelegated(id, msg.sender, shares, amount, completionEpoch);
+    }
+
+    /// @notice Withdraws the caller's tokens from a completed unbonding bucket (less any slash
+    ///         of the bucket) to `to`. Never paused.
+    /// @param id The sequencer.
+    /// @param completionEpoch The bucket.
+    /// @param to The recipient.
+    /// @return amount The tokens paid.
+    /// @dev Reverts with StillUnbonding before the completion epoch; with NothingToClaim if the
+    ///      caller holds nothing there; with ZeroAddress for a zero recipient; with
+    ///      TransferFailed if `to` refuses the transfer.
+    function withdrawUnbonded(uint32 id, uint64 completionEpoch, address to)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        uint64 epoch = currentEpoch();
+        if (epoch < completionEpoch) revert StillUnbonding(id, completionEpoch, epoch);
+        if (to == address(0)) revert ZeroAddress();
+        uint256 mine = _bucketShares[id][completionEpoch][msg.sender];
+        if (mine == 0) revert NothingToClaim();
+        Bucket storage b = _buckets[id][completionEpoch];
+        // The last holder takes what rounding left, so no bucket strands tokens.
+        amount = mine == b.shares
+            ? b.tokens
+            : Math.mulDiv(mine, b.tokens + RewardMath.VIRTUAL_ASSETS, b.shares + RewardMath.VIRTUAL_SHARES);
+        if (amount > b.tokens) amount = b.tokens;
+        b.shares -= mine;
+        b.tokens -= amount;
+        totalUnbonding -= amount;
+        delete _bucketShares[id][completionEpoch][msg.sender];
+        _delegations[id][msg.sender].unbondingEntries -= 1;
+        emit UnbondedWithdrawn(id, msg.sender, completionEpoch, to, amount);
+        _send(to, amount);
+    }
+
+    /// @notice Pays the caller's settled rewards in the sequencer's pool to `to`. Never paused.
+    /// @param id The sequencer.
+    /// @param to The recipient.
+    /// @return amount The rewards paid.
+    /// @dev Reverts with ZeroAddress for a zero recipient; with NothingToClaim when nothing is
+    ///      due; with TransferFailed if `to` refuses the transfer.
+    function claimRewards(uint32 id, address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        Delegation storage d = _delegations[id][msg.sender];
+        _sync(id, d);
+        amount = d.owed;
+        if (amount == 0) revert NothingToClaim();
+        d.owed = 0;
+        unclaimedPoolRewards -= amount;
+        emit RewardsClaimed(id, msg.sender, to, amount);
+        _send(to, amount);
+    }
+
+    // ================================================================ report entry points
+    /// @notice One sequencer's rewards for a range of epochs.
+    struct SequencerRewards {
+        uint32 id;
+        /// amounts[k] is the reward for epoch firstEpoch + k.
+        uint256[] amounts;
+    }
+
+    /// @notice Pays the sequencers' rewards for epochs `firstEpoch..=lastEpoch` (`msg.value` is
+    ///         their sum): per sequencer and epoch, commission to the operator, the rest split
+    ///         between bond and pool by epoch stake, the pool's part credited through the
+    ///         accumulator with the sequencer's dust, all with the epoch's checkpoints. Emits
+    ///         RewardPaid per sequencer and epoch with a reward.
+    /// @param firstEpoch Must be `nextRewardEpoch`.
+    /// @param lastEpoch The last epoch paid; before the current epoch.
+    /// @param rewards One entry per sequencer, ids strictly increasing.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with
+    ///      WrongRewardEpochs for a range that does not continue the last one or has not ended;
+    ///      with MalformedRewards for ids not strictly increasing or of unknown sequencers, or
+    ///      amounts of the wrong length; with RewardValueMismatch when `msg.value` is not the sum.
+    function distributeRewards(uint64 firstEpoch, uint64 lastEpoch, SequencerRewards[] calldata rewards)
+        external
+        payable
+        onlyRole(REPORTER_ROLE)
+        nonReentrant
+    {
+        uint64 epoch = currentEpoch();
+        if (firstEpoch != nextRewardEpoch || lastEpoch < firstEpoch || lastEpoch >= epoch) {
+            revert WrongRewardEpochs(firstEpoch, lastEpoch, nextRewardEpoch, epoch);
+        }
+        uint256 epochs = lastEpoch - firstEpoch + 1;
+        uint256 total;
+        uint32 previous;
+        for (uint256 i; i < rewards.length; ++i) {
+            SequencerRewards calldata r = rewards[i];
+            if (r.id <= previous || r.id > sequencerCount || r.amounts.length != epochs) {
+                revert MalformedRewards(i);
+            }
+            previous = r.id;
+            total += _creditSequencer(r.id, firstEpoch, r.amounts);
+        }
+        if (total != msg.value) revert RewardValueMismatch(msg.value, total);
+        nextRewardEpoch = lastEpoch + 1;
+        emit RewardsDistributed(firstEpoch, lastEpoch, total);
+    }
+
+    // ================================================================ run by the extension
+    /// @notice Registers the caller as a sequencer operator. Runs RegistryExtension.register
+    ///         (reverts as documented there).
+    /// @param signer The block-signing key.
+    /// @param rewardRecipient Receives the operator's rewards.
+    /// @param commissionBps The commission.
     /// @return id The new sequencer's id.
-    /// @dev Reverts with BondOutOfRange if `msg.value` is outside [minBond, maxBond]; with
-    ///      ZeroAddress if `signer` or `rewardRecipient` is zero; with CommissionTooHigh above
-    ///      maxCommissionBps; with OperatorAlreadyRegistered or SignerInUse on reuse; with
-    ///      TooManyCandidates when maxCandidates are registered; with BeforeGenesis before genesis.
     function register(address signer, address rewardRecipient, uint16 commissionBps)
         external
         payable
         returns (uint32 id)
     {
-        if (msg.value < minBond || msg.value > maxBond) {
-            revert BondOutOfRange(msg.value, minBond, maxBond);
-        }
-        if (signer == address(0) || rewardRecipient == address(0)) revert ZeroAddress();
-        if (commissionBps > maxCommissionBps) revert CommissionTooHigh(commissionBps, maxCommissionBps);
-        uint32 existing = sequencerOfOperator[msg.sender];
-        if (existing != 0) revert OperatorAlreadyRegistered(msg.sender, existing);
-        uint32 signerOwner = sequencerOfSigner[signer];
-        if (signerOwner != 0) revert SignerInUse(signer, signerOwner);
-        if (candidateCount >= maxCandidates) revert TooManyCandidates(maxCandidates);
-
-        uint64 effective = currentEpoch() + 1;
-        id = ++sequencerCount;
-        candidateCount += 1;
-        totalBonded += msg.value;
-        _sequencers[id] = Sequencer({
-            operator: msg.sender,
-            signer: signer,
-            rewardRecipient: rewardRecipient,
-            status: Status.Registered,
-            commissionBps: commissionBps,
-            pendingCommissionBps: commissionBps,
-            commissionEffectiveEpoch: 0,
-            exitCompletionEpoch: 0,
-            bond: msg.value
-        });
-        sequencerOfOperator[msg.sender] = id;
-        sequencerOfSigner[signer] = id;
-        _bondAt[id].push(SafeCast.toUint48(effective), SafeCast.toUint208(msg.value));
-        emit SequencerRegistered(id, msg.sender, signer, rewardRecipient, commissionBps, msg.value, effective);
+        (signer, rewardRecipient, commissionBps, id);
+        _extend();
     }
 
-    /// @notice Replaces the sequencer's block-signing key.
+    /// @notice Replaces the signer. Runs RegistryExtension.rotateSigner (operator only).
     /// @param id The sequencer.
     /// @param newSigner The new key.
-    /// @dev Reverts with NotOperator for anyone but the operator; with ZeroAddress for a zero
-    ///      key; with SignerInUse if the key belongs to a sequencer; with WrongStatus once exited.
-    function rotateSigner(uint32 id, address newSigner) external onlyOperator(id) {
-        Sequencer storage s = _sequencers[id];
-        if (s.status == Status.Exited) revert WrongStatus(id, s.status);
-        if (newSigner == address(0)) revert ZeroAddress();
-        uint32 owner = sequencerOfSigner[newSigner];
-        if (owner != 0) revert SignerInUse(newSigner, owner);
-        address old = s.signer;
-        delete sequencerOfSigner[old];
-        sequencerOfSigner[newSigner] = id;
-        s.signer = newSigner;
-        emit SignerRotated(id, old, newSigner);
+    function rotateSigner(uint32 id, address newSigner) external {
+        (id, newSigner);
+        _extend();
     }
 
-    /// @notice Changes where the operator's rewards are paid.
+    /// @notice Changes the reward recipient. Runs RegistryExtension.setRewardRecipient.
     /// @param id The sequencer.
     /// @param rewardRecipient The new recipient.
-    /// @dev Reverts with NotOperator for anyone but the operator; with ZeroAddress for zero.
-    function setRewardRecipient(uint32 id, address rewardRecipient) external onlyOperator(id) {
-        if (rewardRecipient == address(0)) revert ZeroAddress();
-        _sequencers[id].rewardRecipient = rewardRecipient;
-        emit RewardRecipientChanged(id, rewardRecipient);
+    function setRewardRecipient(uint32 id, address rewardRecipient) external {
+        (id, rewardRecipient);
+        _extend();
     }
 
-    /// @notice Schedules a commission change, effective from the next epoch. A change scheduled
-    ///         again in the same epoch replaces the earlier one; the bound applies to the
-    ///         commission in force now.
+    /// @notice Schedules a commission change for the next epoch. Runs
+    ///         RegistryExtension.setCommission (operator only; bounded).
     /// @param id The sequencer.
     /// @param newBps The new commission.
-    /// @dev Reverts with NotOperator for anyone but the operator; with WrongStatus unless
-    ///      registered; with CommissionTooHigh above maxCommissionBps; with
-    ///      CommissionChangeTooLarge when it moves more than maxCommissionChangeBps.
-    function setCommission(uint32 id, uint16 newBps) external onlyOperator(id) {
-        Sequencer storage s = _sequencers[id];
-        if (s.status != Status.Registered) revert WrongStatus(id, s.status);
-        if (newBps > maxCommissionBps) revert CommissionTooHigh(newBps, maxCommissionBps);
-        uint64 epoch = currentEpoch();
-        uint16 inForce = _commissionAt(s, epoch);
-        uint16 change = newBps > inForce ? newBps - inForce : inForce - newBps;
-        if (change > maxCommissionChangeBps) {
-            revert CommissionChangeTooLarge(inForce, newBps, maxCommissionChangeBps);
-        }
-        s.commissionBps = inForce;
-        s.pendingCommissionBps = newBps;
-        s.commissionEffectiveEpoch = epoch + 1;
-        emit CommissionChangeScheduled(id, inForce, newBps, epoch + 1);
+    function setCommission(uint32 id, uint16 newBps) external {
+        (id, newBps);
+        _extend();
     }
 
-    /// @notice Adds `msg.value` to the operator bond, effective from the next epoch.
+    /// @notice Adds `msg.value` to the bond from the next epoch. Runs RegistryExtension.addBond.
     /// @param id The sequencer.
-    /// @dev Reverts with NotOperator for anyone but the operator; with WrongStatus unless
-    ///      registered; with BondOutOfRange if the bond would exceed maxBond or nothing is sent.
-    function addBond(uint32 id) external payable onlyOperator(id) {
-        Sequencer storage s = _sequencers[id];
-        if (s.status != Status.Registered) revert WrongStatus(id, s.status);
-        uint256 bond = s.bond + msg.value;
-        if (msg.value == 0 || bond > maxBond) revert BondOutOfRange(bond, minBond, maxBond);
-        s.bond = bond;
-        totalBonded += msg.value;
-        uint64 effective = currentEpoch() + 1;
-        _bondAt[id].push(SafeCast.toUint48(effective), SafeCast.toUint208(bond));
-        emit BondAdded(id, msg.value, bond, effective);
+    function addBond(uint32 id) external payable {
+        id;
+        _extend();
     }
 
-    /// @notice Starts the operator's exit: from the next epoch the sequencer has no bond and is
-    ///         no candidate; the bond can be withdrawn after the unbonding period.
+    /// @notice Starts the operator's exit. Runs RegistryExtension.exit (operator only).
     /// @param id The sequencer.
-    /// @dev Reverts with NotOperator for anyone but the operator; with WrongStatus unless registered.
-    function exit(uint32 id) external onlyOperator(id) {
-        Sequencer storage s = _sequencers[id];
-        if (s.status != Status.Registered) revert WrongStatus(id, s.status);
-        uint64 effective = currentEpoch() + 1;
-        uint64 completion = effective + unbondingEpochs;
-        s.status = Status.Exiting;
-        s.exitCompletionEpoch = completion;
-        _bondAt[id].push(SafeCast.toUint48(effective), 0);
-        emit ExitStarted(id, s.bond, completion);
+    function exit(uint32 id) external {
+        id;
+        _extend();
     }
 
-    /// @notice Withdraws an exited sequencer's bond to `to` once unbonding has finished. Never
-    ///         paused.
+    /// @notice Withdraws an exited bond after unbonding. Runs RegistryExtension.withdrawBond
+    ///         (operator only; never paused).
     /// @param id The sequencer.
     /// @param to The recipient.
-    /// @dev Reverts with NotOperator for anyone but the operator; with WrongStatus unless
-    ///      exiting; with StillUnbonding before the completion epoch; with ZeroAddress for a zero
-    ///      recipient; with TransferFailed if `to` refuses the transfer.
-    function withdrawBond(uint32 id, address to) external nonReentrant onlyOperator(id) {
-        Sequencer storage s = _sequencers[id];
-        if (s.status != Status.Exiting) revert WrongStatus(id, s.status);
-        uint64 epoch = currentEpoch();
-        if (epoch < s.exitCompletionEpoch) revert StillUnbonding(id, s.exitCompletionEpoch, epoch);
-        if (to == address(0)) revert ZeroAddress();
-        uint256 amount = s.bond;
-        s.bond = 0;
-        s.status = Status.Exited;
-        totalBonded -= amount;
-        candidateCount -= 1;
-        delete sequencerOfSigner[s.signer];
-        delete sequencerOfOperator[s.operator];
-        emit BondWithdrawn(id, to, amount);
-        (bool ok,) = to.call{value: amount}("");
-        if (!ok) revert TransferFailed(to, amount);
+    function withdrawBond(uint32 id, address to) external {
+        (id, to);
+        _extend();
     }
 
+    /// @notice Jails sequencers for reported downtime. Runs RegistryExtension.jailForDowntime
+    ///         (REPORTER_ROLE; reverts as documented there).
+    /// @param ids The sequencers.
+    function jailForDowntime(uint32[] calldata ids) external {
+        ids;
+        _extend();
+    }
+
+    /// @notice Sets the active set. Runs RegistryExtension.updateActiveSet (REPORTER_ROLE;
+    ///         reverts as documented there).
+    /// @param ids The set, strictly increasing.
+    function updateActiveSet(uint32[] calldata ids) external {
+        ids;
+        _extend();
+    }
+
+    /// @notice Slashes a sequencer. Runs RegistryExtension.slash (SLASHER_ROLE; reverts as
+    ///         documented there).
+    /// @param id The sequencer.
+    /// @param infractionEpoch The epoch of the fault.
+    /// @param fractionBps The fraction, 1..=10_000.
+    /// @return amount The slash amount.
+    function slash(uint32 id, uint64 infractionEpoch, uint16 fractionBps) external returns (uint256 amount) {
+        (id, infractionEpoch, fractionBps, amount);
+        _extend();
+    }
+
+    /// @notice Pays the insurance fund its slash proceeds. Runs RegistryExtension.payInsurance.
+    function payInsurance() external {
+        _extend();
+    }
+
+    /// @notice Releases a jailed sequencer after its cooldown. Runs RegistryExtension.unjail
+    ///         (operator only; reverts as documented there).
+    /// @param id The sequencer.
+    function unjail(uint32 id) external {
+        id;
+        _extend();
+    }
+
+    /// @notice Sets the slash listener. Runs RegistryExtension.setSlashListener (admin only).
+    /// @param listener The listener, or address(0) for none.
+    function setSlashListener(address listener) external {
+        listener;
+        _extend();
+    }
+
+    /// @notice Pauses staking actions. Runs RegistryExtension.pause (GUARDIAN_ROLE; reverts as
+    ///         documented there).
+    /// @param duration Seconds, 1..=maxPauseDuration.
+    function pause(uint64 duration) external {
+        duration;
+        _extend();
+    }
+
+    /// @notice Ends a pause early. Runs RegistryExtension.unpause (guardian or admin).
+    function unpause() external {
+        _extend();
+    }
+
+    /// Runs the current call's calldata on the extension, on this contract's storage, and
+    /// returns or reverts with its result.
+    function _extend() private {
+        address target = extension;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            let ok := delegatecall(gas(), target, ptr, calldatasize(), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) { revert(ptr, returndatasize()) }
+            return(ptr, returndatasize())
+        }
+    }
+
+    // ================================================================ views
     /// @notice A sequencer's registration.
     /// @param id The sequencer.
-    /// @return The stored record (commissionBps is the one in force before any scheduled change).
+    /// @return The stored record.
     function sequencer(uint32 id) external view returns (Sequencer memory) {
         return _sequencers[id];
     }
 
-    /// @notice The bond that counts for `epoch` (the checkpoint of that epoch).
+    /// @notice The stake that counts for `epoch` (its checkpoint).
+    /// @param id The sequencer.
+    /// @param epoch The epoch.
+    /// @return The checkpoint (zero before registration).
+    function stakeAt(uint32 id, uint64 epoch) external view returns (StakePoint memory) {
+        return _stakeAt(id, epoch);
+    }
+
+    /// @notice The bond that counts for `epoch`.
     /// @param id The sequencer.
     /// @param epoch The epoch.
     /// @return The bond in wei.
     function bondAt(uint32 id, uint64 epoch) external view returns (uint256) {
-        return _bondAt[id].upperLookup(SafeCast.toUint48(epoch));
+        return _stakeAt(id, epoch).bond;
     }
 
-    /// @notice The commission in force during `epoch`.
+    /// @notice A delegation pool.
     /// @param id The sequencer.
-    /// @param epoch The epoch (current or later; earlier epochs read the latest two values only).
-    /// @return The commission in bps.
-    function commissionAt(uint32 id, uint64 epoch) external view returns (uint16) {
-        return _commissionAt(_sequencers[id], epoch);
+    /// @return The pool.
+    function pool(uint32 id) external view returns (Pool memory) {
+        return _pools[id];
     }
 
-    // ---------------------------------------------------------------- internal
-    function _commissionAt(Sequencer storage s, uint64 epoch) internal view returns (uint16) {
-        return epoch >= s.commissionEffectiveEpoch ? s.pendingCommissionBps : s.commissionBps;
+    /// @notice The current candidates (registered or exiting sequencers).
+    /// @return The ids.
+    function candidates() external view returns (uint32[] memory) {
+        return _candidates;
+    }
+
+    /// @notice The active set from the last update.
+    /// @return The ids, increasing.
+    function activeSet() external view returns (uint32[] memory) {
+        return _activeSet;
+    }
+
+    /// @notice An account's delegation as it stands now.
+    /// @param id The sequencer.
+    /// @param account The delegator.
+    /// @return shares The shares held after all changes.
+    /// @return earningShares The shares earning in the current reward epoch.
+    /// @return rewards The rewards claimable now.
+    /// @return pendingChanges Changes waiting for the report of their epoch.
+    function delegation(uint32 id, address account)
+        external
+        view
+        returns (uint256 shares, uint256 earningShares, uint256 rewards, uint256 pendingChanges)
+    {
+        Delegation storage d = _delegations[id][account];
+        (earningShares,, rewards,,) = _settled(id, d);
+        shares = _latestShares(d);
+        pendingChanges = d.count;
+        if (pendingChanges > 0) {
+            // Changes whose epoch has been paid are settled by the view above.
+            uint64 next = nextRewardEpoch;
+            for (uint256 k; k < d.count; ++k) {
+                if (d.changes[(d.head + k) % MAX_PENDING_CHANGES].epoch < next) pendingChanges -= 1;
+            }
+        }
+    }
+
+    /// @notice What `shares` of the pool are worth now.
+    /// @param id The sequencer.
+    /// @param shares Pool shares.
+    /// @return The tokens.
+    /// @dev Reverts with ReentrancyGuardReentrantCall while a guarded call is in progress.
+    function sharesToTokens(uint32 id, uint256 shares) external view returns (uint256) {
+        if (_reentrancyGuardEntered()) revert ReentrancyGuardReentrantCall();
+        Pool storage p = _pools[id];
+        return Math.mulDiv(shares, p.tokens + RewardMath.VIRTUAL_ASSETS, p.shares + RewardMath.VIRTUAL_SHARES);
+    }
+
+    /// @notice An account's holding in an unbonding bucket and what it is worth now.
+    /// @param id The sequencer.
+    /// @param completionEpoch The bucket.
+    /// @param account The delegator.
+    /// @return shares The account's bucket shares.
+    /// @return tokens Their value.
+    function unbonding(uint32 id, uint64 completionEpoch, address account)
+        external
+        view
+        returns (uint256 shares, uint256 tokens)
+    {
+        Bucket storage b = _buckets[id][completionEpoch];
+        shares = _bucketShares[id][completionEpoch][account];
+        tokens = shares == b.shares
+            ? b.tokens
+            : Math.mulDiv(shares, b.tokens + RewardMath.VIRTUAL_ASSETS, b.shares + RewardMath.VIRTUAL_SHARES);
+    }
+
+    /// @notice An unbonding bucket.
+    /// @param id The sequencer.
+    /// @param completionEpoch The bucket.
+    /// @return The bucket's shares and tokens.
+    function bucket(uint32 id, uint64 completionEpoch) external view returns (Bucket memory) {
+        return _buckets[id][completionEpoch];
+    }
+
+    /// @notice Everything the registry owes: bonds, pool tokens, unbonding buckets, unclaimed
+    ///         rewards and commission, accumulator dust and insurance proceeds. Its native balance
+    ///         is at least this.
+    /// @return The sum in wei.
+    function totalOwed() external view returns (uint256) {
+        return totalBonded + totalPoolTokens + totalUnbonding + totalOperatorRewards + unclaimedPoolRewards
+            + totalRewardDust + insuranceOwed;
+    }
+
+    // ================================================================ internal: rewards
+    /// A pool's crediting state while one report's epochs are paid (written back once).
+    struct Crediting {
+        uint256 acc;
+        uint256 dust;
+        uint64 creditedEnd;
+        uint64 changedEnd;
+        uint256 toOperator;
+        uint256 credited;
+    }
+
+    function _creditSequencer(uint32 id, uint64 firstEpoch, uint256[] calldata amounts)
+        internal
+        returns (uint256 total)
+    {
+        Pool storage p = _pools[id];
+        uint256 dustBefore = p.dust;
+        Crediting memory c = Crediting({
+            acc: p.acc,
+            dust: dustBefore,
+            creditedEnd: p.creditedEnd,
+            changedEnd: p.changedEnd,
+            toOperator: 0,
+            credited: 0
+        });
+        for (uint256 k; k < amounts.length; ++k) {
+            if (amounts[k] == 0) continue;
+            total += amounts[k];
+            _creditEpoch(id, firstEpoch + uint64(k), amounts[k], c);
+        }
+        if (total == 0) return 0;
+        p.acc = c.acc;
+        p.dust = c.dust;
+        p.creditedEnd = c.creditedEnd;
+        operatorRewards[id] += c.toOperator;
+        totalOperatorRewards += c.toOperator;
+        unclaimedPoolRewards += c.credited;
+        totalRewardDust = totalRewardDust + c.dust - dustBefore;
+    }
+
+    function _creditEpoch(uint32 id, uint64 epoch, uint256 reward, Crediting memory c) internal {
+        // A change made since the last crediting needs the accumulator as it stands now.
+        if (c.creditedEnd != 0 && c.changedEnd >= c.creditedEnd) _recordAcc(id, c.creditedEnd - 1, c.acc);
+        StakePoint memory point = _stakeAt(id, epoch);
+        uint256 commission = RewardMath.applyBps(reward, commissionAt(id, epoch));
+        uint256 bondReward = RewardMath.bondPart(reward - commission, point.bond, point.tokens);
+        uint256 poolReward = reward - commission - bondReward;
+        (uint256 increment, uint256 credited, uint256 dust) =
+            RewardMath.creditAccumulator(poolReward, c.dust, point.shares);
+        c.acc += increment;
+        c.credited += credited;
+        c.dust = dust;
+        c.toOperator += commission + bondReward;
+        c.creditedEnd = epoch + 1;
+        emit RewardPaid(id, epoch, reward, commission, bondReward, poolReward, c.acc, dust);
+    }
+
+    function _recordAcc(uint32 id, uint64 epoch, uint256 acc) internal {
+        Checkpoints.Trace224 storage trace = _accAt[id];
+        (bool exists, uint32 key,) = trace.latestCheckpoint();
+        if (exists && key == epoch) return;
+        trace.push(SafeCast.toUint32(epoch), SafeCast.toUint224(acc));
+    }
+
+    /// The pool's accumulator after epoch `epoch`'s reward (`epoch` has been paid).
+    function _accAfter(uint32 id, Pool storage p, uint64 epoch) internal view returns (uint256) {
+        uint64 creditedEnd = p.creditedEnd;
+        if (creditedEnd == 0 || creditedEnd - 1 <= epoch) return p.acc;
+        return _accAt[id].upperLookupRecent(SafeCast.toUint32(epoch));
+    }
+
+    // ================================================================ internal: delegations
+    function _delegate(uint32 id, address account, uint256 amount) internal returns (uint256 shares) {
+        Delegation storage d = _delegations[id][account];
+        _sync(id, d);
+        shares = _mintShares(id, account, d, amount);
+    }
+
+    function _mintShares(uint32 id, address account, Delegation storage d, uint256 amount)
+        internal
+        returns (uint256 shares)
+    {
+        Sequencer storage s = _sequencers[id];
+        if (s.status != Status.Registered) revert WrongStatus(id, s.status);
+        if (amount == 0) revert ZeroAmount();
+        Pool storage p = _pools[id];
+        shares = RewardMath.sharesForDeposit(amount, p.shares, p.tokens);
+        if (shares == 0) revert ZeroAmount();
+        p.shares += shares;
+        p.tokens += amount;
+        totalPoolTokens += amount;
+        uint64 epoch = currentEpoch();
+        _pushChange(id, account, d, epoch, _latestShares(d) + shares);
+        _checkpoint(id);
+        emit Delegated(id, account, amount, shares, epoch + 1);
+    }
+
+    /// Settles the account's rewards as far as the paid epochs allow.
+    function _sync(uint32 id, Delegation storage d) internal {
+        (uint256 shares, uint256 entry, uint256 owed, uint8 head, uint8 count) = _settled(id, d);
+        d.shares = shares;
+        d.entry = entry;
+        d.owed = owed;
+        d.head = head;
+        d.count = count;
+    }
+
+    function _settled(uint32 id, Delegation storage d)
+        internal
+        view
+        returns (uint256 shares, uint256 entry, uint256 owed, uint8 head, uint8 count)
+    {
+        Pool storage p = _pools[id];
+        shares = d.shares;
+        entry = d.entry;
+        owed = d.owed;
+        head = d.head;
+        count = d.count;
+        uint64 next = nextRewardEpoch;
+        while (count > 0) {
+            Change storage c = d.changes[head];
+            if (c.epoch >= next) break;
+            uint256 accAfter = _accAfter(id, p, c.epoch);
+            owed += RewardMath.pendingReward(shares, accAfter, entry);
+            shares = c.sharesAfter;
+            entry = accAfter;
+            head = uint8((head + 1) % MAX_PENDING_CHANGES);
+            count -= 1;
+        }
+        owed += RewardMath.pendingReward(shares, p.acc, entry);
+        entry = p.acc;
+    }
+
+    function _pushChange(uint32 id, address account, Delegation storage d, uint64 epoch, uint256 sharesAfter)
+        internal
+    {
+        uint8 count = d.count;
+        if (count > 0) {
+            Change storage last = d.changes[(d.head + count - 1) % MAX_PENDING_CHANGES];
+            if (last.epoch == epoch) {
+                last.sharesAfter = SafeCast.toUint192(sharesAfter);
+                return;
+            }
+        }
+        if (count == MAX_PENDING_CHANGES) revert TooManyPendingChanges(id, account, d.changes[d.head].epoch);
+        d.changes[(d.head + count) % MAX_PENDING_CHANGES] =
+            Change({epoch: epoch, sharesAfter: SafeCast.toUint192(sharesAfter)});
+        d.count = count + 1;
+        _pools[id].changedEnd = epoch + 1;
     }
 }

@@ -1,35 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Test} from "./utils/Test.sol";
+import {RegistryFixture} from "./utils/RegistryFixture.sol";
 import {Refuser} from "./utils/Refuser.sol";
+import {SeqstakeTimelock} from "../src/governance/SeqstakeTimelock.sol";
 import {SequencerRegistry} from "../src/SequencerRegistry.sol";
+import {RegistryCore} from "../src/registry/RegistryCore.sol";
+import {RegistryExtension} from "../src/registry/RegistryExtension.sol";
 
-contract SequencerRegistryTest is Test {
-    SequencerRegistry internal registry;
-    address internal admin = address(0xA11CE);
+contract SequencerRegistryTest is RegistryFixture {
     address internal operator = address(0x0BE);
     address internal signer = address(0x516);
     address internal recipient = address(0x12EC);
-    uint64 internal constant GENESIS = 1_000_000;
-    uint64 internal constant EPOCH = 100;
-
-    function _params() internal pure returns (SequencerRegistry.Params memory) {
-        return SequencerRegistry.Params({
-            genesisTime: GENESIS,
-            epochLength: EPOCH,
-            minBond: 1 ether,
-            maxBond: 100 ether,
-            maxCommissionBps: 2000,
-            maxCommissionChangeBps: 500,
-            maxCandidates: 3,
-            unbondingEpochs: 6
-        });
-    }
 
     function setUp() public {
-        vm.warp(GENESIS + 5 * EPOCH + 1); // epoch 5
-        registry = new SequencerRegistry(_params(), admin);
+        _setUpRegistry();
         vm.deal(operator, 1000 ether);
     }
 
@@ -43,97 +28,131 @@ contract SequencerRegistryTest is Test {
         vm.warp(GENESIS + 6 * EPOCH);
         assertEq(uint256(registry.currentEpoch()), 6);
         vm.warp(GENESIS - 1);
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.BeforeGenesis.selector, GENESIS));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.BeforeGenesis.selector, GENESIS));
         registry.currentEpoch();
     }
 
+    function _expectBadParameter(RegistryCore.Params memory p, string memory name) internal {
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.InvalidParameter.selector, name));
+        new RegistryExtension(p);
+    }
+
     function test_constructor_refusesBadParameters() public {
-        SequencerRegistry.Params memory p = _params();
+        RegistryCore.Params memory p = _params();
         p.minBond = 101 ether;
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.InvalidParameter.selector, "minBond"));
-        new SequencerRegistry(p, admin);
+        _expectBadParameter(p, "minBond");
         p = _params();
         p.epochLength = 0;
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.InvalidParameter.selector, "epochLength"));
-        new SequencerRegistry(p, admin);
+        _expectBadParameter(p, "epochLength");
         p = _params();
         p.maxCommissionChangeBps = 2001;
-        vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.InvalidParameter.selector, "maxCommissionChangeBps")
-        );
-        new SequencerRegistry(p, admin);
+        _expectBadParameter(p, "maxCommissionChangeBps");
         p = _params();
         p.maxCommissionBps = 10_001;
-        vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.InvalidParameter.selector, "maxCommissionBps")
-        );
-        new SequencerRegistry(p, admin);
+        _expectBadParameter(p, "maxCommissionBps");
         p = _params();
         p.maxCandidates = 0;
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.InvalidParameter.selector, "maxCandidates"));
-        new SequencerRegistry(p, admin);
+        _expectBadParameter(p, "maxCandidates");
+        p = _params();
+        p.maxActive = 9;
+        _expectBadParameter(p, "maxActive");
         p = _params();
         p.unbondingEpochs = 0;
+        _expectBadParameter(p, "unbondingEpochs");
+        p = _params();
+        p.maxUnbondingEntries = 0;
+        _expectBadParameter(p, "maxUnbondingEntries");
+        p = _params();
+        p.maxPauseDuration = 0;
+        _expectBadParameter(p, "maxPauseDuration");
+    }
+
+    function test_constructor_needsATimelockAdminCoveringTheLongestExitAndItsOwnExtension() public {
+        RegistryCore.Params memory p = _params();
+        RegistryExtension extension = new RegistryExtension(p);
+        vm.expectRevert(RegistryCore.ZeroAddress.selector);
+        new SequencerRegistry(p, address(0), address(extension));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.AdminNotTimelock.selector, address(0xA11CE)));
+        new SequencerRegistry(p, address(0xA11CE), address(extension));
+
+        address[] memory none = new address[](0);
+        SeqstakeTimelock quick = new SeqstakeTimelock(_delay() - 1, none, none, address(0));
         vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.InvalidParameter.selector, "unbondingEpochs")
+            abi.encodeWithSelector(RegistryCore.AdminDelayTooShort.selector, _delay() - 1, _delay())
         );
-        new SequencerRegistry(p, admin);
-        vm.expectRevert(SequencerRegistry.ZeroAddress.selector);
-        new SequencerRegistry(_params(), address(0));
+        new SequencerRegistry(p, address(quick), address(extension));
+
+        RegistryCore.Params memory other = _params();
+        other.minBond = 2 ether;
+        RegistryExtension otherExtension = new RegistryExtension(other);
+        vm.expectRevert(
+            abi.encodeWithSelector(RegistryCore.WrongExtension.selector, address(otherExtension))
+        );
+        new SequencerRegistry(p, address(timelock), address(otherExtension));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.WrongExtension.selector, address(0xE)));
+        new SequencerRegistry(p, address(timelock), address(0xE));
+    }
+
+    function test_extension_refusesDirectCalls() public {
+        RegistryExtension extension = RegistryExtension(registry.extension());
+        vm.expectRevert(RegistryExtension.NotDelegated.selector);
+        extension.register{value: 0}(signer, recipient, 0);
+        vm.expectRevert(RegistryExtension.NotDelegated.selector);
+        extension.pause(1);
     }
 
     function test_register_bondCountsFromTheNextEpoch() public {
         vm.expectEmit(true, true, false, true);
-        emit SequencerRegistry.SequencerRegistered(1, operator, signer, recipient, 1000, 10 ether, 6);
+        emit RegistryCore.SequencerRegistered(1, operator, signer, recipient, 1000, 10 ether, 6);
         uint32 id = _register();
         assertEq(uint256(id), 1);
         assertEq(registry.bondAt(id, 5), 0, "no bond in the epoch of registration");
         assertEq(registry.bondAt(id, 6), 10 ether);
         assertEq(registry.bondAt(id, 60), 10 ether);
         assertEq(registry.totalBonded(), 10 ether);
-        assertEq(uint256(registry.candidateCount()), 1);
+        assertEq(registry.candidates().length, 1);
         assertEq(uint256(registry.sequencerOfSigner(signer)), 1);
     }
 
     function test_register_revertPaths() public {
         vm.startPrank(operator);
         vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.BondOutOfRange.selector, 0.5 ether, 1 ether, 100 ether)
+            abi.encodeWithSelector(RegistryCore.BondOutOfRange.selector, 0.5 ether, 1 ether, 100 ether)
         );
         registry.register{value: 0.5 ether}(signer, recipient, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.BondOutOfRange.selector, 101 ether, 1 ether, 100 ether)
+            abi.encodeWithSelector(RegistryCore.BondOutOfRange.selector, 101 ether, 1 ether, 100 ether)
         );
         registry.register{value: 101 ether}(signer, recipient, 0);
-        vm.expectRevert(SequencerRegistry.ZeroAddress.selector);
+        vm.expectRevert(RegistryCore.ZeroAddress.selector);
         registry.register{value: 1 ether}(address(0), recipient, 0);
-        vm.expectRevert(SequencerRegistry.ZeroAddress.selector);
+        vm.expectRevert(RegistryCore.ZeroAddress.selector);
         registry.register{value: 1 ether}(signer, address(0), 0);
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.CommissionTooHigh.selector, 2001, 2000));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.CommissionTooHigh.selector, 2001, 2000));
         registry.register{value: 1 ether}(signer, recipient, 2001);
         registry.register{value: 1 ether}(signer, recipient, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.OperatorAlreadyRegistered.selector, operator, 1)
+            abi.encodeWithSelector(RegistryCore.OperatorAlreadyRegistered.selector, operator, 1)
         );
         registry.register{value: 1 ether}(address(0x999), recipient, 0);
         vm.stopPrank();
 
         vm.deal(address(0xB), 10 ether);
         vm.prank(address(0xB));
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.SignerInUse.selector, signer, 1));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.SignerInUse.selector, signer, 1));
         registry.register{value: 1 ether}(signer, recipient, 0);
     }
 
     function test_register_capsCandidates() public {
-        for (uint160 i = 1; i <= 3; i++) {
+        for (uint160 i = 1; i <= 8; i++) {
             vm.deal(address(0x1000 + i), 1 ether);
             vm.prank(address(0x1000 + i));
             registry.register{value: 1 ether}(address(0x2000 + i), recipient, 0);
         }
-        vm.deal(address(0x1004), 1 ether);
-        vm.prank(address(0x1004));
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.TooManyCandidates.selector, 3));
-        registry.register{value: 1 ether}(address(0x2004), recipient, 0);
+        vm.deal(address(0x1009), 1 ether);
+        vm.prank(address(0x1009));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.TooManyCandidates.selector, 8));
+        registry.register{value: 1 ether}(address(0x2009), recipient, 0);
     }
 
     function test_rotateSigner() public {
@@ -144,12 +163,12 @@ contract SequencerRegistryTest is Test {
         assertEq(uint256(registry.sequencerOfSigner(signer)), 0);
         assertEq(uint256(registry.sequencerOfSigner(address(0x5162))), 1);
 
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.NotOperator.selector, id, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.NotOperator.selector, id, address(this)));
         registry.rotateSigner(id, address(0x5163));
         vm.startPrank(operator);
-        vm.expectRevert(SequencerRegistry.ZeroAddress.selector);
+        vm.expectRevert(RegistryCore.ZeroAddress.selector);
         registry.rotateSigner(id, address(0));
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.SignerInUse.selector, address(0x5162), 1));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.SignerInUse.selector, address(0x5162), 1));
         registry.rotateSigner(id, address(0x5162));
         vm.stopPrank();
     }
@@ -160,16 +179,16 @@ contract SequencerRegistryTest is Test {
         registry.setRewardRecipient(id, address(0x7));
         assertEq(registry.sequencer(id).rewardRecipient, address(0x7));
         vm.prank(operator);
-        vm.expectRevert(SequencerRegistry.ZeroAddress.selector);
+        vm.expectRevert(RegistryCore.ZeroAddress.selector);
         registry.setRewardRecipient(id, address(0));
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.NotOperator.selector, id, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.NotOperator.selector, id, address(this)));
         registry.setRewardRecipient(id, address(0x8));
     }
 
     function test_commission_changesFromTheNextEpochWithinBounds() public {
         uint32 id = _register(); // 1000 bps
         vm.expectEmit(true, false, false, true);
-        emit SequencerRegistry.CommissionChangeScheduled(id, 1000, 1500, 6);
+        emit RegistryCore.CommissionChangeScheduled(id, 1000, 1500, 6);
         vm.prank(operator);
         registry.setCommission(id, 1500);
         assertEq(uint256(registry.commissionAt(id, 5)), 1000);
@@ -178,7 +197,7 @@ contract SequencerRegistryTest is Test {
         // Rescheduling in the same epoch is bounded by the commission in force now (1000).
         vm.prank(operator);
         vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.CommissionChangeTooLarge.selector, 1000, 1501, 500)
+            abi.encodeWithSelector(RegistryCore.CommissionChangeTooLarge.selector, 1000, 1501, 500)
         );
         registry.setCommission(id, 1501);
 
@@ -189,9 +208,9 @@ contract SequencerRegistryTest is Test {
         assertEq(uint256(registry.commissionAt(id, 7)), 2000);
 
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.CommissionTooHigh.selector, 2001, 2000));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.CommissionTooHigh.selector, 2001, 2000));
         registry.setCommission(id, 2001);
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.NotOperator.selector, id, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.NotOperator.selector, id, address(this)));
         registry.setCommission(id, 1000);
     }
 
@@ -225,12 +244,12 @@ contract SequencerRegistryTest is Test {
 
         vm.prank(operator);
         vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.BondOutOfRange.selector, 21 ether, 1 ether, 100 ether)
+            abi.encodeWithSelector(RegistryCore.BondOutOfRange.selector, 21 ether, 1 ether, 100 ether)
         );
         registry.addBond{value: 0}(id);
         vm.prank(operator);
         vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.BondOutOfRange.selector, 101 ether, 1 ether, 100 ether)
+            abi.encodeWithSelector(RegistryCore.BondOutOfRange.selector, 101 ether, 1 ether, 100 ether)
         );
         registry.addBond{value: 80 ether}(id);
     }
@@ -244,7 +263,7 @@ contract SequencerRegistryTest is Test {
 
         vm.warp(GENESIS + 11 * EPOCH);
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.StillUnbonding.selector, id, 12, 11));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.StillUnbonding.selector, id, 12, 11));
         registry.withdrawBond(id, operator);
 
         vm.warp(GENESIS + 12 * EPOCH);
@@ -253,39 +272,39 @@ contract SequencerRegistryTest is Test {
         registry.withdrawBond(id, operator);
         assertEq(operator.balance - before, 10 ether);
         assertEq(registry.totalBonded(), 0);
-        assertEq(uint256(registry.candidateCount()), 0);
+        assertEq(registry.candidates().length, 0);
         assertEq(
-            uint256(uint8(registry.sequencer(id).status)), uint256(uint8(SequencerRegistry.Status.Exited))
+            uint256(uint8(registry.sequencer(id).status)), uint256(uint8(RegistryCore.Status.Exited))
         );
 
         vm.startPrank(operator);
         vm.expectRevert(
             abi.encodeWithSelector(
-                SequencerRegistry.WrongStatus.selector, id, SequencerRegistry.Status.Exited
+                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
             )
         );
         registry.withdrawBond(id, operator);
         vm.expectRevert(
             abi.encodeWithSelector(
-                SequencerRegistry.WrongStatus.selector, id, SequencerRegistry.Status.Exited
+                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
             )
         );
         registry.exit(id);
         vm.expectRevert(
             abi.encodeWithSelector(
-                SequencerRegistry.WrongStatus.selector, id, SequencerRegistry.Status.Exited
+                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
             )
         );
         registry.addBond{value: 1 ether}(id);
         vm.expectRevert(
             abi.encodeWithSelector(
-                SequencerRegistry.WrongStatus.selector, id, SequencerRegistry.Status.Exited
+                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
             )
         );
         registry.setCommission(id, 1000);
         vm.expectRevert(
             abi.encodeWithSelector(
-                SequencerRegistry.WrongStatus.selector, id, SequencerRegistry.Status.Exited
+                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
             )
         );
         registry.rotateSigner(id, address(0x5999));
@@ -297,21 +316,21 @@ contract SequencerRegistryTest is Test {
         vm.prank(operator);
         vm.expectRevert(
             abi.encodeWithSelector(
-                SequencerRegistry.WrongStatus.selector, id, SequencerRegistry.Status.Registered
+                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Registered
             )
         );
         registry.withdrawBond(id, operator);
         vm.prank(operator);
         registry.exit(id);
         vm.warp(GENESIS + 12 * EPOCH);
-        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.NotOperator.selector, id, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.NotOperator.selector, id, address(this)));
         registry.withdrawBond(id, address(this));
         vm.startPrank(operator);
-        vm.expectRevert(SequencerRegistry.ZeroAddress.selector);
+        vm.expectRevert(RegistryCore.ZeroAddress.selector);
         registry.withdrawBond(id, address(0));
         Refuser refuser = new Refuser();
         vm.expectRevert(
-            abi.encodeWithSelector(SequencerRegistry.TransferFailed.selector, address(refuser), 10 ether)
+            abi.encodeWithSelector(RegistryCore.TransferFailed.selector, address(refuser), 10 ether)
         );
         registry.withdrawBond(id, address(refuser));
         vm.stopPrank();

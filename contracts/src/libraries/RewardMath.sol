@@ -85,4 +85,45 @@ library RewardMath {
     function decayStep(uint256 emission, uint256 decayRay) internal pure returns (uint256) {
         return Math.mulDiv(emission, decayRay, RAY);
     }
+
+    /// @notice The split of a slash (docs/ECONOMICS.md, "Slashing"): `amount = stake *
+    ///         fractionBps / 10_000`, taken from the bond first, then from `held` (the pool, then
+    ///         the unbonding buckets, then the redelegation tranches, in that order) pro rata to
+    ///         what each holds, each part rounded down; the wei left by rounding are taken one
+    ///         each from the holders with room, in order. What the holdings cannot cover is the
+    ///         shortfall, never taken from anyone else.
+    /// @param fractionBps The slashed fraction, 1..=10_000 (the caller checks the range).
+    /// @param stakeAtInfraction Bond plus pool tokens at the infraction epoch.
+    /// @param bond The bond now.
+    /// @param held What each other holder still holds; overwritten with what is taken from each.
+    /// @return amount The slash amount.
+    /// @return fromBond Taken from the bond.
+    /// @return shortfall What could not be taken.
+    function slashSplit(uint16 fractionBps, uint256 stakeAtInfraction, uint256 bond, uint256[] memory held)
+        internal
+        pure
+        returns (uint256 amount, uint256 fromBond, uint256 shortfall)
+    {
+        amount = Math.mulDiv(stakeAtInfraction, fractionBps, BPS);
+        fromBond = Math.min(amount, bond);
+        uint256 rest = amount - fromBond;
+        uint256 others;
+        for (uint256 i; i < held.length; ++i) {
+            others += held[i];
+        }
+        if (rest >= others) return (amount, fromBond, rest - others);
+        uint256 left = rest;
+        uint256[] memory holds = new uint256[](held.length);
+        for (uint256 i; i < held.length; ++i) {
+            holds[i] = held[i];
+            held[i] = Math.mulDiv(rest, holds[i], others);
+            left -= held[i];
+        }
+        for (uint256 i; i < held.length && left > 0; ++i) {
+            if (held[i] < holds[i]) {
+                held[i] += 1;
+                left -= 1;
+            }
+        }
+    }
 }

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {RewardMath} from "../libraries/RewardMath.sol";
+import {IStakeSlashListener} from "../interfaces/IStakeSlashListener.sol";
+import {RegistryCore} from "./RegistryCore.sol";
+
+/// @title RegistryExtension
+/// @notice The registry's less frequent paths: jailing, the active set, slashing and
+///         governance. It runs only by DELEGATECALL from the SequencerRegistry that deployed it,
+///         on that registry's storage (same layout through RegistryCore); called directly it
+///         refuses.
+contract RegistryExtension is RegistryCore {
+    using Checkpoints for Checkpoints.Trace208;
+
+    address private immutable _self;
+
+    /// @dev Called directly, not through the registry.
+    error NotDelegated();
+
+    /// @param p The registry's parameters (the same immutables as the registry).
+    constructor(Params memory p) RegistryCore(p) {
+        _self = address(this);
+    }
+
+    modifier onlyDelegated() {
+        if (address(this) == _self) revert NotDelegated();
+        _;
+    }
+
+    // ================================================================ operators
+    /// @notice Registers the caller as the operator of a new sequencer, bonding `msg.value`
+    ///         from the next epoch.
+    /// @param signer The key that signs the sequencer's blocks.
+    /// @param rewardRecipient Receives the operator's commission and bond rewards.
+    /// @param commissionBps Commission on the sequencer's rewards.
+    /// @return id The new sequencer's id.
+    /// @dev Reverts with IsPaused while paused; with BondOutOfRange if `msg.value` is outside
+    ///      [minBond, maxBond]; with ZeroAddress if `signer` or `rewardRecipient` is zero; with
+    ///      CommissionTooHigh above maxCommissionBps; with OperatorAlreadyRegistered or SignerInUse
+    ///      on reuse; with TooManyCandidates when maxCandidates are registered.
+    function register(address signer, address rewardRecipient, uint16 commissionBps)
+        external
+        payable
+        onlyDelegated
+        whenNotPaused
+        returns (uint32 id)
+    {
+        if (msg.value < minBond || msg.value > maxBond) {
+            revert BondOutOfRange(msg.value, minBond, maxBond);
+        }
+        if (signer == address(0) || rewardRecipient == address(0)) revert ZeroAddress();
+        if (commissionBps > maxCommissionBps) revert CommissionTooHigh(commissionBps, maxCommissionBps);
+        uint32 existing = sequencerOfOperator[msg.sender];
+        if (existing != 0) revert OperatorAlreadyRegistered(msg.sender, existing);
+        uint32 signerOwner = sequencerOfSigner[signer];
+        if (signerOwner != 0) revert SignerInUse(signer, signerOwner);
+        if (_candidates.length >= maxCandidates) revert TooManyCandidates(maxCandidates);
+
+        uint64 effective = currentEpoch() + 1;
+        id = ++sequencerCount;
+        totalBonded += msg.value;
+        _sequencers[id] = Sequencer({
+            operator: msg.sender,
+            status: Status.Registered,
+            jailed: false,
+            commissionBps: commissionBps,
+            exitCompletionEpoch: 0,
+            signer: signer,
+            unjailEpoch: 0,
+            rewardRecipient: rewardRecipient,
+            bond: msg.value
+        });
+        _candidates.push(id);
+        _candidateIndex[id] = _candidates.length;
+        sequencerOfOperator[msg.sender] = id;
+        sequencerOfSigner[signer] = id;
+        _commission[id].push(SafeCast.toUint48(effective - 1), commissionBps);
+        _checkpoint(id);
+        emit SequencerRegistered(id, msg.sender, signer, rewardRecipient, commissionBps, msg.value, effective);
+    }
+
+    /// @notice Replaces the sequencer's block-signing key.
+    /// @param id The sequencer.
+    /// @param newSigner The new key.
+    /// @dev Reverts with NotOperator for anyone but the operator; with ZeroAddress for a zero
+    ///      key; with SignerInUse if the key belongs to a sequencer; with WrongStatus once exited.
+    function rotateSigner(uint32 id, address newSigner) external onlyDelegated onlyOperator(id) {
+        Sequencer storage s = _sequencers[id];
+        if (s.status == Status.Exited) revert WrongStatus(id, s.status);
+        if (newSigner == address(0)) revert ZeroAddress();
+        uint32 owner = sequencerOfSigner[newSigner];
+        if (owner != 0) revert SignerInUse(newSigner, owner);
+        address old = s.signer;
+        delete sequencerOfSigner[old];
+        sequencerOfSigner[newSigner] = id;
+        s.signer = newSigner;
+        emit SignerRotated(id, old, newSigner);
+    }
+
+    /// @notice Changes where the operator's rewards are paid.
+    /// @param id The sequencer.
+    /// @param rewardRecipient The new recipient.
+    /// @dev Reverts with NotOperator for anyone but the operator; with ZeroAddress for zero.
+    function setRewardRecipient(uint32 id, address rewardRecipient) external onlyDelegated onlyOperator(id) {
+        if (rewardRecipient == address(0)) revert ZeroAddress();
+        _sequencers[id].rewardRecipient = rewardRecipient;
+        emit RewardRecipientChanged(id, rewardRecipient);
+    }
+
+    /// @notice Schedules a commission change, effective from the next epoch. A change scheduled
+    ///         again in the same epoch replaces the earlier one; the bound applies to the
+    ///         commission in force now.
+    /// @param id The sequencer.
+    /// @param newBps The new commission.
+    /// @dev Reverts with NotOperator for anyone but the operator; with WrongStatus unless
+    ///      registered; with CommissionTooHigh above maxCommissionBps; with
+    ///      CommissionChangeTooLarge when it moves more than maxCommissionChangeBps.
+    function setCommission(uint32 id, uint16 newBps) external onlyDelegated onlyOperator(id) {
+        Sequencer storage s = _sequencers[id];
+        if (s.status != Status.Registered) revert WrongStatus(id, s.status);
+        if (newBps > maxCommissionBps) revert CommissionTooHigh(newBps, maxCommissionBps);
+        uint64 epoch = currentEpoch();
+        uint16 inForce = commissionAt(id, epoch);
+        uint16 change = newBps > inForce ? newBps - inForce : inForce - newBps;
+        if (change > maxCommissionChangeBps) {
+            revert CommissionChangeTooLarge(inForce, newBps, maxCommissionChangeBps);
+        }
+        s.commissionBps = newBps;
+        _commission[id].push(SafeCast.toUint48(epoch + 1), newBps);
+        emit CommissionChangeScheduled(id, inForce, newBps, epoch + 1);
+    }
+
+    /// @notice Adds `msg.value` to the operator bond, effective from the next epoch.
+    /// @param id The sequencer.
+    /// @dev Reverts with IsPaused while paused; with NotOperator for anyone but the operator;
+    ///      with WrongStatus unless registered; with BondOutOfRange if the bond would exceed
+    ///      maxBond or nothing is sent.
+    function addBond(uint32 id) external payable onlyDelegated whenNotPaused onlyOperator(id) {
+        Sequencer storage s = _sequencers[id];
+        if (s.status != Status.Registered) revert WrongStatus(id, s.status);
+        uint256 bond = s.bond + msg.value;
+        if (msg.value == 0 || bond > maxBond) revert BondOutOfRange(bond, minBond, maxBond);
+        s.bond = bond;
+        totalBonded += msg.value;
+        _checkpoint(id);
+        emit BondAdded(id, msg.value, bond, currentEpoch() + 1);
+    }
+
+    /// @notice Starts the operator's exit: from the next epoch the bond no longer counts and the
+    ///         sequencer is not eligible for the active set; the bond stays slashable until it is
+    ///         withdrawn after the unbonding period. Delegators keep their shares and undelegate.
+    /// @param id The sequencer.
+    /// @dev Reverts with NotOperator for anyone but the operator; with WrongStatus unless registered.
+    function exit(uint32 id) external onlyDelegated onlyOperator(id) {
+        Sequencer storage s = _sequencers[id];
+        if (s.status != Status.Registered) revert WrongStatus(id, s.status);
+        uint64 completion = currentEpoch() + 1 + unbondingEpochs;
+        s.status = Status.Exiting;
+        s.exitCompletionEpoch = completion;
+        _checkpoint(id);
+        emit ExitStarted(id, s.bond, completion);
+    }
+
+    /// @notice Withdraws an exited sequencer's bond to `to` once unbonding has finished. Never
+    ///         paused.
+    /// @param id The sequencer.
+    /// @param to The recipient.
+    /// @dev Reverts with NotOperator for anyone but the operator; with WrongStatus unless
+    ///      exiting; with StillUnbonding before the completion epoch; with ZeroAddress for a zero
+    ///      recipient; with TransferFailed if `to` refuses the transfer.
+    function withdrawBond(uint32 id, address to) external onlyDelegated nonReentrant onlyOperator(id) {
+        Sequencer storage s = _sequencers[id];
+        if (s.status != Status.Exiting) revert WrongStatus(id, s.status);
+        uint64 epoch = currentEpoch();
+        if (epoch < s.exitCompletionEpoch) revert StillUnbonding(id, s.exitCompletionEpoch, epoch);
+        if (to == address(0)) revert ZeroAddress();
+        uint256 amount = s.bond;
+        s.bond = 0;
+        s.status = Status.Exited;
+        totalBonded -= amount;
+        _removeCandidate(id);
+        delete sequencerOfSigner[s.signer];
+        delete sequencerOfOperator[s.operator];
+        emit BondWithdrawn(id, to, amount);
+        _send(to, amount);
+    }
+
+    /// @notice Jails sequencers whose missed blocks passed the downtime threshold (reported).
+    ///         Already jailed ones get a new cooldown.
+    /// @param ids The sequencers.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with
+    ///      UnknownSequencer for an id never registered.
+    function jailForDowntime(uint32[] calldata ids) external onlyDelegated onlyRole(REPORTER_ROLE) {
+        for (uint256 i; i < ids.length; ++i) {
+            if (_sequencers[ids[i]].status == Status.None) revert UnknownSequencer(ids[i]);
+            _jail(ids[i], JailReason.Downtime);
+        }
+    }
+
+    /// @notice Sets the active set: the top `maxActive` eligible candidates (registered, not
+    ///         jailed, bond at least minBond) by stake from the next epoch (bond + pool tokens),
+    ///         ties to the lower id. The caller computes it; the contract checks it in one pass
+    ///         over the candidates.
+    /// @param ids The set, strictly increasing.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with
+    ///      InvalidActiveSet naming the first offending id (an ineligible or repeated member, an
+    ///      eligible outsider ranked above a member) or 0 when the set has the wrong size.
+    function updateActiveSet(uint32[] calldata ids) external onlyDelegated onlyRole(REPORTER_ROLE) {
+        uint256 weakestStake = type(uint256).max;
+        uint32 weakest;
+        uint32 previous;
+        for (uint256 i; i < ids.length; ++i) {
+            uint32 id = ids[i];
+            if (id <= previous || !_eligible(id)) revert InvalidActiveSet(id);
+            previous = id;
+            uint256 stake = _liveStake(id);
+            // The weakest member: lowest stake, and among equals the highest id.
+            if (stake < weakestStake || (stake == weakestStake && id > weakest)) {
+                weakestStake = stake;
+                weakest = id;
+            }
+        }
+        uint256 eligible;
+        for (uint256 i; i < _candidates.length; ++i) {
+            uint32 id = _candidates[i];
+            if (!_eligible(id)) continue;
+            eligible += 1;
+            if (_contains(ids, id)) continue;
+            uint256 stake = _liveStake(id);
+            if (stake > weakestStake || (stake == weakestStake && id < weakest)) revert InvalidActiveSet(id);
+        }
+        if (ids.length != Math.min(eligible, maxActive)) revert InvalidActiveSet(0);
+        _activeSet = ids;
+        emit ActiveSetUpdated(currentEpoch() + 1, ids);
+    }
+
+    /// @notice Takes `fractionBps` of the sequencer's stake at `infractionEpoch`: from the bond
+    ///         first, then from the pool and the unbonding buckets that were at stake then, pro
+    ///         rata (RewardMath.slashSplit). Tokens per share fall; shares do not. The proceeds
+    ///         go to the insurance fund (pull) or are burned; the slash listener is told its exact
+    ///         loss in the same transaction; a bond left under minBond jails the sequencer.
+    /// @param id The sequencer.
+    /// @param infractionEpoch The epoch of the fault.
+    /// @param fractionBps The fraction, 1..=10_000.
+    /// @return amount The slash amount (what was taken plus any shortfall).
+    /// @dev Reverts with AccessControlUnauthorizedAccount without SLASHER_ROLE; with
+    ///      UnknownSequencer; with InvalidFraction; with InfractionOutOfRange for a future epoch or
+    ///      one more than unbondingEpochs ago.
+    function slash(uint32 id, uint64 infractionEpoch, uint16 fractionBps)
+        external
+        onlyDelegated
+        onlyRole(SLASHER_ROLE)
+        nonReentrant
+        returns (uint256 amount)
+    {
+        Sequencer storage s = _sequencers[id];
+        if (s.status == Status.None) revert UnknownSequencer(id);
+        if (fractionBps == 0 || fractionBps > RewardMath.BPS) revert InvalidFraction(fractionBps);
+        uint64 epoch = currentEpoch();
+        if (infractionEpoch > epoch || infractionEpoch + unbondingEpochs < epoch) {
+            revert InfractionOutOfRange(infractionEpoch, epoch);
+        }
+        SlashOutcome memory o = _applySlash(id, infractionEpoch, fractionBps, epoch);
+        amount = o.amount;
+        uint256 taken = o.fromBond + o.fromPool + o.fromUnbonding;
+        if (insuranceFund != address(0)) insuranceOwed += taken;
+        _checkpoint(id);
+        emit Slashed(
+            id, infractionEpoch, fractionBps, amount, o.fromBond, o.fromPool, o.fromUnbonding, o.shortfall
+        );
+        if (s.status == Status.Registered && s.bond < minBond) _jail(id, JailReason.BondBelowMinimum);
+        address listener = slashListener;
+        if (listener != address(0) && o.listenerLoss > 0) {
+            IStakeSlashListener(listener).onStakeSlashed(id, o.listenerLoss);
+        }
+        if (insuranceFund == address(0) && taken > 0) _send(address(0), taken);
+    }
+
+    /// @notice Pays the slash proceeds owed to the insurance fund. Anyone may call it.
+    /// @dev Reverts with NothingToClaim when nothing is owed; with TransferFailed if the fund
+    ///      refuses the transfer.
+    function payInsurance() external onlyDelegated nonReentrant {
+        uint256 amount = insuranceOwed;
+        if (amount == 0) revert NothingToClaim();
+        insuranceOwed = 0;
+        emit InsurancePaid(insuranceFund, amount);
+        _send(insuranceFund, amount);
+    }
+
+    // ================================================================ operator of the sequencer
+    /// @notice Releases a jailed sequencer after its cooldown, if its bond is at least minBond.
+    /// @param id The sequencer.
+    /// @dev Reverts with NotOperator for anyone but the operator; with WrongStatus unless
+    ///      registered; with CannotUnjail if not jailed or before the cooldown ends; with
+    ///      BondOutOfRange if the bond is under minBond.
+    function unjail(uint32 id) external onlyDelegated onlyOperator(id) {
+        Sequencer storage s = _sequencers[id];
+        if (s.status != Status.Registered) revert WrongStatus(id, s.status);
+        if (!s.jailed || currentEpoch() < s.unjailEpoch) revert CannotUnjail(id, s.unjailEpoch);
+        if (s.bond < minBond) revert BondOutOfRange(s.bond, minBond, maxBond);
+        s.jailed = false;
+        emit Unjailed(id);
+    }
+
+    // ================================================================ governance
+    /// @notice Sets the delegator told about its slash losses (the liquid staking token).
+    /// @param listener The listener, or address(0) for none.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without DEFAULT_ADMIN_ROLE (the timelock).
+    function setSlashListener(address listener) external onlyDelegated onlyRole(DEFAULT_ADMIN_ROLE) {
+        slashListener = listener;
+        emit SlashListenerSet(listener);
+    }
+
+    /// @notice Pauses registration, bonding, delegation, undelegation and restaking for
+    ///         `duration` seconds. Claims and withdrawals are never paused; the pause expires by
+    ///         itself.
+    /// @param duration Seconds, 1..=maxPauseDuration.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without GUARDIAN_ROLE; with
+    ///      InvalidPauseDuration outside the range.
+    function pause(uint64 duration) external onlyDelegated onlyRole(GUARDIAN_ROLE) {
+        if (duration == 0 || duration > maxPauseDuration) {
+            revert InvalidPauseDuration(duration, maxPauseDuration);
+        }
+        uint64 until = uint64(block.timestamp) + duration;
+        pausedUntil = until;
+        emit Paused(until);
+    }
+
+    /// @notice Ends a pause early.
+    /// @dev Reverts with NotGuardianOrAdmin for anyone else.
+    function unpause() external onlyDelegated {
+        if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert NotGuardianOrAdmin(msg.sender);
+        }
+        pausedUntil = 0;
+        emit Unpaused();
+    }
+
+    function _removeCandidate(uint32 id) internal {
+        uint256 index = _candidateIndex[id] - 1;
+        uint32 last = _candidates[_candidates.length - 1];
+        _candidates[index] = last;
+        _candidateIndex[last] = index + 1;
+        _candidates.pop();
+        delete _candidateIndex[id];
+    }
+
+    function _contains(uint32[] calldata sorted, uint32 id) internal pure returns (bool) {
+        uint256 low;
+        uint256 high = sorted.length;
+        while (low < high) {
+            uint256 mid = Math.average(low, high);
+            if (sorted[mid] == id) return true;
+            if (sorted[mid] < id) low = mid + 1;
+            else high = mid;
+        }
+        return false;
+    }
+
+    // ================================================================ internal: slashing
+    struct SlashOutcome {
+        uint256 amount;
+        uint256 fromBond;
+        uint256 fromPool;
+        uint256 fromUnbonding;
+        uint256 shortfall;
+        uint256 listenerLoss;
+    }
+
+    /// Splits the slash over the bond, the pool and the buckets at stake then, and takes it.
+    function _applySlash(uint32 id, uint64 infractionEpoch, uint16 fractionBps, uint64 epoch)
+        internal
+        returns (SlashOutcome memory o)
+    {
+        Sequencer storage s = _sequencers[id];
+        StakePoint memory atStake = _stakeAt(id, infractionEpoch);
+        // Buckets at stake then: undelegated in epochs infraction..now.
+        uint64 firstBucket = infractionEpoch + 1 + unbondingEpochs;
+        uint256[] memory held = new uint256[](epoch - infractionEpoch + 2);
+        held[0] = _pools[id].tokens;
+        for (uint256 k = 1; k < held.length; ++k) {
+            held[k] = _buckets[id][firstBucket + uint64(k - 1)].tokens;
+        }
+        (o.amount, o.fromBond, o.shortfall) =
+            RewardMath.slashSplit(fractionBps, uint256(atStake.bond) + atStake.tokens, s.bond, held);
+        o.fromPool = held[0];
+        (o.fromUnbonding, o.listenerLoss) = _takeFromHolders(id, firstBucket, held);
+        s.bond -= o.fromBond;
+        totalBonded -= o.fromBond;
+    }
+
+    /// Takes `taken[0]` from the pool and `taken[k]` from the bucket completing at
+    /// `firstBucket + k - 1`; returns the total from buckets and the listener's loss, rounded up.
+    function _takeFromHolders(uint32 id, uint64 firstBucket, uint256[] memory taken)
+        internal
+        returns (uint256 fromUnbonding, uint256 listenerLoss)
+    {
+        Pool storage p = _pools[id];
+        address listener = slashListener;
+        if (taken[0] > 0) {
+            if (listener != address(0)) {
+                uint256 held = _latestShares(_delegations[id][listener]);
+                listenerLoss =
+                    Math.mulDiv(held, taken[0], p.shares + RewardMath.VIRTUAL_SHARES, Math.Rounding.Ceil);
+            }
+            p.tokens -= taken[0];
+            totalPoolTokens -= taken[0];
+        }
+        for (uint256 k = 1; k < taken.length; ++k) {
+            if (taken[k] == 0) continue;
+            fromUnbonding += taken[k];
+            listenerLoss += _takeFromBucket(id, firstBucket + uint64(k - 1), taken[k]);
+        }
+    }
+
+    function _takeFromBucket(uint32 id, uint64 completion, uint256 amount)
+        internal
+        returns (uint256 listenerLoss)
+    {
+        Bucket storage b = _buckets[id][completion];
+        address listener = slashListener;
+        if (listener != address(0)) {
+            uint256 held = _bucketShares[id][completion][listener];
+            listenerLoss = Math.mulDiv(held, amount, b.shares + RewardMath.VIRTUAL_SHARES, Math.Rounding.Ceil);
+        }
+        b.tokens -= amount;
+        totalUnbonding -= amount;
+        emit BucketSlashed(id, completion, amount);
+    }
+}
