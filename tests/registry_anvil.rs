@@ -1,5 +1,6 @@
-//! The registry deployed from its committed artifact with the devnet's economics: a bond
-//! counts from the next epoch, which the test reaches by advancing the chain's clock.
+//! The registry deployed from its committed artifacts with the devnet's economics and a
+//! timelock as admin: a bond counts from the next epoch, which the test reaches by advancing
+//! the chain's clock.
 
 use alloy::{
     node_bindings::Anvil,
@@ -10,7 +11,7 @@ use alloy::{
 use seqstake::{
     chain::{
         bindings::SequencerRegistry,
-        deploy::{deploy_registry, registry_params},
+        deploy::{deploy_registry, deploy_timelock, registry_params},
         tx::confirm,
     },
     config::EconomicsConfig,
@@ -34,7 +35,10 @@ async fn bond_counts_from_the_next_epoch_on_the_chains_clock() {
         .header
         .timestamp;
     let params = registry_params(&config, now);
-    let address = deploy_registry(&provider, params, admin_address).await.expect("deploy");
+    let timelock = deploy_timelock(&provider, config.governance.timelock_delay_seconds, vec![admin_address])
+        .await
+        .expect("deploy timelock");
+    let address = deploy_registry(&provider, params, timelock).await.expect("deploy");
     let registry = SequencerRegistry::new(address, &operator_provider);
     assert_eq!(registry.epochLength().call().await.expect("epochLength"), 5);
 

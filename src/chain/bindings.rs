@@ -13,3 +13,19 @@ alloy::sol!(
     SequencerRegistry,
     "contracts/artifacts/SequencerRegistry.json"
 );
+
+/// The registry's extension, in its own module: its ABI names the same `RegistryCore` types
+/// as the registry's, which would otherwise be generated twice.
+pub mod extension {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        RegistryExtension,
+        "contracts/artifacts/RegistryExtension.json"
+    );
+}
+
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    SeqstakeTimelock,
+    "contracts/artifacts/SeqstakeTimelock.json"
+);
