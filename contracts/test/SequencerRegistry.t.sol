@@ -85,9 +85,7 @@ contract SequencerRegistryTest is RegistryFixture {
         RegistryCore.Params memory other = _params();
         other.minBond = 2 ether;
         RegistryExtension otherExtension = new RegistryExtension(other);
-        vm.expectRevert(
-            abi.encodeWithSelector(RegistryCore.WrongExtension.selector, address(otherExtension))
-        );
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.WrongExtension.selector, address(otherExtension)));
         new SequencerRegistry(p, address(timelock), address(otherExtension));
         vm.expectRevert(abi.encodeWithSelector(RegistryCore.WrongExtension.selector, address(0xE)));
         new SequencerRegistry(p, address(timelock), address(0xE));
@@ -131,9 +129,7 @@ contract SequencerRegistryTest is RegistryFixture {
         vm.expectRevert(abi.encodeWithSelector(RegistryCore.CommissionTooHigh.selector, 2001, 2000));
         registry.register{value: 1 ether}(signer, recipient, 2001);
         registry.register{value: 1 ether}(signer, recipient, 0);
-        vm.expectRevert(
-            abi.encodeWithSelector(RegistryCore.OperatorAlreadyRegistered.selector, operator, 1)
-        );
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.OperatorAlreadyRegistered.selector, operator, 1));
         registry.register{value: 1 ether}(address(0x999), recipient, 0);
         vm.stopPrank();
 
@@ -273,39 +269,27 @@ contract SequencerRegistryTest is RegistryFixture {
         assertEq(operator.balance - before, 10 ether);
         assertEq(registry.totalBonded(), 0);
         assertEq(registry.candidates().length, 0);
-        assertEq(
-            uint256(uint8(registry.sequencer(id).status)), uint256(uint8(RegistryCore.Status.Exited))
-        );
+        assertEq(uint256(uint8(registry.sequencer(id).status)), uint256(uint8(RegistryCore.Status.Exited)));
 
         vm.startPrank(operator);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
-            )
+            abi.encodeWithSelector(RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited)
         );
         registry.withdrawBond(id, operator);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
-            )
+            abi.encodeWithSelector(RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited)
         );
         registry.exit(id);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
-            )
+            abi.encodeWithSelector(RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited)
         );
         registry.addBond{value: 1 ether}(id);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
-            )
+            abi.encodeWithSelector(RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited)
         );
         registry.setCommission(id, 1000);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited
-            )
+            abi.encodeWithSelector(RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Exited)
         );
         registry.rotateSigner(id, address(0x5999));
         vm.stopPrank();
@@ -315,9 +299,7 @@ contract SequencerRegistryTest is RegistryFixture {
         uint32 id = _register();
         vm.prank(operator);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Registered
-            )
+            abi.encodeWithSelector(RegistryCore.WrongStatus.selector, id, RegistryCore.Status.Registered)
         );
         registry.withdrawBond(id, operator);
         vm.prank(operator);
