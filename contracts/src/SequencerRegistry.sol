@@ -3,7 +3,6 @@ pragma solidity 0.8.37;
 
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {RewardMath} from "./libraries/RewardMath.sol";
 import {RegistryCore} from "./registry/RegistryCore.sol";
 
@@ -24,14 +23,11 @@ interface IMinDelay {
 ///      the shares held before it keep earning through epoch m. Once the report covering m has
 ///      executed, the account settles the old shares up to A(m), the pool's accumulator after
 ///      epoch m, and continues with the new shares from A(m). A(m) is the live accumulator while
-///      the pool has not been credited past m; otherwise it was recorded (one checkpoint per
-///      crediting that follows a change) in `_accAt`. Rewards of epoch e are split with epoch e's
+///      the pool has not been credited past m; otherwise the first crediting after m recorded it
+///      in `_accAfterChange` (a slot the first change of the epoch paid for). Rewards of epoch e are split with epoch e's
 ///      checkpointed shares, so stake added in an epoch never earns for it. Internal accounting
 ///      only: the contract never reads its own balance to decide anything.
 contract SequencerRegistry is RegistryCore {
-    using Checkpoints for Checkpoints.Trace208;
-    using Checkpoints for Checkpoints.Trace224;
-
     /// @notice Runs slashing, jailing, the active set and governance (see RegistryExtension).
     address public immutable extension;
 
@@ -63,9 +59,10 @@ contract SequencerRegistry is RegistryCore {
     /// @dev Reverts with NothingToClaim when nothing is claimable; with TransferFailed if the
     ///      recipient refuses the transfer (the operator can change the recipient).
     function claimOperatorRewards(uint32 id) external nonReentrant {
-        uint256 amount = operatorRewards[id];
+        Pool storage p = _pools[id];
+        uint256 amount = p.operatorRewards;
         if (amount == 0) revert NothingToClaim();
-        operatorRewards[id] = 0;
+        p.operatorRewards = 0;
         totalOperatorRewards -= amount;
         address to = _sequencers[id].rewardRecipient;
         emit OperatorRewardsClaimed(id, to, amount);
@@ -417,6 +414,13 @@ contract SequencerRegistry is RegistryCore {
         return _stakeAt(id, epoch).bond;
     }
 
+    /// @notice The operator's claimable commission and bond rewards.
+    /// @param id The sequencer.
+    /// @return The amount in wei.
+    function operatorRewards(uint32 id) external view returns (uint256) {
+        return _pools[id].operatorRewards;
+    }
+
     /// @notice A delegation pool.
     /// @param id The sequencer.
     /// @return The pool.
@@ -513,7 +517,8 @@ contract SequencerRegistry is RegistryCore {
         uint256 acc;
         uint256 dust;
         uint64 creditedEnd;
-        uint64 changedEnd;
+        uint64 changesHead;
+        uint64 changesTail;
         uint256 toOperator;
         uint256 credited;
     }
@@ -528,7 +533,8 @@ contract SequencerRegistry is RegistryCore {
             acc: p.acc,
             dust: dustBefore,
             creditedEnd: p.creditedEnd,
-            changedEnd: p.changedEnd,
+            changesHead: p.changesHead,
+            changesTail: p.changesTail,
             toOperator: 0,
             credited: 0
         });
@@ -539,19 +545,25 @@ contract SequencerRegistry is RegistryCore {
         }
         if (total == 0) return 0;
         p.acc = c.acc;
-        p.dust = c.dust;
+        p.dust = SafeCast.toUint128(c.dust);
+        p.operatorRewards += SafeCast.toUint128(c.toOperator);
         p.creditedEnd = c.creditedEnd;
-        operatorRewards[id] += c.toOperator;
+        p.changesHead = c.changesHead;
         totalOperatorRewards += c.toOperator;
         unclaimedPoolRewards += c.credited;
         totalRewardDust = totalRewardDust + c.dust - dustBefore;
     }
 
     function _creditEpoch(uint32 id, uint64 epoch, uint256 reward, Crediting memory c) internal {
-        // A change made since the last crediting needs the accumulator as it stands now.
-        if (c.creditedEnd != 0 && c.changedEnd >= c.creditedEnd) _recordAcc(id, c.creditedEnd - 1, c.acc);
+        // Changes made before this epoch need the accumulator as it stands before its reward.
+        while (c.changesHead < c.changesTail) {
+            uint64 changed = _changeEpochs[id][c.changesHead];
+            if (changed >= epoch) break;
+            _accAfterChange[id][changed] = c.acc + 2;
+            c.changesHead += 1;
+        }
         StakePoint memory point = _stakeAt(id, epoch);
-        uint256 commission = RewardMath.applyBps(reward, commissionAt(id, epoch));
+        uint256 commission = RewardMath.applyBps(reward, point.epoch == 0 ? 0 : point.commissionBps);
         uint256 bondReward = RewardMath.bondPart(reward - commission, point.bond, point.tokens);
         uint256 poolReward = reward - commission - bondReward;
         (uint256 increment, uint256 credited, uint256 dust) =
@@ -564,18 +576,12 @@ contract SequencerRegistry is RegistryCore {
         emit RewardPaid(id, epoch, reward, commission, bondReward, poolReward, c.acc, dust);
     }
 
-    function _recordAcc(uint32 id, uint64 epoch, uint256 acc) internal {
-        Checkpoints.Trace224 storage trace = _accAt[id];
-        (bool exists, uint32 key,) = trace.latestCheckpoint();
-        if (exists && key == epoch) return;
-        trace.push(SafeCast.toUint32(epoch), SafeCast.toUint224(acc));
-    }
-
-    /// The pool's accumulator after epoch `epoch`'s reward (`epoch` has been paid).
+    /// The pool's accumulator after epoch `epoch`'s reward, for a change made in `epoch` (which
+    /// has been paid): recorded by the first crediting after it, else the live accumulator (no
+    /// crediting has passed it).
     function _accAfter(uint32 id, Pool storage p, uint64 epoch) internal view returns (uint256) {
-        uint64 creditedEnd = p.creditedEnd;
-        if (creditedEnd == 0 || creditedEnd - 1 <= epoch) return p.acc;
-        return _accAt[id].upperLookupRecent(SafeCast.toUint32(epoch));
+        uint256 recorded = _accAfterChange[id][epoch];
+        return recorded >= 2 ? recorded - 2 : p.acc;
     }
 
     // ================================================================ internal: delegations
@@ -655,6 +661,13 @@ contract SequencerRegistry is RegistryCore {
         d.changes[(d.head + count) % MAX_PENDING_CHANGES] =
             Change({epoch: epoch, sharesAfter: SafeCast.toUint192(sharesAfter)});
         d.count = count + 1;
-        _pools[id].changedEnd = epoch + 1;
+        Pool storage p = _pools[id];
+        if (p.changedEnd != epoch + 1) {
+            // The first change in this pool this epoch pays for the slot its accumulator needs.
+            p.changedEnd = epoch + 1;
+            _accAfterChange[id][epoch] = 1;
+            _changeEpochs[id][p.changesTail] = epoch;
+            p.changesTail += 1;
+        }
     }
 }

@@ -2,10 +2,9 @@
 pragma solidity 0.8.37;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {RewardMath} from "../libraries/RewardMath.sol";
 
 /// @title RegistryCore
@@ -15,10 +14,7 @@ import {RewardMath} from "../libraries/RewardMath.sol";
 ///         governance), which the registry reaches by DELEGATECALL to an address fixed at its
 ///         own deployment, so together they stay under the EIP-170 code size limit. Nothing is
 ///         upgradeable: the extension is deployed by the registry's constructor.
-abstract contract RegistryCore is AccessControl, ReentrancyGuard {
-    using Checkpoints for Checkpoints.Trace208;
-    using Checkpoints for Checkpoints.Trace224;
-
+abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- constants
     /// @notice Reports the reward payments, downtime and the active set (the report contract).
     bytes32 public constant REPORTER_ROLE = keccak256("REPORTER_ROLE");
@@ -72,6 +68,8 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuard {
         uint64 exitCompletionEpoch;
         address signer;
         uint64 unjailEpoch;
+        /// The commission at registration, in force until the first checkpoint counts.
+        uint16 initialCommissionBps;
         address rewardRecipient;
         /// The bond now (an exiting bond stays slashable until withdrawn).
         uint256 bond;
@@ -80,7 +78,9 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuard {
     /// @notice One sequencer's stake counting from `epoch`.
     struct StakePoint {
         uint64 epoch;
-        uint192 shares;
+        /// The commission in force from `epoch`.
+        uint16 commissionBps;
+        uint176 shares;
         uint128 bond;
         uint128 tokens;
     }
@@ -92,11 +92,16 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuard {
         /// Reward per share, RAY.
         uint256 acc;
         /// Reward not yet credited by the accumulator (added to the next reward).
-        uint256 dust;
+        uint128 dust;
+        /// The operator's claimable commission and bond rewards.
+        uint128 operatorRewards;
         /// Last credited epoch + 1 (0: never credited).
         uint64 creditedEnd;
         /// Last epoch with a delegation change + 1 (0: none).
         uint64 changedEnd;
+        /// The queue of change epochs whose accumulator is not recorded yet: [head, tail).
+        uint64 changesHead;
+        uint64 changesTail;
     }
 
     /// @notice "Shares held from epoch `epoch + 1`."
@@ -170,14 +175,15 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuard {
     mapping(uint32 id => uint256 indexPlusOne) internal _candidateIndex;
     mapping(uint32 id => Sequencer) internal _sequencers;
     mapping(uint32 id => StakePoint[]) internal _stake;
-    mapping(uint32 id => Checkpoints.Trace208) internal _commission;
     mapping(uint32 id => Pool) internal _pools;
-    mapping(uint32 id => Checkpoints.Trace224) internal _accAt;
+    /// Per pool and change epoch m: 0 no change; 1 changed, A(m) not recorded yet; else A(m) + 2.
+    mapping(uint32 id => mapping(uint64 epoch => uint256)) internal _accAfterChange;
+    /// Per pool: the change epochs in order, consumed by crediting.
+    mapping(uint32 id => mapping(uint64 index => uint64 epoch)) internal _changeEpochs;
     mapping(uint32 id => mapping(address account => Delegation)) internal _delegations;
     mapping(uint32 id => mapping(uint64 completion => Bucket)) internal _buckets;
     mapping(uint32 id => mapping(uint64 completion => mapping(address account => uint256))) internal
         _bucketShares;
-    mapping(uint32 id => uint256) public operatorRewards;
     mapping(address operator => uint32 id) public sequencerOfOperator;
     mapping(address signer => uint32 id) public sequencerOfSigner;
 
@@ -368,7 +374,9 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuard {
     /// @param epoch The epoch.
     /// @return The commission in bps.
     function commissionAt(uint32 id, uint64 epoch) public view returns (uint16) {
-        return uint16(_commission[id].upperLookupRecent(SafeCast.toUint48(epoch)));
+        StakePoint memory point = _stakeAt(id, epoch);
+        // In the epoch of registration (before any checkpoint counts) the registered commission.
+        return point.epoch == 0 ? _sequencers[id].initialCommissionBps : point.commissionBps;
     }
 
     // ================================================================ shared internals
@@ -385,7 +393,8 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuard {
         uint64 key = currentEpoch() + 1;
         StakePoint memory point = StakePoint({
             epoch: key,
-            shares: SafeCast.toUint192(p.shares),
+            commissionBps: s.commissionBps,
+            shares: SafeCast.toUint176(p.shares),
             bond: SafeCast.toUint128(s.status == Status.Registered ? s.bond : 0),
             tokens: SafeCast.toUint128(p.tokens)
         });

@@ -2,8 +2,6 @@
 pragma solidity 0.8.37;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {RewardMath} from "../libraries/RewardMath.sol";
 import {IStakeSlashListener} from "../interfaces/IStakeSlashListener.sol";
 import {RegistryCore} from "./RegistryCore.sol";
@@ -14,8 +12,6 @@ import {RegistryCore} from "./RegistryCore.sol";
 ///         on that registry's storage (same layout through RegistryCore); called directly it
 ///         refuses.
 contract RegistryExtension is RegistryCore {
-    using Checkpoints for Checkpoints.Trace208;
-
     address private immutable _self;
 
     /// @dev Called directly, not through the registry.
@@ -71,6 +67,7 @@ contract RegistryExtension is RegistryCore {
             exitCompletionEpoch: 0,
             signer: signer,
             unjailEpoch: 0,
+            initialCommissionBps: commissionBps,
             rewardRecipient: rewardRecipient,
             bond: msg.value
         });
@@ -78,7 +75,6 @@ contract RegistryExtension is RegistryCore {
         _candidateIndex[id] = _candidates.length;
         sequencerOfOperator[msg.sender] = id;
         sequencerOfSigner[signer] = id;
-        _commission[id].push(SafeCast.toUint48(effective - 1), commissionBps);
         _checkpoint(id);
         emit SequencerRegistered(id, msg.sender, signer, rewardRecipient, commissionBps, msg.value, effective);
     }
@@ -130,7 +126,7 @@ contract RegistryExtension is RegistryCore {
             revert CommissionChangeTooLarge(inForce, newBps, maxCommissionChangeBps);
         }
         s.commissionBps = newBps;
-        _commission[id].push(SafeCast.toUint48(epoch + 1), newBps);
+        _checkpoint(id);
         emit CommissionChangeScheduled(id, inForce, newBps, epoch + 1);
     }
 
