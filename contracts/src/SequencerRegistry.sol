@@ -206,6 +206,121 @@ contract SequencerRegistry is RegistryCore {
         _send(to, amount);
     }
 
+    // ================================================================ redelegation
+    /// @notice Moves `shares` of the caller's delegation from `src` to `dst` without unbonding.
+    ///         They count in `src` through the current epoch and in `dst` from the next. The
+    ///         moved stake is held as the caller's position in the tranche (src, current epoch,
+    ///         dst): it earns in `dst`, stays slashable for faults of `src` up to this epoch until
+    ///         it matures (`epoch + 1 + unbondingEpochs`), then is released into an ordinary
+    ///         delegation with `releaseRedelegation`.
+    /// @param src The sequencer the stake leaves.
+    /// @param dst The sequencer it joins.
+    /// @param shares Shares of `src`'s pool to move.
+    /// @return dstShares Shares of `dst`'s pool the position received.
+    /// @dev Reverts with IsPaused while paused; with SameSequencer when `src == dst`; with
+    ///      ZeroAmount for zero shares or shares worth nothing; with InsufficientShares above the
+    ///      caller's shares in `src`; with WrongStatus unless `dst` is registered; with
+    ///      TooManyPendingChanges at the account's limit.
+    function redelegate(uint32 src, uint32 dst, uint256 shares)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256 dstShares)
+    {
+        if (src == dst) revert SameSequencer(src);
+        if (shares == 0) revert ZeroAmount();
+        Delegation storage from = _delegations[src][msg.sender];
+        _sync(src, from);
+        uint256 held = _latestShares(from);
+        if (shares > held) revert InsufficientShares(shares, held);
+        Pool storage p = _pools[src];
+        uint256 amount =
+            Math.mulDiv(shares, p.tokens + RewardMath.VIRTUAL_ASSETS, p.shares + RewardMath.VIRTUAL_SHARES);
+        if (amount > p.tokens) amount = p.tokens;
+        if (amount == 0) revert ZeroAmount();
+        p.shares -= shares;
+        p.tokens -= amount;
+        totalPoolTokens -= amount;
+        uint64 epoch = currentEpoch();
+        _pushChange(src, msg.sender, from, epoch, held - shares);
+        _checkpoint(src);
+
+        address key = _positionKey(msg.sender, src, dst, epoch);
+        Tranche storage tranche = _tranches[src][epoch][dst];
+        if (tranche.tokens == 0) _trancheDsts[src][epoch].push(dst);
+        if (_positions[key].owner == address(0)) {
+            // A new position has seen every earlier slash of its tranche.
+            _positions[key] = Position({
+                owner: msg.sender, src: src, dst: dst, epoch: epoch, appliedSlashes: tranche.slashCount
+            });
+        }
+        Delegation storage to = _syncPosition(dst, key);
+        dstShares = _mintShares(dst, key, to, amount);
+        tranche.shares += dstShares;
+        tranche.tokens += amount;
+        emit Redelegated(src, dst, msg.sender, shares, amount, dstShares, epoch);
+    }
+
+    /// @notice Pays the rewards the caller's redelegated position has earned in `dst`. Never
+    ///         paused.
+    /// @param src The source of the redelegation.
+    /// @param dst Its destination.
+    /// @param epoch The epoch it was made in.
+    /// @param to The recipient.
+    /// @return amount The rewards paid.
+    /// @dev Reverts with ZeroAddress for a zero recipient; with UnknownRedelegation if the
+    ///      caller has no such position; with NothingToClaim when nothing is due; with
+    ///      TransferFailed if `to` refuses the transfer.
+    function claimRedelegationRewards(uint32 src, uint32 dst, uint64 epoch, address to)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        if (to == address(0)) revert ZeroAddress();
+        address key = _positionKey(msg.sender, src, dst, epoch);
+        if (_positions[key].owner == address(0)) revert UnknownRedelegation(src, dst, epoch);
+        Delegation storage d = _syncPosition(dst, key);
+        amount = d.owed;
+        if (amount == 0) revert NothingToClaim();
+        d.owed = 0;
+        unclaimedPoolRewards -= amount;
+        emit RedelegationRewardsClaimed(src, dst, msg.sender, epoch, to, amount);
+        _send(to, amount);
+    }
+
+    /// @notice Moves a matured position's shares into the caller's ordinary delegation to `dst`
+    ///         (from the next epoch; the position earns the current one). Its unclaimed rewards
+    ///         stay claimable with `claimRedelegationRewards`.
+    /// @param src The source of the redelegation.
+    /// @param dst Its destination.
+    /// @param epoch The epoch it was made in.
+    /// @return shares The shares moved.
+    /// @dev Reverts with IsPaused while paused; with UnknownRedelegation if the caller has no
+    ///      such position; with NotMatured before `epoch + 1 + unbondingEpochs`; with ZeroAmount if
+    ///      nothing is left in it; with TooManyPendingChanges at the account's limit.
+    function releaseRedelegation(uint32 src, uint32 dst, uint64 epoch)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256 shares)
+    {
+        address key = _positionKey(msg.sender, src, dst, epoch);
+        if (_positions[key].owner == address(0)) revert UnknownRedelegation(src, dst, epoch);
+        uint64 now_ = currentEpoch();
+        uint64 maturity = epoch + 1 + unbondingEpochs;
+        if (now_ < maturity) revert NotMatured(maturity, now_);
+        Delegation storage position = _syncPosition(dst, key);
+        shares = _latestShares(position);
+        if (shares == 0) revert ZeroAmount();
+        _pushChange(dst, key, position, now_, 0);
+        Tranche storage tranche = _tranches[src][epoch][dst];
+        tranche.shares -= Math.min(shares, tranche.shares);
+        Delegation storage mine = _delegations[dst][msg.sender];
+        _sync(dst, mine);
+        _pushChange(dst, msg.sender, mine, now_, _latestShares(mine) + shares);
+        emit RedelegationReleased(src, dst, msg.sender, epoch, shares);
+    }
+
     // ================================================================ report entry points
     /// @notice One sequencer's rewards for a range of epochs.
     struct SequencerRewards {
@@ -465,6 +580,27 @@ contract SequencerRegistry is RegistryCore {
         }
     }
 
+    /// @notice A redelegated position as it stands now (tranche slashes applied).
+    /// @param owner The delegator.
+    /// @param src The source of the redelegation.
+    /// @param dst Its destination.
+    /// @param epoch The epoch it was made in.
+    /// @return shares Shares of `dst`'s pool it holds after all changes.
+    /// @return rewards The rewards claimable now.
+    /// @return maturityEpoch From when it can be released.
+    function redelegation(address owner, uint32 src, uint32 dst, uint64 epoch)
+        external
+        view
+        returns (uint256 shares, uint256 rewards, uint64 maturityEpoch)
+    {
+        address key = _positionKey(owner, src, dst, epoch);
+        Delegation storage d = _delegations[dst][key];
+        Change[] memory queue = _withTrancheSlashes(key, d, _queued(d));
+        shares = queue.length > 0 ? queue[queue.length - 1].sharesAfter : d.shares;
+        (,, rewards,) = _settle(dst, d.shares, d.entry, d.owed, queue);
+        maturityEpoch = epoch + 1 + unbondingEpochs;
+    }
+
     /// @notice What `shares` of the pool are worth now.
     /// @param id The sequencer.
     /// @param shares Pool shares.
@@ -610,6 +746,51 @@ contract SequencerRegistry is RegistryCore {
         emit Delegated(id, account, amount, shares, epoch + 1);
     }
 
+    /// Applies the tranche slashes the position has not seen yet (each scales its shares from the
+    /// slash's epoch, a change the slash already marked in the pool), then settles it.
+    function _syncPosition(uint32 dst, address key) internal returns (Delegation storage d) {
+        d = _delegations[dst][key];
+        Position storage position = _positions[key];
+        bytes32 tranche = _trancheKey(position.src, position.epoch, dst);
+        uint32 count = _tranches[position.src][position.epoch][dst].slashCount;
+        for (uint32 i = position.appliedSlashes; i < count; ++i) {
+            TrancheSlash storage cut = _trancheSlashes[tranche][i];
+            uint256 scaled = Math.mulDiv(_latestShares(d), cut.sharesAfter, cut.sharesBefore);
+            _queueChange(dst, key, d, cut.epoch, scaled);
+        }
+        position.appliedSlashes = count;
+        _sync(dst, d);
+    }
+
+    /// The position's queued changes with the tranche slashes it has not seen appended.
+    function _withTrancheSlashes(address key, Delegation storage d, Change[] memory queue)
+        internal
+        view
+        returns (Change[] memory out)
+    {
+        Position storage position = _positions[key];
+        bytes32 tranche = _trancheKey(position.src, position.epoch, position.dst);
+        uint32 count = _tranches[position.src][position.epoch][position.dst].slashCount;
+        out = new Change[](queue.length + count - position.appliedSlashes);
+        uint256 n = queue.length;
+        for (uint256 k; k < n; ++k) {
+            out[k] = queue[k];
+        }
+        uint256 latest = n > 0 ? queue[n - 1].sharesAfter : d.shares;
+        for (uint32 i = position.appliedSlashes; i < count; ++i) {
+            TrancheSlash storage cut = _trancheSlashes[tranche][i];
+            latest = Math.mulDiv(latest, cut.sharesAfter, cut.sharesBefore);
+            if (n > 0 && out[n - 1].epoch == cut.epoch) {
+                out[n - 1].sharesAfter = uint192(latest);
+            } else {
+                out[n++] = Change({epoch: cut.epoch, sharesAfter: uint192(latest)});
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(out, n)
+        }
+    }
+
     /// Settles the account's rewards as far as the paid epochs allow.
     function _sync(uint32 id, Delegation storage d) internal {
         (uint256 shares, uint256 entry, uint256 owed, uint8 head, uint8 count) = _settled(id, d);
@@ -625,28 +806,51 @@ contract SequencerRegistry is RegistryCore {
         view
         returns (uint256 shares, uint256 entry, uint256 owed, uint8 head, uint8 count)
     {
+        uint256 consumed;
+        (shares, entry, owed, consumed) = _settle(id, d.shares, d.entry, d.owed, _queued(d));
+        head = uint8((d.head + consumed) % MAX_PENDING_CHANGES);
+        count = uint8(d.count - consumed);
+    }
+
+    /// The account's queued changes, oldest first.
+    function _queued(Delegation storage d) internal view returns (Change[] memory queue) {
+        queue = new Change[](d.count);
+        for (uint256 k; k < queue.length; ++k) {
+            queue[k] = d.changes[(d.head + k) % MAX_PENDING_CHANGES];
+        }
+    }
+
+    /// Settles `shares` (earning since `entry`) through the queued changes whose epoch has been
+    /// paid, then up to the live accumulator; returns the state after and how many changes it
+    /// consumed.
+    function _settle(uint32 id, uint256 shares, uint256 entry, uint256 owed, Change[] memory queue)
+        internal
+        view
+        returns (uint256, uint256, uint256, uint256 consumed)
+    {
         Pool storage p = _pools[id];
-        shares = d.shares;
-        entry = d.entry;
-        owed = d.owed;
-        head = d.head;
-        count = d.count;
         uint64 next = nextRewardEpoch;
-        while (count > 0) {
-            Change storage c = d.changes[head];
-            if (c.epoch >= next) break;
-            uint256 accAfter = _accAfter(id, p, c.epoch);
+        for (; consumed < queue.length; ++consumed) {
+            if (queue[consumed].epoch >= next) break;
+            uint256 accAfter = _accAfter(id, p, queue[consumed].epoch);
             owed += RewardMath.pendingReward(shares, accAfter, entry);
-            shares = c.sharesAfter;
+            shares = queue[consumed].sharesAfter;
             entry = accAfter;
-            head = uint8((head + 1) % MAX_PENDING_CHANGES);
-            count -= 1;
         }
         owed += RewardMath.pendingReward(shares, p.acc, entry);
-        entry = p.acc;
+        return (shares, p.acc, owed, consumed);
     }
 
     function _pushChange(uint32 id, address account, Delegation storage d, uint64 epoch, uint256 sharesAfter)
+        internal
+    {
+        _queueChange(id, account, d, epoch, sharesAfter);
+        _markChange(id, epoch);
+    }
+
+    /// Queues "`sharesAfter` from `epoch + 1`" on the account, merging with a change of the same
+    /// epoch. The pool must already be marked as changed in `epoch`.
+    function _queueChange(uint32 id, address account, Delegation storage d, uint64 epoch, uint256 sharesAfter)
         internal
     {
         uint8 count = d.count;
@@ -661,13 +865,5 @@ contract SequencerRegistry is RegistryCore {
         d.changes[(d.head + count) % MAX_PENDING_CHANGES] =
             Change({epoch: epoch, sharesAfter: SafeCast.toUint192(sharesAfter)});
         d.count = count + 1;
-        Pool storage p = _pools[id];
-        if (p.changedEnd != epoch + 1) {
-            // The first change in this pool this epoch pays for the slot its accumulator needs.
-            p.changedEnd = epoch + 1;
-            _accAfterChange[id][epoch] = 1;
-            _changeEpochs[id][p.changesTail] = epoch;
-            p.changesTail += 1;
-        }
     }
 }

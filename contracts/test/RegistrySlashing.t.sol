@@ -56,7 +56,7 @@ contract RegistrySlashingTest is RegistryFixture {
         _warpToEpoch(6);
         // 10% of 40 = 4 ether, all from the 10 ether bond.
         vm.expectEmit(true, true, false, true);
-        emit RegistryCore.Slashed(id, 6, 1000, 4 ether, 4 ether, 0, 0, 0);
+        emit RegistryCore.Slashed(id, 6, 1000, 4 ether, 4 ether, 0, 0, 0, 0);
         assertEq(_slash(6, 1000), 4 ether);
         assertEq(registry.sequencer(id).bond, 6 ether);
         assertEq(registry.pool(id).tokens, 30 ether);

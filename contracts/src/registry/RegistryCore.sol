@@ -128,6 +128,33 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
         uint256 tokens;
     }
 
+    /// @notice The stake moved from `src` to one destination in one epoch: held in the
+    ///         destination's pool by one position per delegator, and slashable for faults of
+    ///         `src` up to that epoch until it matures.
+    struct Tranche {
+        /// Destination pool shares the tranche's positions hold (falls by slashes and releases).
+        uint256 shares;
+        /// Tokens moved in.
+        uint256 tokens;
+        uint32 slashCount;
+    }
+
+    /// @notice One slash of a tranche: its positions' shares scale by after / before from `epoch`.
+    struct TrancheSlash {
+        uint64 epoch;
+        uint256 sharesBefore;
+        uint256 sharesAfter;
+    }
+
+    /// @notice A delegator's redelegated stake: an account in the destination pool.
+    struct Position {
+        address owner;
+        uint32 src;
+        uint32 dst;
+        uint64 epoch;
+        uint32 appliedSlashes;
+    }
+
     // ---------------------------------------------------------------- immutables
     /// @notice keccak256 of the ABI-encoded parameters (the registry checks its extension's).
     bytes32 public immutable paramsHash;
@@ -184,6 +211,10 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     mapping(uint32 id => mapping(uint64 completion => Bucket)) internal _buckets;
     mapping(uint32 id => mapping(uint64 completion => mapping(address account => uint256))) internal
         _bucketShares;
+    mapping(uint32 src => mapping(uint64 epoch => mapping(uint32 dst => Tranche))) internal _tranches;
+    mapping(uint32 src => mapping(uint64 epoch => uint32[] dsts)) internal _trancheDsts;
+    mapping(bytes32 tranche => mapping(uint256 index => TrancheSlash)) internal _trancheSlashes;
+    mapping(address position => Position) internal _positions;
     mapping(address operator => uint32 id) public sequencerOfOperator;
     mapping(address signer => uint32 id) public sequencerOfSigner;
 
@@ -238,9 +269,33 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
         uint256 fromBond,
         uint256 fromPool,
         uint256 fromUnbonding,
+        uint256 fromTranches,
         uint256 shortfall
     );
     event BucketSlashed(uint32 indexed id, uint64 indexed completionEpoch, uint256 amount);
+    event Redelegated(
+        uint32 indexed src,
+        uint32 indexed dst,
+        address indexed account,
+        uint256 srcShares,
+        uint256 amount,
+        uint256 dstShares,
+        uint64 epoch
+    );
+    event RedelegationReleased(
+        uint32 indexed src, uint32 indexed dst, address indexed account, uint64 epoch, uint256 shares
+    );
+    event RedelegationRewardsClaimed(
+        uint32 indexed src,
+        uint32 indexed dst,
+        address indexed account,
+        uint64 epoch,
+        address to,
+        uint256 amount
+    );
+    event TrancheSlashed(
+        uint32 indexed src, uint64 indexed epoch, uint32 indexed dst, uint256 amount, uint256 sharesBurned
+    );
     event InsurancePaid(address indexed fund, uint256 amount);
     event SlashListenerSet(address listener);
     event Paused(uint64 until);
@@ -305,6 +360,12 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     error InvalidFraction(uint16 fractionBps);
     /// @dev The infraction is in the future or older than the unbonding period.
     error InfractionOutOfRange(uint64 infractionEpoch, uint64 currentEpoch);
+    /// @dev Source and destination are the same sequencer.
+    error SameSequencer(uint32 id);
+    /// @dev The account has no redelegation from `src` to `dst` made in `epoch`.
+    error UnknownRedelegation(uint32 src, uint32 dst, uint64 epoch);
+    /// @dev A redelegation stays slashable for faults of its source until it matures.
+    error NotMatured(uint64 maturityEpoch, uint64 currentEpoch);
     /// @dev Staking actions are paused.
     error IsPaused(uint64 until);
     /// @dev The pause duration is zero or above the maximum.
@@ -383,6 +444,30 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     function _latestShares(Delegation storage d) internal view returns (uint256) {
         if (d.count == 0) return d.shares;
         return d.changes[(d.head + d.count - 1) % MAX_PENDING_CHANGES].sharesAfter;
+    }
+
+    /// The account in `dst`'s pool that holds `owner`'s stake moved from `src` in `epoch`.
+    function _positionKey(address owner, uint32 src, uint32 dst, uint64 epoch)
+        internal
+        pure
+        returns (address)
+    {
+        return address(uint160(uint256(keccak256(abi.encode("seqstake.position", owner, src, dst, epoch)))));
+    }
+
+    function _trancheKey(uint32 src, uint64 epoch, uint32 dst) internal pure returns (bytes32) {
+        return keccak256(abi.encode(src, epoch, dst));
+    }
+
+    /// Records that pool `id` changed in `epoch`: the first change of the epoch pays for the slot
+    /// that will hold the accumulator after `epoch` (A(epoch)) and queues the epoch for crediting.
+    function _markChange(uint32 id, uint64 epoch) internal {
+        Pool storage p = _pools[id];
+        if (p.changedEnd == epoch + 1) return;
+        p.changedEnd = epoch + 1;
+        _accAfterChange[id][epoch] = 1;
+        _changeEpochs[id][p.changesTail] = epoch;
+        p.changesTail += 1;
     }
 
     // ================================================================ internal: stake

@@ -262,11 +262,19 @@ contract RegistryExtension is RegistryCore {
         }
         SlashOutcome memory o = _applySlash(id, infractionEpoch, fractionBps, epoch);
         amount = o.amount;
-        uint256 taken = o.fromBond + o.fromPool + o.fromUnbonding;
+        uint256 taken = o.fromBond + o.fromPool + o.fromUnbonding + o.fromTranches;
         if (insuranceFund != address(0)) insuranceOwed += taken;
         _checkpoint(id);
         emit Slashed(
-            id, infractionEpoch, fractionBps, amount, o.fromBond, o.fromPool, o.fromUnbonding, o.shortfall
+            id,
+            infractionEpoch,
+            fractionBps,
+            amount,
+            o.fromBond,
+            o.fromPool,
+            o.fromUnbonding,
+            o.fromTranches,
+            o.shortfall
         );
         if (s.status == Status.Registered && s.bond < minBond) _jail(id, JailReason.BondBelowMinimum);
         address listener = slashListener;
@@ -363,54 +371,158 @@ contract RegistryExtension is RegistryCore {
         uint256 fromBond;
         uint256 fromPool;
         uint256 fromUnbonding;
+        uint256 fromTranches;
         uint256 shortfall;
         uint256 listenerLoss;
     }
 
     /// Splits the slash over the bond, the pool and the buckets at stake then, and takes it.
+    /// Who holds what was at stake at the infraction: the pool, the unbonding buckets made
+    /// since (undelegated in epochs infraction..now) and the redelegation tranches out of the
+    /// sequencer made since, in that order (the order of RewardMath.slashSplit's rounding wei).
+    struct Holders {
+        uint256[] held;
+        uint64 firstBucket;
+        uint256 buckets;
+        uint64[] trancheEpochs;
+        uint32[] trancheDsts;
+    }
+
     function _applySlash(uint32 id, uint64 infractionEpoch, uint16 fractionBps, uint64 epoch)
         internal
         returns (SlashOutcome memory o)
     {
         Sequencer storage s = _sequencers[id];
         StakePoint memory atStake = _stakeAt(id, infractionEpoch);
-        // Buckets at stake then: undelegated in epochs infraction..now.
-        uint64 firstBucket = infractionEpoch + 1 + unbondingEpochs;
-        uint256[] memory held = new uint256[](epoch - infractionEpoch + 2);
-        held[0] = _pools[id].tokens;
-        for (uint256 k = 1; k < held.length; ++k) {
-            held[k] = _buckets[id][firstBucket + uint64(k - 1)].tokens;
-        }
+        Holders memory h = _holders(id, infractionEpoch, epoch);
         (o.amount, o.fromBond, o.shortfall) =
-            RewardMath.slashSplit(fractionBps, uint256(atStake.bond) + atStake.tokens, s.bond, held);
-        o.fromPool = held[0];
-        (o.fromUnbonding, o.listenerLoss) = _takeFromHolders(id, firstBucket, held);
+            RewardMath.slashSplit(fractionBps, uint256(atStake.bond) + atStake.tokens, s.bond, h.held);
+        o.fromPool = h.held[0];
+        (o.fromUnbonding, o.listenerLoss) = _takeFromHolders(id, h);
+        uint256 trancheLoss;
+        (o.fromTranches, trancheLoss) = _takeFromTranches(id, h, epoch);
+        o.listenerLoss += trancheLoss;
         s.bond -= o.fromBond;
         totalBonded -= o.fromBond;
     }
 
-    /// Takes `taken[0]` from the pool and `taken[k]` from the bucket completing at
-    /// `firstBucket + k - 1`; returns the total from buckets and the listener's loss, rounded up.
-    function _takeFromHolders(uint32 id, uint64 firstBucket, uint256[] memory taken)
+    function _holders(uint32 id, uint64 infractionEpoch, uint64 epoch)
+        internal
+        view
+        returns (Holders memory h)
+    {
+        h.firstBucket = infractionEpoch + 1 + unbondingEpochs;
+        h.buckets = epoch - infractionEpoch + 1;
+        uint256 tranches;
+        for (uint64 e = infractionEpoch; e <= epoch; ++e) {
+            tranches += _trancheDsts[id][e].length;
+        }
+        h.held = new uint256[](1 + h.buckets + tranches);
+        h.trancheEpochs = new uint64[](tranches);
+        h.trancheDsts = new uint32[](tranches);
+        h.held[0] = _pools[id].tokens;
+        for (uint256 k; k < h.buckets; ++k) {
+            h.held[1 + k] = _buckets[id][h.firstBucket + uint64(k)].tokens;
+        }
+        uint256 t;
+        for (uint64 e = infractionEpoch; e <= epoch; ++e) {
+            uint32[] storage dsts = _trancheDsts[id][e];
+            for (uint256 j; j < dsts.length; ++j) {
+                Pool storage dp = _pools[dsts[j]];
+                h.trancheEpochs[t] = e;
+                h.trancheDsts[t] = dsts[j];
+                h.held[1 + h.buckets + t] = Math.mulDiv(
+                    _tranches[id][e][dsts[j]].shares,
+                    dp.tokens + RewardMath.VIRTUAL_ASSETS,
+                    dp.shares + RewardMath.VIRTUAL_SHARES
+                );
+                t += 1;
+            }
+        }
+    }
+
+    /// Takes `h.held[0]` from the pool and `h.held[1 + k]` from the k-th bucket; returns the
+    /// total from buckets and the listener's loss, rounded up.
+    function _takeFromHolders(uint32 id, Holders memory h)
         internal
         returns (uint256 fromUnbonding, uint256 listenerLoss)
     {
         Pool storage p = _pools[id];
         address listener = slashListener;
-        if (taken[0] > 0) {
+        uint256 fromPool = h.held[0];
+        if (fromPool > 0) {
             if (listener != address(0)) {
                 uint256 held = _latestShares(_delegations[id][listener]);
                 listenerLoss =
-                    Math.mulDiv(held, taken[0], p.shares + RewardMath.VIRTUAL_SHARES, Math.Rounding.Ceil);
+                    Math.mulDiv(held, fromPool, p.shares + RewardMath.VIRTUAL_SHARES, Math.Rounding.Ceil);
             }
-            p.tokens -= taken[0];
-            totalPoolTokens -= taken[0];
+            p.tokens -= fromPool;
+            totalPoolTokens -= fromPool;
         }
-        for (uint256 k = 1; k < taken.length; ++k) {
-            if (taken[k] == 0) continue;
-            fromUnbonding += taken[k];
-            listenerLoss += _takeFromBucket(id, firstBucket + uint64(k - 1), taken[k]);
+        for (uint256 k; k < h.buckets; ++k) {
+            uint256 take = h.held[1 + k];
+            if (take == 0) continue;
+            fromUnbonding += take;
+            listenerLoss += _takeFromBucket(id, h.firstBucket + uint64(k), take);
         }
+    }
+
+    /// Takes each tranche's part from its destination pool by burning the tranche's shares
+    /// (rounded up, so the destination's other holders lose nothing); the positions see the
+    /// burn as a change from this epoch when they next settle. Returns the listener's loss.
+    function _takeFromTranches(uint32 src, Holders memory h, uint64 epoch)
+        internal
+        returns (uint256 fromTranches, uint256 listenerLoss)
+    {
+        for (uint256 t; t < h.trancheDsts.length; ++t) {
+            uint256 take = h.held[1 + h.buckets + t];
+            if (take == 0) continue;
+            fromTranches += take;
+            uint32 dst = h.trancheDsts[t];
+            uint64 made = h.trancheEpochs[t];
+            Tranche storage tranche = _tranches[src][made][dst];
+            Pool storage dp = _pools[dst];
+            uint256 burn = Math.min(
+                tranche.shares,
+                Math.mulDiv(
+                    take,
+                    dp.shares + RewardMath.VIRTUAL_SHARES,
+                    dp.tokens + RewardMath.VIRTUAL_ASSETS,
+                    Math.Rounding.Ceil
+                )
+            );
+            listenerLoss += _trancheListenerLoss(src, dst, made, take, tranche);
+            _trancheSlashes[_trancheKey(src, made, dst)][tranche.slashCount] = TrancheSlash({
+                epoch: epoch, sharesBefore: tranche.shares, sharesAfter: tranche.shares - burn
+            });
+            tranche.slashCount += 1;
+            tranche.shares -= burn;
+            dp.shares -= burn;
+            dp.tokens -= take;
+            totalPoolTokens -= take;
+            _markChange(dst, epoch);
+            _checkpoint(dst);
+            emit TrancheSlashed(src, made, dst, take, burn);
+        }
+    }
+
+    /// The listener's part of `take` from a tranche: its position's shares (with earlier
+    /// slashes applied) over the tranche's, rounded up.
+    function _trancheListenerLoss(uint32 src, uint32 dst, uint64 made, uint256 take, Tranche storage tranche)
+        internal
+        view
+        returns (uint256)
+    {
+        address listener = slashListener;
+        if (listener == address(0) || tranche.shares == 0) return 0;
+        address key = _positionKey(listener, src, dst, made);
+        uint256 shares = _latestShares(_delegations[dst][key]);
+        bytes32 trancheKey = _trancheKey(src, made, dst);
+        for (uint32 i = _positions[key].appliedSlashes; i < tranche.slashCount; ++i) {
+            TrancheSlash storage cut = _trancheSlashes[trancheKey][i];
+            shares = Math.mulDiv(shares, cut.sharesAfter, cut.sharesBefore);
+        }
+        return Math.mulDiv(shares, take, tranche.shares, Math.Rounding.Ceil);
     }
 
     function _takeFromBucket(uint32 id, uint64 completion, uint256 amount)
