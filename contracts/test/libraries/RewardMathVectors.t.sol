@@ -130,6 +130,46 @@ contract RewardMathVectorsTest is Test {
         }
     }
 
+    function test_slashSplitVector() public view {
+        string memory j = _vector("slash_split");
+        uint256[] memory buckets = _uints(j, ".input.buckets");
+        uint256[] memory tranches = _uints(j, ".input.tranches");
+        // held = [pool, buckets..., tranches...], as the registry passes it.
+        uint256[] memory held = new uint256[](1 + buckets.length + tranches.length);
+        held[0] = _uint(j, ".input.pool");
+        for (uint256 i = 0; i < buckets.length; i++) {
+            held[1 + i] = buckets[i];
+        }
+        for (uint256 i = 0; i < tranches.length; i++) {
+            held[1 + buckets.length + i] = tranches[i];
+        }
+        (uint256 amount, uint256 fromBond, uint256 shortfall) = RewardMath.slashSplit(
+            uint16(_uint(j, ".input.fraction_bps")),
+            _uint(j, ".input.stake_at_infraction"),
+            _uint(j, ".input.bond"),
+            held
+        );
+        assertEq(amount, _uint(j, ".expected.amount"), "amount");
+        assertEq(fromBond, _uint(j, ".expected.from_bond"), "from_bond");
+        assertEq(held[0], _uint(j, ".expected.from_pool"), "from_pool");
+        uint256[] memory fromBuckets = _uints(j, ".expected.from_buckets");
+        uint256[] memory fromTranches = _uints(j, ".expected.from_tranches");
+        assertEq(fromBuckets.length, buckets.length, "from_buckets length");
+        assertEq(fromTranches.length, tranches.length, "from_tranches length");
+        for (uint256 i = 0; i < fromBuckets.length; i++) {
+            assertEq(held[1 + i], fromBuckets[i], "from_buckets");
+        }
+        for (uint256 i = 0; i < fromTranches.length; i++) {
+            assertEq(held[1 + buckets.length + i], fromTranches[i], "from_tranches");
+        }
+        assertEq(shortfall, _uint(j, ".expected.shortfall"), "shortfall");
+        uint256 taken = fromBond;
+        for (uint256 i = 0; i < held.length; i++) {
+            taken += held[i];
+        }
+        assertEq(taken + shortfall, amount, "the parts sum to the amount");
+    }
+
     function testFuzz_accumulatorNeverCreditsMoreThanItReceives(
         uint256 poolPart,
         uint256 dustIn,
