@@ -89,6 +89,13 @@ abstract contract RegistryGasBase is RegistryFixture {
         _log("undelegate", gas - gasleft());
     }
 
+    function test_gas_redelegate() public {
+        vm.prank(alice);
+        uint256 gas = gasleft();
+        registry.redelegate(1, 2, 1000 ether);
+        _log("redelegate", gas - gasleft());
+    }
+
     function test_gas_claimRewards() public {
         vm.prank(alice);
         uint256 gas = gasleft();
