@@ -34,6 +34,60 @@ async fn advance<P: Provider>(provider: &P, seconds: u64) {
     provider.anvil_mine(Some(1), None).await.expect("mine");
 }
 
+/// Grants `REPORTER_ROLE` to `reporter` through the timelock: schedule, wait its delay on the
+/// chain's clock, execute.
+async fn grant_reporter<P: Provider>(
+    admin: &P,
+    registry: &SequencerRegistry::SequencerRegistryInstance<&P>,
+    timelock: Address,
+    delay: u64,
+    reporter: Address,
+) {
+    let registry_address = *registry.address();
+    let role = registry.REPORTER_ROLE().call().await.expect("role");
+    let grant = registry.grantRole(role, reporter).calldata().clone();
+    let timelock = SeqstakeTimelock::new(timelock, admin);
+    let scheduled = timelock
+        .schedule(registry_address, U256::ZERO, grant.clone(), B256::ZERO, B256::ZERO, U256::from(delay))
+        .send()
+        .await
+        .expect("schedule");
+    confirm(admin, "schedule", *scheduled.tx_hash()).await.expect("scheduled");
+    advance(admin, delay).await;
+    let executed = timelock
+        .execute(registry_address, U256::ZERO, grant, B256::ZERO, B256::ZERO)
+        .send()
+        .await
+        .expect("execute");
+    confirm(admin, "execute", *executed.tx_hash()).await.expect("executed");
+    assert!(registry.hasRole(role, reporter).call().await.expect("hasRole"));
+}
+
+/// The inputs of `epoch` for sequencers (id, blocks) as the registry checkpointed them.
+async fn sequencer_inputs<P: Provider>(
+    registry: &SequencerRegistry::SequencerRegistryInstance<&P>,
+    epoch: u64,
+    blocks: &[(u32, u64)],
+) -> Vec<SequencerEpoch> {
+    let mut sequencers = Vec::new();
+    for &(id, blocks) in blocks {
+        let point = registry.stakeAt(id, epoch).call().await.expect("stakeAt");
+        let pool = registry.pool(id).call().await.expect("pool");
+        sequencers.push(SequencerEpoch {
+            id,
+            blocks,
+            bond: U256::from(point.bond),
+            pool_tokens: U256::from(point.tokens),
+            pool_shares: U256::from(point.shares),
+            commission_bps: point.commissionBps,
+            jailed: false,
+            acc_before: pool.acc,
+            dust_before: U256::from(pool.dust),
+        });
+    }
+    sequencers
+}
+
 #[tokio::test]
 async fn an_epoch_settled_in_rust_is_paid_on_chain_to_the_wei() {
     let config = EconomicsConfig::from_toml(include_str!("../config/devnet.toml")).expect("devnet config");
@@ -61,23 +115,7 @@ async fn an_epoch_settled_in_rust_is_paid_on_chain_to_the_wei() {
     let registry = SequencerRegistry::new(registry_address, &admin);
 
     // The reporter role is granted the only way there is: through the timelock, after its delay.
-    let role = registry.REPORTER_ROLE().call().await.expect("role");
-    let grant = registry.grantRole(role, address(0)).calldata().clone();
-    let timelock = SeqstakeTimelock::new(timelock, &admin);
-    let scheduled = timelock
-        .schedule(registry_address, U256::ZERO, grant.clone(), B256::ZERO, B256::ZERO, U256::from(delay))
-        .send()
-        .await
-        .expect("schedule");
-    confirm(&admin, "schedule", *scheduled.tx_hash()).await.expect("scheduled");
-    advance(&admin, delay).await;
-    let executed = timelock
-        .execute(registry_address, U256::ZERO, grant, B256::ZERO, B256::ZERO)
-        .send()
-        .await
-        .expect("execute");
-    confirm(&admin, "execute", *executed.tx_hash()).await.expect("executed");
-    assert!(registry.hasRole(role, address(0)).call().await.expect("hasRole"));
+    grant_reporter(&admin, &registry, timelock, delay, address(0)).await;
 
     // Two sequencers, three delegations.
     for (i, (bond, commission)) in [(tokens(10), 1_000u16), (tokens(5), 500u16)].into_iter().enumerate() {
@@ -110,22 +148,7 @@ async fn an_epoch_settled_in_rust_is_paid_on_chain_to_the_wei() {
     assert!(registry.currentEpoch().call().await.expect("epoch") > epoch);
 
     // Settle the epoch in Rust from the registry's checkpoints.
-    let mut sequencers = Vec::new();
-    for (id, blocks) in [(1u32, 12u64), (2, 4)] {
-        let point = registry.stakeAt(id, epoch).call().await.expect("stakeAt");
-        let pool = registry.pool(id).call().await.expect("pool");
-        sequencers.push(SequencerEpoch {
-            id,
-            blocks,
-            bond: U256::from(point.bond),
-            pool_tokens: U256::from(point.tokens),
-            pool_shares: U256::from(point.shares),
-            commission_bps: point.commissionBps,
-            jailed: false,
-            acc_before: pool.acc,
-            dust_before: U256::from(pool.dust),
-        });
-    }
+    let sequencers = sequencer_inputs(&registry, epoch, &[(1, 12), (2, 4)]).await;
     assert_eq!(sequencers[0].pool_tokens, tokens(40), "both delegations count in the epoch after them");
     let share = &config.revenue_share[0];
     let inputs = EpochInputs {
