@@ -137,4 +137,26 @@ contract RegistryThreatsTest is RegistryFixture {
         assertLe(total, bobOwed, "claiming every epoch never yields more than claiming once");
         assertLe(bobOwed - total, 10, "and at most 1 wei per epoch less");
     }
+
+    /// Regression, found by the invariant suite: a delegator who settles several epochs at
+    /// once adds up the fractions of a wei each epoch's increment gives its shares. With the
+    /// credited part rounded down those fractions were also carried as dust, so the pool owed
+    /// more than it held: here 8 wei claimable against 7 credited, and the claim reverted on
+    /// the registry's unclaimed counter. Credited rounds up now.
+    function test_regression_settlingSeveralEpochsAtOnceNeverClaimsMoreThanCredited() public {
+        uint32 zero = _registerAs(address(0x0C0), 1 ether, 0); // no commission
+        _delegateAs(alice, zero, 3 ether); // 3e21 shares against a 1 ether bond
+        _warpToEpoch(8);
+        SequencerRegistry.SequencerRewards[] memory r = new SequencerRegistry.SequencerRewards[](1);
+        r[0].id = zero;
+        r[0].amounts = new uint256[](3); // epochs 5, 6, 7
+        (r[0].amounts[1], r[0].amounts[2]) = (5, 5); // pool part 4 each: 4e6/3 per share-unit
+        vm.deal(reporter, 10);
+        vm.prank(reporter);
+        registry.distributeRewards{value: 10}(5, 7, r);
+        assertEq(registry.unclaimedPoolRewards(), 8, "3.999999 and 3.999999 credited as 4 and 4");
+        vm.prank(alice);
+        assertEq(registry.claimRewards(zero, alice), 7, "floor(3e21 * 2_666_666 / 1e27)");
+        assertEq(address(registry).balance, registry.totalOwed());
+    }
 }

@@ -38,7 +38,10 @@ pub fn credit(to_credit: U256, shares: U256) -> Result<Credit, EconomicsError> {
         return Ok(Credit { increment: U256::ZERO, credited: U256::ZERO, dust: to_credit });
     }
     let increment = math::mul_div(to_credit, RAY, shares, "pool reward")?;
-    let credited = math::mul_div(increment, shares, RAY, "pool shares")?;
+    // Rounded up: the shares can claim up to increment * shares / RAY between them (a holder
+    // who settles several epochs at once adds the fractions up), so only the whole wei above
+    // that are dust carried to the next reward.
+    let credited = math::mul_div_up(increment, shares, RAY, "pool shares")?;
     Ok(Credit { increment, credited, dust: to_credit - credited })
 }
 

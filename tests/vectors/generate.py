@@ -69,11 +69,14 @@ bond_part = rest * bond // (bond + pool_tokens)
 write("bond_pool_split", "bond_pool_split", {"rest": rest, "bond": bond, "pool_tokens": pool_tokens},
       {"bond_part": bond_part, "pool_part": rest - bond_part})
 
-# Accumulator: acc += (pool_part + dust) * RAY / shares; what the increment does not credit
-# is that sequencer's dust.
+# Accumulator: acc += (pool_part + dust) * RAY / shares. What the increment lets the shares
+# claim, inc * shares / RAY, is credited rounded up (the pool's liability); the whole wei left
+# are that sequencer's dust. Rounded down, a fraction would be both claimable (holders who
+# settle over several epochs add the fractions up) and carried as dust: one wei per epoch
+# owed twice.
 pool_part, dust_in, shares = 253_454, 5, 300_000
 inc = (pool_part + dust_in) * RAY // shares
-credited = inc * shares // RAY
+credited = -(-inc * shares // RAY)  # rounded up: the pool's liability
 write("accumulator", "accumulator", {"pool_part": pool_part, "dust_in": dust_in, "shares": shares},
       {"increment": inc, "credited": credited, "dust_out": pool_part + dust_in - credited})
 
@@ -140,7 +143,7 @@ def settle(chains, emission, dust_in, sequencers, fee_bps):
             credit = r["pool_reward"] + s["dust_before"]
             if s["pool_shares"]:
                 r["acc_increment"] = credit * RAY // s["pool_shares"]
-                r["pool_credited"] = r["acc_increment"] * s["pool_shares"] // RAY
+                r["pool_credited"] = -(-r["acc_increment"] * s["pool_shares"] // RAY)
             r["dust_after"] = credit - r["pool_credited"]
         out.append(r)
     dust_out = reward_pool - sum(r["reward"] for r in out)

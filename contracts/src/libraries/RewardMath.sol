@@ -45,7 +45,9 @@ library RewardMath {
     }
 
     /// @notice Credits a pool's reward through its accumulator: `increment = (poolPart + dustIn)
-    ///         * RAY / shares`; what the increment does not credit is the pool's new dust.
+    ///         * RAY / shares`. The shares can claim up to `increment * shares / RAY` between
+    ///         them, so that is credited rounded up (the pool's liability); the whole wei left
+    ///         are the pool's new dust.
     function creditAccumulator(uint256 poolPart, uint256 dustIn, uint256 shares)
         internal
         pure
@@ -54,7 +56,7 @@ library RewardMath {
         uint256 toCredit = poolPart + dustIn;
         if (shares == 0) return (0, 0, toCredit);
         increment = Math.mulDiv(toCredit, RAY, shares);
-        credited = Math.mulDiv(increment, shares, RAY);
+        credited = Math.mulDiv(increment, shares, RAY, Math.Rounding.Ceil);
         dustOut = toCredit - credited;
     }
 

@@ -21,13 +21,33 @@ fn pending_reward_rounds_down() {
 #[test]
 fn pool_credits_reward_and_keeps_dust() {
     let mut pool = DelegationPool { tokens: wei(300), shares: wei(300_000), acc: U256::ZERO, dust: wei(5) };
-    // (253_454 + 5) * 1e27 / 300_000 = 844_863_333_333_333_333_333_333_333, crediting 253_458.
-    assert_eq!(pool.credit_reward(wei(253_454)), Ok(wei(253_458)));
+    // (253_454 + 5) * 1e27 / 300_000 = 844_863_333_333_333_333_333_333_333: the shares can
+    // claim 253_458.99…, so 253_459 is credited (rounded up) and no whole wei is left as dust.
+    assert_eq!(pool.credit_reward(wei(253_454)), Ok(wei(253_459)));
     assert_eq!(pool.acc, U256::from(844_863_333_333_333_333_333_333_333u128));
-    assert_eq!(pool.dust, wei(1));
+    assert_eq!(pool.dust, U256::ZERO);
+    // 2 wei over 3 shares: claimable 1.99…, credited 2, nothing left.
+    let mut thirds = DelegationPool { tokens: wei(3), shares: wei(3), acc: U256::ZERO, dust: U256::ZERO };
+    assert_eq!(thirds.credit_reward(wei(2)), Ok(wei(2)));
+    assert_eq!(thirds.dust, U256::ZERO);
     let mut empty = DelegationPool::default();
     assert_eq!(empty.credit_reward(wei(9)), Ok(U256::ZERO));
     assert_eq!(empty.dust, wei(9));
+}
+
+#[test]
+fn a_holder_settling_late_never_claims_more_than_was_credited() {
+    // One holder of 3 shares settles once after many 1-wei rewards. Credited rounded down,
+    // the fractions it adds up (0.99… each epoch) would also be carried as dust: it could claim
+    // wei the pool never credited. The registry's invariant suite found this on chain.
+    let mut pool = DelegationPool { tokens: wei(3), shares: wei(3), acc: U256::ZERO, dust: U256::ZERO };
+    let mut credited = U256::ZERO;
+    for epoch in 1..=10u128 {
+        credited += pool.credit_reward(wei(1)).expect("credit");
+        let claimable = pending_reward(wei(3), pool.acc, U256::ZERO).expect("pending");
+        assert!(claimable <= credited, "epoch {epoch}: claimable {claimable} > credited {credited}");
+        assert_eq!(credited + pool.dust, wei(epoch), "epoch {epoch}: credited and dust are the rewards");
+    }
 }
 
 #[test]

@@ -85,8 +85,9 @@ fn worked_epoch_matches_the_hand_computation() {
     // (253_454 + 5 dust) * 1e27 / 300_000 shares.
     assert_eq!(s1.acc_increment, U256::from(844_863_333_333_333_333_333_333_333u128));
     assert_eq!(s1.acc_after, s1.acc_increment);
-    assert_eq!(s1.pool_credited, wei(253_458));
-    assert_eq!(s1.dust_after, wei(1));
+    // The shares can claim 253_458.99…: credited rounded up, no whole wei left as dust.
+    assert_eq!(s1.pool_credited, wei(253_459));
+    assert_eq!(s1.dust_after, U256::ZERO);
 
     let s2 = &settlement.sequencers[1];
     assert_eq!((s2.commission, s2.bond_reward, s2.pool_reward), (wei(9_387), wei(178_356), U256::ZERO));
@@ -168,7 +169,7 @@ fn every_payout_names_recipient_and_reason() {
         Payout {
             recipient: Recipient::DelegationPool { sequencer: 1 },
             reason: PayoutReason::PoolReward,
-            amount: wei(253_458),
+            amount: wei(253_459),
         },
         Payout {
             recipient: Recipient::Operator { sequencer: 2 },

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {RegistryFixture} from "../utils/RegistryFixture.sol";
+import {RegistryHandler} from "./RegistryHandler.sol";
+import {RewardMath} from "../../src/libraries/RewardMath.sol";
+
+/// The registry's invariants under random sequences of every action (RegistryHandler).
+contract RegistryInvariantsTest is RegistryFixture {
+    RegistryHandler internal handler;
+
+    function setUp() public {
+        _setUpRegistry(); // epoch 5
+        handler = new RegistryHandler(registry, insurance);
+        _governRegistry(abi.encodeCall(registry.grantRole, (registry.REPORTER_ROLE(), address(handler))));
+        _governRegistry(abi.encodeCall(registry.grantRole, (registry.SLASHER_ROLE(), address(handler))));
+        handler.registerAll();
+        bytes4[] memory selectors = new bytes4[](15);
+        selectors[0] = handler.delegate.selector;
+        selectors[1] = handler.undelegate.selector;
+        selectors[2] = handler.redelegate.selector;
+        selectors[3] = handler.claim.selector;
+        selectors[4] = handler.restake.selector;
+        selectors[5] = handler.withdraw.selector;
+        selectors[6] = handler.claimOperator.selector;
+        selectors[7] = handler.release.selector;
+        selectors[8] = handler.claimPosition.selector;
+        selectors[9] = handler.advance.selector;
+        selectors[10] = handler.pay.selector;
+        selectors[11] = handler.slash.selector;
+        selectors[12] = handler.payInsurance.selector;
+        selectors[13] = handler.pay.selector; // reports are frequent
+        selectors[14] = handler.delegate.selector;
+        targetContract(address(handler));
+        targetSelector(address(handler), selectors);
+    }
+
+    /// The registry holds exactly what went in minus what came out, and that is what it owes.
+    function invariant_holdingsEqualEverythingOwed() public view {
+        assertEq(address(registry).balance, handler.valueIn() - handler.valueOut(), "ghost in - out");
+        assertEq(address(registry).balance, registry.totalOwed(), "bonds + pools + buckets + rewards + dust");
+    }
+
+    /// Tokens per share fall only in a slash of that pool.
+    function invariant_tokensPerShareFallOnlyBySlash() public view {
+        assertFalse(handler.rateFellWithoutSlash(), "a pool's rate fell without a slash of it");
+    }
+
+    /// No one has taken more pool rewards than the pools were credited.
+    function invariant_claimsNeverExceedCredits() public view {
+        assertLe(handler.claimed(), handler.credited(), "claimed <= credited");
+    }
+
+    /// Each ordinary delegation's rewards (taken + claimable) never exceed the naive ledger
+    /// (its shares in each paid epoch x that epoch's accumulator increment; a change in epoch
+    /// m counts from m + 1) and fall short of it by at most 1 wei per settlement.
+    function invariant_rewardsFollowTheNaiveLedger() public view {
+        for (uint256 d; d < handler.delegatorCount(); ++d) {
+            address account = handler.delegators(d);
+            for (uint32 id = 1; id <= handler.sequencerCount(); ++id) {
+                (,, uint256 claimable,) = registry.delegation(id, account);
+                uint256 actual = handler.taken(account, id) + claimable;
+                uint256 ledger = handler.ledgerRay(account, id) / RewardMath.RAY;
+                assertLe(actual, ledger, "never above the ledger");
+                assertLe(
+                    ledger - actual,
+                    handler.settlements(account, id) + 1,
+                    "at most 1 wei per settlement below"
+                );
+            }
+        }
+    }
+
+    /// The pool's shares are exactly the shares its accounts hold (ordinary delegations and
+    /// redelegated positions); a tranche slash may leave rounding shares that no one holds.
+    function invariant_sharesAreAllHeld() public view {
+        for (uint32 id = 1; id <= handler.sequencerCount(); ++id) {
+            uint256 held;
+            for (uint256 d; d < handler.delegatorCount(); ++d) {
+                (uint256 shares,,,) = registry.delegation(id, handler.delegators(d));
+                held += shares;
+            }
+            for (uint256 p; p < handler.positionCount(); ++p) {
+                (address owner, uint32 src, uint32 dst, uint64 epoch) = handler.positions(p);
+                if (dst != id) continue;
+                (uint256 shares,,) = registry.redelegation(owner, src, dst, epoch);
+                held += shares;
+            }
+            uint256 poolShares = registry.pool(id).shares;
+            if (handler.trancheSlashed()) assertLe(held, poolShares, "held <= pool shares");
+            else assertEq(held, poolShares, "held == pool shares");
+        }
+    }
+}
