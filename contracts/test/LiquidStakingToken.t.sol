@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {Test} from "./utils/Test.sol";
+import {LiquidStakingToken} from "../src/LiquidStakingToken.sol";
+import {LiquidRateFeed} from "../src/LiquidRateFeed.sol";
+import {SeqstakeTimelock} from "../src/governance/SeqstakeTimelock.sol";
+import {RewardMath} from "../src/libraries/RewardMath.sol";
+
+/// The liquid token's deposit side: limits, the exchange rate with the virtual offset,
+/// permit, and the Chainlink-shaped feed.
+contract LiquidStakingTokenTest is Test {
+    LiquidStakingToken internal token;
+    LiquidRateFeed internal feed;
+    SeqstakeTimelock internal timelock;
+    address internal alice = address(0xA1);
+    address internal bob = address(0xB0);
+    uint256 internal constant LONGEST_EXIT = 700;
+
+    function _params() internal pure returns (LiquidStakingToken.Params memory) {
+        return LiquidStakingToken.Params({
+            minDeposit: 0.001 ether,
+            totalCap: 1000 ether,
+            stakeLimitMax: 100 ether,
+            stakeLimitRefillPerBlock: 10 ether,
+            longestExit: LONGEST_EXIT
+        });
+    }
+
+    function setUp() public {
+        vm.warp(1_000_000);
+        vm.roll(100);
+        address[] memory none = new address[](0);
+        timelock = new SeqstakeTimelock(LONGEST_EXIT, none, none, address(0));
+        token = new LiquidStakingToken(_params(), address(timelock));
+        feed = new LiquidRateFeed(token);
+        vm.deal(alice, 10_000 ether);
+        vm.deal(bob, 10_000 ether);
+    }
+
+    function test_constructor_refusesBadParameters() public {
+        LiquidStakingToken.Params memory p = _params();
+        p.minDeposit = 0;
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "minDeposit"));
+        new LiquidStakingToken(p, address(timelock));
+        p = _params();
+        p.minDeposit = 1001 ether;
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "minDeposit"));
+        new LiquidStakingToken(p, address(timelock));
+        p = _params();
+        p.stakeLimitMax = 0.0001 ether;
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "stakeLimitMax"));
+        new LiquidStakingToken(p, address(timelock));
+        p = _params();
+        p.longestExit = 0;
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "longestExit"));
+        new LiquidStakingToken(p, address(timelock));
+        vm.expectRevert(LiquidStakingToken.ZeroAddress.selector);
+        new LiquidStakingToken(_params(), address(0));
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.AdminNotTimelock.selector, alice));
+        new LiquidStakingToken(_params(), alice);
+        address[] memory none = new address[](0);
+        SeqstakeTimelock quick = new SeqstakeTimelock(LONGEST_EXIT - 1, none, none, address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                LiquidStakingToken.AdminDelayTooShort.selector, LONGEST_EXIT - 1, LONGEST_EXIT
+            )
+        );
+        new LiquidStakingToken(_params(), address(quick));
+    }
+
+    function test_deposit_mintsAtTheRateWithTheVirtualOffset() public {
+        vm.expectEmit(true, true, true, true);
+        emit LiquidStakingToken.Deposited(alice, alice, 1 ether, 1000 ether, address(0x12EF));
+        vm.prank(alice);
+        uint256 shares = token.deposit{value: 1 ether}(address(0x12EF));
+        assertEq(shares, 1 ether * 1000, "first deposit: 1e3 shares per wei");
+        assertEq(token.balanceOf(alice), shares);
+        assertEq(uint256(token.decimals()), 21);
+        assertEq(token.getRate(), 1 ether, "one whole token is worth one whole native token");
+        assertEq(token.bufferedAssets(), 1 ether);
+        assertEq(token.totalPooledAssets(), 1 ether);
+
+        vm.prank(bob);
+        uint256 bobShares = token.depositFor{value: 2 ether}(alice, address(0));
+        assertEq(bobShares, RewardMath.sharesForDeposit(2 ether, shares, 1 ether));
+        assertEq(token.balanceOf(alice), shares + bobShares, "depositFor mints to the receiver");
+        assertEq(token.balanceOf(bob), 0);
+        assertEq(token.convertToAssets(token.balanceOf(alice)), 3 ether);
+    }
+
+    function test_deposit_revertPaths() public {
+        vm.startPrank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.DepositTooSmall.selector, 0.0009 ether, 0.001 ether)
+        );
+        token.deposit{value: 0.0009 ether}(address(0));
+        vm.expectRevert(LiquidStakingToken.ZeroAddress.selector);
+        token.depositFor{value: 1 ether}(address(0), address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.StakeLimitExceeded.selector, 101 ether, 100 ether)
+        );
+        token.deposit{value: 101 ether}(address(0));
+        (bool ok, bytes memory reason) = address(token).call{value: 1 ether}("");
+        assertFalse(ok, "plain transfers are refused");
+        assertEq(keccak256(reason), keccak256(abi.encodeWithSelector(LiquidStakingToken.UseDeposit.selector)));
+        vm.stopPrank();
+        assertEq(token.totalSupply(), 0, "a refused deposit changes nothing");
+    }
+
+    function test_stakeLimit_refillsPerBlockUpToTheMaximum() public {
+        vm.startPrank(alice);
+        token.deposit{value: 100 ether}(address(0));
+        assertEq(token.stakeLimit(), 0);
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.StakeLimitExceeded.selector, 1 ether, 0));
+        token.deposit{value: 1 ether}(address(0));
+        vm.roll(103);
+        assertEq(token.stakeLimit(), 30 ether, "10 per block");
+        token.deposit{value: 25 ether}(address(0));
+        assertEq(token.stakeLimit(), 5 ether);
+        vm.roll(1000);
+        assertEq(token.stakeLimit(), 100 ether, "never above the maximum");
+        vm.stopPrank();
+    }
+
+    function test_totalCap_boundsThePooledAssets() public {
+        vm.startPrank(alice);
+        for (uint256 i; i < 10; ++i) {
+            vm.roll(100 + 10 * (i + 1));
+            token.deposit{value: 100 ether}(address(0));
+        }
+        vm.roll(300);
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.TotalCapExceeded.selector, 1000.001 ether, 1000 ether)
+        );
+        token.deposit{value: 0.001 ether}(address(0));
+        vm.stopPrank();
+    }
+
+    function test_donation_forcedValueMovesNoRate() public {
+        vm.prank(alice);
+        token.deposit{value: 1 ether}(address(0));
+        uint256 rate = token.getRate();
+        vm.deal(address(token), address(token).balance + 500 ether);
+        assertEq(token.getRate(), rate);
+        assertEq(token.totalPooledAssets(), 1 ether);
+    }
+
+    function test_donation_firstDepositorCannotRobTheNext() public {
+        // The attacker deposits the minimum and force-sends a fortune; the rate ignores the
+        // balance, so the victim's deposit is worth what it paid.
+        vm.prank(bob);
+        token.deposit{value: 0.001 ether}(address(0));
+        vm.deal(address(token), address(token).balance + 1000 ether);
+        vm.prank(alice);
+        uint256 shares = token.deposit{value: 10 ether}(address(0));
+        assertEq(token.convertToAssets(shares), 10 ether);
+    }
+
+    function testFuzz_deposit_neverLowersTheRate(uint96 first, uint96 second) public {
+        first = uint96(bound(first, 0.001 ether, 100 ether));
+        second = uint96(bound(second, 0.001 ether, 100 ether));
+        vm.prank(alice);
+        token.deposit{value: first}(address(0));
+        uint256 pooled = token.totalPooledAssets() + 1;
+        uint256 supply = token.totalSupply() + 1000;
+        vm.roll(200);
+        vm.prank(bob);
+        token.deposit{value: second}(address(0));
+        // (pooled' + 1) / (supply' + 1000) >= (pooled + 1) / (supply + 1000), by cross-multiplying.
+        assertGe((token.totalPooledAssets() + 1) * supply, pooled * (token.totalSupply() + 1000));
+    }
+
+    function test_permit_approvesBySignature() public {
+        uint256 key = 0xA11CE;
+        address owner = vm.addr(key);
+        bytes32 typehash =
+            keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
+        uint256 deadline = block.timestamp + 60;
+        bytes32 digest = keccak256(
+            abi.encodePacked(
+                hex"1901",
+                token.DOMAIN_SEPARATOR(),
+                keccak256(abi.encode(typehash, owner, bob, 5 ether, token.nonces(owner), deadline))
+            )
+        );
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        token.permit(owner, bob, 5 ether, deadline, v, r, s);
+        assertEq(token.allowance(owner, bob), 5 ether);
+        assertEq(token.nonces(owner), 1);
+        vm.expectRevert(); // the same signature cannot be used twice
+        token.permit(owner, bob, 5 ether, deadline, v, r, s);
+    }
+
+    function test_feed_hasTheShapeOfAChainlinkAggregator() public {
+        vm.prank(alice);
+        token.deposit{value: 3 ether}(address(0));
+        assertEq(uint256(feed.decimals()), 18);
+        assertEq(feed.version(), 1);
+        assertEq(feed.description(), "stSEQ / SEQ exchange rate");
+        (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredIn) =
+            feed.latestRoundData();
+        assertEq(uint256(roundId), 0);
+        assertEq(uint256(answer), token.getRate());
+        assertEq(updatedAt, 1_000_000, "the rate last moved at deployment");
+        assertEq(startedAt, updatedAt);
+        assertEq(uint256(answeredIn), uint256(roundId));
+        (, int256 same,,,) = feed.getRoundData(0);
+        assertEq(uint256(same), uint256(answer));
+        vm.expectRevert(abi.encodeWithSelector(LiquidRateFeed.NoHistoricalRounds.selector, 1, 0));
+        feed.getRoundData(1);
+    }
+}
