@@ -6,6 +6,7 @@ import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20P
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {RewardMath} from "./libraries/RewardMath.sol";
 
 /// @dev The admin must be a timelock whose delay covers the longest exit.
@@ -55,6 +56,9 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     /// @notice How many times the rate has been updated (the feed's round id).
     uint64 public rateUpdates;
 
+    /// @notice The withdrawal queue: holds locked shares, finalizes them against the buffer.
+    address public withdrawalQueue;
+
     uint128 internal _stakeLimitLeft;
     uint64 internal _stakeLimitBlock;
 
@@ -67,6 +71,17 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         address indexed referral
     );
 
+    /// @notice The queue burned `shares` and took `assets` from the buffer for its tickets.
+    event WithdrawalsFinalized(uint256 shares, uint256 assets);
+    /// @notice The withdrawal queue was set (once).
+    event WithdrawalQueueSet(address queue);
+
+    /// @dev Only the withdrawal queue may do this.
+    error NotQueue(address caller);
+    /// @dev The withdrawal queue is set once.
+    error QueueAlreadySet(address queue);
+    /// @dev The buffer cannot pay what the tickets are worth.
+    error InsufficientBuffer(uint256 assets, uint256 buffered);
     /// @dev A parameter is outside its allowed range (name given).
     error InvalidParameter(string name);
     /// @dev A zero address where one is required.
@@ -83,6 +98,8 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     error StakeLimitExceeded(uint256 amount, uint256 limit);
     /// @dev The deposit buys no share.
     error ZeroShares();
+    /// @dev The native transfer failed.
+    error TransferFailed(address to, uint256 amount);
     /// @dev Plain transfers of native token are refused: use `deposit`.
     error UseDeposit();
 
@@ -144,6 +161,36 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         revert UseDeposit();
     }
 
+    // ------------------------------------------------------------------ withdrawal queue
+    /// @notice Sets the withdrawal queue, once.
+    /// @param queue The queue.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without DEFAULT_ADMIN_ROLE (the
+    ///      timelock); with ZeroAddress for zero; with QueueAlreadySet the second time.
+    function setWithdrawalQueue(address queue) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (queue == address(0)) revert ZeroAddress();
+        if (withdrawalQueue != address(0)) revert QueueAlreadySet(withdrawalQueue);
+        withdrawalQueue = queue;
+        emit WithdrawalQueueSet(queue);
+    }
+
+    /// @notice Burns `shares` the queue holds and sends it `assets` from the buffer: the value
+    ///         of the tickets it finalizes (never more than the shares are worth, so the rate
+    ///         cannot fall).
+    /// @param shares Locked shares of the finalized tickets.
+    /// @param assets Their value.
+    /// @dev Reverts with NotQueue for anyone but the queue; with InsufficientBuffer when the
+    ///      buffer cannot pay; with TransferFailed if the queue refuses the value.
+    function finalizeWithdrawals(uint256 shares, uint256 assets) external nonReentrant {
+        address queue = withdrawalQueue;
+        if (msg.sender != queue) revert NotQueue(msg.sender);
+        if (assets > bufferedAssets) revert InsufficientBuffer(assets, bufferedAssets);
+        bufferedAssets -= assets;
+        _burn(queue, shares);
+        emit WithdrawalsFinalized(shares, assets);
+        (bool ok,) = queue.call{value: assets}("");
+        if (!ok) revert TransferFailed(queue, assets);
+    }
+
     // ------------------------------------------------------------------ views
     /// @notice Everything the shares are a claim on: the buffer and the stake in the registry.
     /// @return The assets in wei (internal accounting, never the contract's balance).
@@ -184,6 +231,19 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         return convertToAssets(1e21);
     }
 
+    /// @notice What one share is worth, RAY-scaled: `(pooled + 1) * RAY / (supply + 1000)`,
+    ///         rounded down (the rate the queue records at request and finalization).
+    /// @return The rate.
+    /// @dev Reverts with ReentrancyGuardReentrantCall while a guarded call is in progress.
+    function shareRate() public view returns (uint256) {
+        _refuseDuringGuardedCall();
+        return Math.mulDiv(
+            totalPooledAssets() + RewardMath.VIRTUAL_ASSETS,
+            RewardMath.RAY,
+            totalSupply() + RewardMath.VIRTUAL_SHARES
+        );
+    }
+
     /// @notice What the staking rate limit allows now.
     /// @return The largest deposit accepted in this block.
     function stakeLimit() public view returns (uint256) {
@@ -201,7 +261,7 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         if (amount > limit) revert StakeLimitExceeded(amount, limit);
         shares = RewardMath.sharesForDeposit(amount, totalSupply(), pooled);
         if (shares == 0) revert ZeroShares();
-        _stakeLimitLeft = uint128(limit - amount);
+        _stakeLimitLeft = SafeCast.toUint128(limit - amount);
         _stakeLimitBlock = uint64(block.number);
         bufferedAssets += amount;
         _mint(receiver, shares);

@@ -677,7 +677,7 @@ contract SequencerRegistry is RegistryCore {
         for (uint256 k; k < amounts.length; ++k) {
             if (amounts[k] == 0) continue;
             total += amounts[k];
-            _creditEpoch(id, firstEpoch + uint64(k), amounts[k], c);
+            _creditEpoch(id, firstEpoch + SafeCast.toUint64(k), amounts[k], c);
         }
         if (total == 0) return 0;
         p.acc = c.acc;
@@ -781,9 +781,9 @@ contract SequencerRegistry is RegistryCore {
             TrancheSlash storage cut = _trancheSlashes[tranche][i];
             latest = Math.mulDiv(latest, cut.sharesAfter, cut.sharesBefore);
             if (n > 0 && out[n - 1].epoch == cut.epoch) {
-                out[n - 1].sharesAfter = uint192(latest);
+                out[n - 1].sharesAfter = SafeCast.toUint192(latest);
             } else {
-                out[n++] = Change({epoch: cut.epoch, sharesAfter: uint192(latest)});
+                out[n++] = Change({epoch: cut.epoch, sharesAfter: SafeCast.toUint192(latest)});
             }
         }
         assembly ("memory-safe") {
@@ -808,8 +808,8 @@ contract SequencerRegistry is RegistryCore {
     {
         uint256 consumed;
         (shares, entry, owed, consumed) = _settle(id, d.shares, d.entry, d.owed, _queued(d));
-        head = uint8((d.head + consumed) % MAX_PENDING_CHANGES);
-        count = uint8(d.count - consumed);
+        head = SafeCast.toUint8((d.head + consumed) % MAX_PENDING_CHANGES);
+        count = SafeCast.toUint8(d.count - consumed);
     }
 
     /// The account's queued changes, oldest first.

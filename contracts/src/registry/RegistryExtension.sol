@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {RewardMath} from "../libraries/RewardMath.sol";
 import {IStakeSlashListener} from "../interfaces/IStakeSlashListener.sol";
 import {RegistryCore} from "./RegistryCore.sol";
@@ -422,7 +423,7 @@ contract RegistryExtension is RegistryCore {
         h.trancheDsts = new uint32[](tranches);
         h.held[0] = _pools[id].tokens;
         for (uint256 k; k < h.buckets; ++k) {
-            h.held[1 + k] = _buckets[id][h.firstBucket + uint64(k)].tokens;
+            h.held[1 + k] = _buckets[id][h.firstBucket + SafeCast.toUint64(k)].tokens;
         }
         uint256 t;
         for (uint64 e = infractionEpoch; e <= epoch; ++e) {
@@ -463,7 +464,7 @@ contract RegistryExtension is RegistryCore {
             uint256 take = h.held[1 + k];
             if (take == 0) continue;
             fromUnbonding += take;
-            listenerLoss += _takeFromBucket(id, h.firstBucket + uint64(k), take);
+            listenerLoss += _takeFromBucket(id, h.firstBucket + SafeCast.toUint64(k), take);
         }
     }
 
