@@ -46,11 +46,12 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     uint256 public immutable stakeLimitMax;
     uint256 public immutable stakeLimitRefillPerBlock;
 
-    /// @notice Native token waiting to be delegated (internal accounting).
-    uint256 public bufferedAssets;
+    /// @notice Native token waiting to be delegated (internal accounting). Packed with
+    ///         `stakedAssets` in one slot: a deposit reads both.
+    uint128 public bufferedAssets;
     /// @notice The value of the token's stake in the registry as last accounted (moves only at
     ///         reports and slashes).
-    uint256 public stakedAssets;
+    uint128 public stakedAssets;
     /// @notice When the rate last moved by design (deployment, report, slash loss).
     uint64 public rateUpdatedAt;
     /// @notice How many times the rate has been updated (the feed's round id).
@@ -107,12 +108,14 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     /// @param admin DEFAULT_ADMIN_ROLE: a timelock whose delay is at least `p.longestExit`.
     /// @dev Reverts with ZeroAddress for a zero admin; with AdminNotTimelock if it has no code;
     ///      with AdminDelayTooShort if its delay is shorter than `p.longestExit`; with
-    ///      InvalidParameter naming the parameter if minDeposit is zero or above totalCap, or
+    ///      InvalidParameter naming the parameter if minDeposit is zero or above totalCap,
+    ///      totalCap is not representable in 128 bits, or
     ///      stakeLimitMax is zero, below minDeposit or not representable in 128 bits, or
     ///      longestExit is zero.
     constructor(Params memory p, address admin) ERC20("seqstake staked token", "stSEQ") ERC20Permit("stSEQ") {
         if (admin == address(0)) revert ZeroAddress();
         if (p.minDeposit == 0 || p.minDeposit > p.totalCap) revert InvalidParameter("minDeposit");
+        if (p.totalCap > type(uint128).max) revert InvalidParameter("totalCap");
         if (p.stakeLimitMax < p.minDeposit || p.stakeLimitMax > type(uint128).max) {
             revert InvalidParameter("stakeLimitMax");
         }
@@ -184,7 +187,7 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         address queue = withdrawalQueue;
         if (msg.sender != queue) revert NotQueue(msg.sender);
         if (assets > bufferedAssets) revert InsufficientBuffer(assets, bufferedAssets);
-        bufferedAssets -= assets;
+        bufferedAssets -= SafeCast.toUint128(assets);
         _burn(queue, shares);
         emit WithdrawalsFinalized(shares, assets);
         (bool ok,) = queue.call{value: assets}("");
@@ -195,7 +198,7 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     /// @notice Everything the shares are a claim on: the buffer and the stake in the registry.
     /// @return The assets in wei (internal accounting, never the contract's balance).
     function totalPooledAssets() public view returns (uint256) {
-        return bufferedAssets + stakedAssets;
+        return uint256(bufferedAssets) + stakedAssets;
     }
 
     /// @notice The shares `assets` would buy now (rounded down).
@@ -263,7 +266,8 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         if (shares == 0) revert ZeroShares();
         _stakeLimitLeft = SafeCast.toUint128(limit - amount);
         _stakeLimitBlock = uint64(block.number);
-        bufferedAssets += amount;
+        // The total cap (checked above) keeps the pooled assets far below 2^128.
+        bufferedAssets += SafeCast.toUint128(amount);
         _mint(receiver, shares);
         emit Deposited(msg.sender, receiver, amount, shares, referral);
     }

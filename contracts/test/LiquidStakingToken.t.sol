@@ -48,6 +48,10 @@ contract LiquidStakingTokenTest is Test {
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "minDeposit"));
         new LiquidStakingToken(p, address(timelock));
         p = _params();
+        p.totalCap = uint256(type(uint128).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "totalCap"));
+        new LiquidStakingToken(p, address(timelock));
+        p = _params();
         p.stakeLimitMax = 0.0001 ether;
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "stakeLimitMax"));
         new LiquidStakingToken(p, address(timelock));
