@@ -10,6 +10,7 @@ import {IStakeSlashListener} from "../src/interfaces/IStakeSlashListener.sol";
 contract LossRecorder is IStakeSlashListener {
     SequencerRegistry internal immutable registry;
     uint256 public losses;
+    uint256 public poolLosses;
     uint256 public calls;
 
     constructor(SequencerRegistry registry_) {
@@ -24,9 +25,10 @@ contract LossRecorder is IStakeSlashListener {
         registry.undelegate(id, shares);
     }
 
-    function onStakeSlashed(uint32, uint256 loss) external {
+    function onStakeSlashed(uint32, uint256 poolLoss, uint256 otherLoss) external {
         require(msg.sender == address(registry), "only the registry");
-        losses += loss;
+        losses += poolLoss + otherLoss;
+        poolLosses += poolLoss;
         calls += 1;
     }
 }
@@ -100,6 +102,7 @@ contract RegistrySlashingTest is RegistryFixture {
         (uint256 bucketShares,) = registry.unbonding(id, 14, address(liquid));
         uint256 bucketLoss = _ceilDiv(bucketShares * fromBucket, registry.bucket(id, 14).shares + 1000);
         assertEq(liquid.losses(), poolLoss + bucketLoss);
+        assertEq(liquid.poolLosses(), poolLoss, "the pool part is reported apart");
         assertEq(liquid.calls(), 1);
         assertEq(address(registry).balance, registry.totalOwed());
     }

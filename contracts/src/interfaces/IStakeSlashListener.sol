@@ -4,11 +4,14 @@ pragma solidity ^0.8.24;
 /// @title IStakeSlashListener
 /// @notice Implemented by a delegator that keeps its own accounting of what it holds in the
 ///         registry (the liquid staking token). The registry calls it in the same transaction as
-///         a slash, with the exact loss of that delegator's pool shares and unbonding entries,
-///         rounded up (against the delegator's holders).
+///         a slash, with the exact loss of that delegator's stake, rounded up (against the
+///         delegator's holders): in the slashed sequencer's pool, and in its unbonding entries
+///         and redelegated positions that were at stake.
 interface IStakeSlashListener {
-    /// @notice The listener's stake with sequencer `sequencerId` lost `loss` wei to a slash.
+    /// @notice The listener's stake with sequencer `sequencerId` lost `poolLoss + otherLoss` wei.
     /// @param sequencerId The slashed sequencer.
-    /// @param loss The listener's loss in wei, rounded up.
-    function onStakeSlashed(uint32 sequencerId, uint256 loss) external;
+    /// @param poolLoss The loss of its delegation in that sequencer's pool, rounded up.
+    /// @param otherLoss The loss of its unbonding entries with that sequencer and of its
+    ///        positions redelegated from it, rounded up.
+    function onStakeSlashed(uint32 sequencerId, uint256 poolLoss, uint256 otherLoss) external;
 }

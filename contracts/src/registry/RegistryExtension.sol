@@ -279,8 +279,8 @@ contract RegistryExtension is RegistryCore {
         );
         if (s.status == Status.Registered && s.bond < minBond) _jail(id, JailReason.BondBelowMinimum);
         address listener = slashListener;
-        if (listener != address(0) && o.listenerLoss > 0) {
-            IStakeSlashListener(listener).onStakeSlashed(id, o.listenerLoss);
+        if (listener != address(0) && o.poolLoss + o.otherLoss > 0) {
+            IStakeSlashListener(listener).onStakeSlashed(id, o.poolLoss, o.otherLoss);
         }
         if (insuranceFund == address(0) && taken > 0) _send(address(0), taken);
     }
@@ -374,7 +374,10 @@ contract RegistryExtension is RegistryCore {
         uint256 fromUnbonding;
         uint256 fromTranches;
         uint256 shortfall;
-        uint256 listenerLoss;
+        /// The listener's loss in the slashed pool.
+        uint256 poolLoss;
+        /// The listener's loss in unbonding buckets and redelegated positions.
+        uint256 otherLoss;
     }
 
     /// Splits the slash over the bond, the pool and the buckets at stake then, and takes it.
@@ -399,10 +402,11 @@ contract RegistryExtension is RegistryCore {
         (o.amount, o.fromBond, o.shortfall) =
             RewardMath.slashSplit(fractionBps, uint256(atStake.bond) + atStake.tokens, s.bond, h.held);
         o.fromPool = h.held[0];
-        (o.fromUnbonding, o.listenerLoss) = _takeFromHolders(id, h);
+        uint256 bucketLoss;
+        (o.fromUnbonding, o.poolLoss, bucketLoss) = _takeFromHolders(id, h);
         uint256 trancheLoss;
         (o.fromTranches, trancheLoss) = _takeFromTranches(id, h, epoch);
-        o.listenerLoss += trancheLoss;
+        o.otherLoss = bucketLoss + trancheLoss;
         s.bond -= o.fromBond;
         totalBonded -= o.fromBond;
     }
@@ -443,10 +447,10 @@ contract RegistryExtension is RegistryCore {
     }
 
     /// Takes `h.held[0]` from the pool and `h.held[1 + k]` from the k-th bucket; returns the
-    /// total from buckets and the listener's loss, rounded up.
+    /// total from buckets and the listener's losses in the pool and in buckets, rounded up.
     function _takeFromHolders(uint32 id, Holders memory h)
         internal
-        returns (uint256 fromUnbonding, uint256 listenerLoss)
+        returns (uint256 fromUnbonding, uint256 poolLoss, uint256 bucketLoss)
     {
         Pool storage p = _pools[id];
         address listener = slashListener;
@@ -454,7 +458,7 @@ contract RegistryExtension is RegistryCore {
         if (fromPool > 0) {
             if (listener != address(0)) {
                 uint256 held = _latestShares(_delegations[id][listener]);
-                listenerLoss =
+                poolLoss =
                     Math.mulDiv(held, fromPool, p.shares + RewardMath.VIRTUAL_SHARES, Math.Rounding.Ceil);
             }
             p.tokens -= fromPool;
@@ -464,7 +468,7 @@ contract RegistryExtension is RegistryCore {
             uint256 take = h.held[1 + k];
             if (take == 0) continue;
             fromUnbonding += take;
-            listenerLoss += _takeFromBucket(id, h.firstBucket + SafeCast.toUint64(k), take);
+            bucketLoss += _takeFromBucket(id, h.firstBucket + SafeCast.toUint64(k), take);
         }
     }
 
