@@ -8,6 +8,8 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {RewardMath} from "./libraries/RewardMath.sol";
+import {IStakeSlashListener} from "./interfaces/IStakeSlashListener.sol";
+import {SequencerRegistry} from "./SequencerRegistry.sol";
 
 /// @dev The admin must be a timelock whose delay covers the longest exit.
 interface IAdminDelay {
@@ -22,13 +24,18 @@ interface IAdminDelay {
 ///         21 decimals (18 + 3, as OpenZeppelin's ERC-4626 with a decimals offset): one whole
 ///         token starts at one whole native token. Deposits wait in the buffer until a report
 ///         delegates them.
-/// @dev First slice of "Contracts II": deposits with their limits, the exchange rate, its
-///      feed. Delegation by report, harvest, the withdrawal queue, instant exit, bunker mode
-///      and the stale-oracle exit build on the accounting here: `totalPooledAssets` is internal
-///      (never the contract's balance), and the rate moves only when a report executes or the
-///      registry reports a slash loss. A deposit mints shares rounded down, so it can only
-///      raise the rate by dust.
-contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransient {
+/// @dev `totalPooledAssets = buffer + stake in the registry` is internal accounting (never the
+///      contract's balance). The rate moves when the reporter (the report contract) harvests,
+///      delegates or undelegates, and when the registry reports a slash loss. A deposit
+///      mints shares rounded down and a finalization takes no more than the shares are worth,
+///      so neither can lower it. Each pool's value is marked from the registry after every
+///      action on it and lowered by each reported loss, rounded up, so the books never hold
+///      more than the registry would pay. Instant exit, bunker mode and the stale-oracle exit
+///      are not built yet.
+contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransient, IStakeSlashListener {
+    /// @notice Harvests, delegates and undelegates (the report contract).
+    bytes32 public constant REPORTER_ROLE = keccak256("REPORTER_ROLE");
+
     /// @notice Parameters fixed at deployment (from the economics configuration, `[liquid]`).
     struct Params {
         uint256 minDeposit;
@@ -39,12 +46,27 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         uint256 stakeLimitRefillPerBlock;
         /// The longest exit in seconds, `(unbonding + 1) * epoch`: the admin's minimum delay.
         uint256 longestExit;
+        /// The sequencer registry the token delegates in.
+        address registry;
+        /// Receives the pool fee as shares.
+        address treasury;
+        /// The token's own fee on harvested rewards, in bps.
+        uint16 poolFeeBps;
+        /// No sequencer holds more than this share of the pooled assets, in bps.
+        uint16 perSequencerCapBps;
+        /// Stake delegated plus undelegated per epoch, at most.
+        uint256 maxMovedPerEpoch;
     }
 
     uint256 public immutable minDeposit;
     uint256 public immutable totalCap;
     uint256 public immutable stakeLimitMax;
     uint256 public immutable stakeLimitRefillPerBlock;
+    SequencerRegistry public immutable registry;
+    address public immutable treasury;
+    uint16 public immutable poolFeeBps;
+    uint16 public immutable perSequencerCapBps;
+    uint256 public immutable maxMovedPerEpoch;
 
     /// @notice Native token waiting to be delegated (internal accounting). Packed with
     ///         `stakedAssets` in one slot: a deposit reads both.
@@ -63,6 +85,13 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     uint128 internal _stakeLimitLeft;
     uint64 internal _stakeLimitBlock;
 
+    /// @notice The value of the token's delegation in each pool, as last accounted.
+    mapping(uint32 id => uint256) public stakeOf;
+    /// @notice The part of `stakedAssets` in unbonding buckets.
+    uint256 public unbondingAssets;
+    uint64 internal _movedEpoch;
+    uint192 internal _movedInEpoch;
+
     /// @notice `amount` was deposited by `sender` for `receiver`, minting `shares`.
     event Deposited(
         address indexed sender,
@@ -76,6 +105,18 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     event WithdrawalsFinalized(uint256 shares, uint256 assets);
     /// @notice The withdrawal queue was set (once).
     event WithdrawalQueueSet(address queue);
+    /// @notice `amount` of the buffer was delegated to sequencer `id`; the pool's value is now `value`.
+    event StakeDelegated(uint32 indexed id, uint256 amount, uint256 value);
+    /// @notice `shares` were undelegated from `id` into the bucket completing at `completionEpoch`.
+    event StakeUndelegated(uint32 indexed id, uint256 shares, uint256 amount, uint64 completionEpoch);
+    /// @notice A matured bucket paid `amount` back into the buffer.
+    event UnbondedWithdrawn(uint32 indexed id, uint64 indexed completionEpoch, uint256 amount);
+    /// @notice Rewards were harvested into the buffer; `fee` of them went to the treasury as `feeShares`.
+    event Harvested(uint256 rewards, uint256 fee, uint256 feeShares);
+    /// @notice The registry reported a slash loss.
+    event SlashLossRecorded(uint32 indexed id, uint256 poolLoss, uint256 otherLoss);
+    /// @notice The rate moved by design (round `round`).
+    event RateUpdated(uint64 indexed round, uint256 rate);
 
     /// @dev Only the withdrawal queue may do this.
     error NotQueue(address caller);
@@ -101,6 +142,16 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     error ZeroShares();
     /// @dev The native transfer failed.
     error TransferFailed(address to, uint256 amount);
+    /// @dev Only the registry reports slash losses and pays the token.
+    error NotRegistry(address caller);
+    /// @dev The sequencer is not in the registry's active set.
+    error NotActive(uint32 id);
+    /// @dev The sequencer would hold more than the per-sequencer cap.
+    error SequencerCapExceeded(uint32 id, uint256 value, uint256 cap);
+    /// @dev More stake would move in this epoch than allowed.
+    error MoveLimitExceeded(uint256 moved, uint256 maxMoved);
+    /// @dev Arrays of different lengths.
+    error LengthMismatch();
     /// @dev Plain transfers of native token are refused: use `deposit`.
     error UseDeposit();
 
@@ -110,8 +161,9 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     ///      with AdminDelayTooShort if its delay is shorter than `p.longestExit`; with
     ///      InvalidParameter naming the parameter if minDeposit is zero or above totalCap,
     ///      totalCap is not representable in 128 bits, or
-    ///      stakeLimitMax is zero, below minDeposit or not representable in 128 bits, or
-    ///      longestExit is zero.
+    ///      stakeLimitMax is zero, below minDeposit or not representable in 128 bits,
+    ///      longestExit is zero, poolFeeBps is above 10_000 or perSequencerCapBps is zero or
+    ///      above 10_000; with ZeroAddress for a zero registry or treasury.
     constructor(Params memory p, address admin) ERC20("seqstake staked token", "stSEQ") ERC20Permit("stSEQ") {
         if (admin == address(0)) revert ZeroAddress();
         if (p.minDeposit == 0 || p.minDeposit > p.totalCap) revert InvalidParameter("minDeposit");
@@ -120,6 +172,11 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
             revert InvalidParameter("stakeLimitMax");
         }
         if (p.longestExit == 0) revert InvalidParameter("longestExit");
+        if (p.registry == address(0) || p.treasury == address(0)) revert ZeroAddress();
+        if (p.poolFeeBps > RewardMath.BPS) revert InvalidParameter("poolFeeBps");
+        if (p.perSequencerCapBps == 0 || p.perSequencerCapBps > RewardMath.BPS) {
+            revert InvalidParameter("perSequencerCapBps");
+        }
         if (admin.code.length == 0) revert AdminNotTimelock(admin);
         uint256 delay = IAdminDelay(admin).getMinDelay();
         if (delay < p.longestExit) revert AdminDelayTooShort(delay, p.longestExit);
@@ -127,6 +184,11 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         totalCap = p.totalCap;
         stakeLimitMax = p.stakeLimitMax;
         stakeLimitRefillPerBlock = p.stakeLimitRefillPerBlock;
+        registry = SequencerRegistry(payable(p.registry));
+        treasury = p.treasury;
+        poolFeeBps = p.poolFeeBps;
+        perSequencerCapBps = p.perSequencerCapBps;
+        maxMovedPerEpoch = p.maxMovedPerEpoch;
         _stakeLimitLeft = uint128(p.stakeLimitMax);
         _stakeLimitBlock = uint64(block.number);
         rateUpdatedAt = uint64(block.timestamp);
@@ -159,9 +221,134 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         shares = _deposit(receiver, referral);
     }
 
-    /// @notice Refuses plain transfers: value sent without `deposit` would mint nothing.
+    /// @notice Accepts the registry's payments (rewards, matured unbonding); refuses plain
+    ///         transfers from anyone else: value sent without `deposit` would mint nothing.
     receive() external payable {
-        revert UseDeposit();
+        if (msg.sender != address(registry)) revert UseDeposit();
+    }
+
+    // ------------------------------------------------------------------ the token as a delegator
+    /// @notice Delegates `amounts[i]` of the buffer to sequencer `ids[i]`: active sequencers
+    ///         only, each at most `perSequencerCapBps` of the pooled assets, at most
+    ///         `maxMovedPerEpoch` moved (delegated plus undelegated) per epoch.
+    /// @param ids The sequencers.
+    /// @param amounts What each receives.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with
+    ///      LengthMismatch; with NotActive outside the active set; with MoveLimitExceeded past
+    ///      the epoch's limit; with InsufficientBuffer above the buffer; with
+    ///      SequencerCapExceeded past the cap; with the registry's errors.
+    function delegateBuffer(uint32[] calldata ids, uint256[] calldata amounts)
+        external
+        onlyRole(REPORTER_ROLE)
+        nonReentrant
+    {
+        if (ids.length != amounts.length) revert LengthMismatch();
+        uint32[] memory active = registry.activeSet();
+        for (uint256 i; i < ids.length; ++i) {
+            (uint32 id, uint256 amount) = (ids[i], amounts[i]);
+            if (!_contains(active, id)) revert NotActive(id);
+            _countMove(amount);
+            if (amount > bufferedAssets) revert InsufficientBuffer(amount, bufferedAssets);
+            bufferedAssets -= SafeCast.toUint128(amount);
+            registry.delegate{value: amount}(id);
+            uint256 value = _markPool(id);
+            uint256 cap = Math.mulDiv(totalPooledAssets(), perSequencerCapBps, RewardMath.BPS);
+            if (value > cap) revert SequencerCapExceeded(id, value, cap);
+            emit StakeDelegated(id, amount, value);
+        }
+        _rateMoved();
+    }
+
+    /// @notice Undelegates about `amount` of the token's stake with `id` (its shares' value,
+    ///         rounded up to whole shares) into an unbonding bucket; the tokens stay counted in
+    ///         `stakedAssets` until withdrawn.
+    /// @param id The sequencer.
+    /// @param amount What to undelegate.
+    /// @return completionEpoch When the bucket can be withdrawn.
+    /// @return tokens What the bucket received.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with
+    ///      MoveLimitExceeded past the epoch's limit; with the registry's errors (nothing to
+    ///      undelegate included).
+    function undelegateStake(uint32 id, uint256 amount)
+        external
+        onlyRole(REPORTER_ROLE)
+        nonReentrant
+        returns (uint64 completionEpoch, uint256 tokens)
+    {
+        _countMove(amount);
+        (uint256 held,,,) = registry.delegation(id, address(this));
+        uint256 value = stakeOf[id];
+        uint256 shares =
+            value == 0 ? held : Math.min(held, Math.mulDiv(amount, held, value, Math.Rounding.Ceil));
+        (completionEpoch, tokens) = registry.undelegate(id, shares);
+        unbondingAssets += tokens;
+        stakedAssets += SafeCast.toUint128(tokens);
+        _markPool(id);
+        emit StakeUndelegated(id, shares, tokens, completionEpoch);
+        _rateMoved();
+    }
+
+    /// @notice Brings a matured unbonding bucket back into the buffer. Anyone may call it.
+    /// @param id The sequencer.
+    /// @param completionEpoch The bucket.
+    /// @return amount What it paid.
+    /// @dev Reverts with the registry's errors (not matured, nothing held).
+    function withdrawUnbonded(uint32 id, uint64 completionEpoch)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        amount = registry.withdrawUnbonded(id, completionEpoch, address(this));
+        // The books never exceed what the registry pays, so the excess (if any) is a gain.
+        uint256 booked = Math.min(amount, unbondingAssets);
+        unbondingAssets -= booked;
+        stakedAssets -= SafeCast.toUint128(booked);
+        bufferedAssets += SafeCast.toUint128(amount);
+        emit UnbondedWithdrawn(id, completionEpoch, amount);
+    }
+
+    /// @notice Claims the token's rewards in the given pools into the buffer and takes the pool
+    ///         fee as shares minted to the treasury (worth at most the fee, so holders keep the
+    ///         rest and the rate cannot fall).
+    /// @param ids The pools to harvest.
+    /// @return rewards What was claimed.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE.
+    function harvest(uint32[] calldata ids)
+        external
+        onlyRole(REPORTER_ROLE)
+        nonReentrant
+        returns (uint256 rewards)
+    {
+        for (uint256 i; i < ids.length; ++i) {
+            (,, uint256 due,) = registry.delegation(ids[i], address(this));
+            if (due > 0) rewards += registry.claimRewards(ids[i], address(this));
+        }
+        bufferedAssets += SafeCast.toUint128(rewards);
+        uint256 fee = RewardMath.applyBps(rewards, poolFeeBps);
+        uint256 feeShares;
+        if (fee > 0) {
+            feeShares = Math.mulDiv(
+                fee,
+                totalSupply() + RewardMath.VIRTUAL_SHARES,
+                totalPooledAssets() - fee + RewardMath.VIRTUAL_ASSETS
+            );
+            _mint(treasury, feeShares);
+        }
+        emit Harvested(rewards, fee, feeShares);
+        _rateMoved();
+    }
+
+    /// @inheritdoc IStakeSlashListener
+    /// @dev Reverts with NotRegistry for anyone but the registry.
+    function onStakeSlashed(uint32 sequencerId, uint256 poolLoss, uint256 otherLoss) external {
+        if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
+        uint256 fromPool = Math.min(poolLoss, stakeOf[sequencerId]);
+        stakeOf[sequencerId] -= fromPool;
+        uint256 fromOther = Math.min(otherLoss, unbondingAssets);
+        unbondingAssets -= fromOther;
+        stakedAssets -= SafeCast.toUint128(fromPool + fromOther);
+        emit SlashLossRecorded(sequencerId, poolLoss, otherLoss);
+        _rateMoved();
     }
 
     // ------------------------------------------------------------------ withdrawal queue
@@ -240,6 +427,10 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     /// @dev Reverts with ReentrancyGuardReentrantCall while a guarded call is in progress.
     function shareRate() public view returns (uint256) {
         _refuseDuringGuardedCall();
+        return _shareRate();
+    }
+
+    function _shareRate() internal view returns (uint256) {
         return Math.mulDiv(
             totalPooledAssets() + RewardMath.VIRTUAL_ASSETS,
             RewardMath.RAY,
@@ -270,6 +461,42 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         bufferedAssets += SafeCast.toUint128(amount);
         _mint(receiver, shares);
         emit Deposited(msg.sender, receiver, amount, shares, referral);
+    }
+
+    /// Marks the token's delegation in pool `id` at the registry's value (rounded down).
+    function _markPool(uint32 id) internal returns (uint256 value) {
+        (uint256 held,,,) = registry.delegation(id, address(this));
+        value = registry.sharesToTokens(id, held);
+        uint256 old = stakeOf[id];
+        stakeOf[id] = value;
+        stakedAssets = SafeCast.toUint128(stakedAssets + value - old);
+    }
+
+    function _countMove(uint256 amount) internal {
+        uint64 epoch = registry.currentEpoch();
+        uint256 moved = (_movedEpoch == epoch ? _movedInEpoch : 0) + amount;
+        if (moved > maxMovedPerEpoch) revert MoveLimitExceeded(moved, maxMovedPerEpoch);
+        _movedEpoch = epoch;
+        _movedInEpoch = SafeCast.toUint192(moved);
+    }
+
+    function _rateMoved() internal {
+        uint64 round = rateUpdates + 1;
+        rateUpdates = round;
+        rateUpdatedAt = uint64(block.timestamp);
+        emit RateUpdated(round, _shareRate());
+    }
+
+    function _contains(uint32[] memory sorted, uint32 id) internal pure returns (bool) {
+        uint256 low;
+        uint256 high = sorted.length;
+        while (low < high) {
+            uint256 mid = Math.average(low, high);
+            if (sorted[mid] == id) return true;
+            if (sorted[mid] < id) low = mid + 1;
+            else high = mid;
+        }
+        return false;
     }
 
     function _refuseDuringGuardedCall() internal view {

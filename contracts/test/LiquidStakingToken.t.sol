@@ -23,7 +23,13 @@ contract LiquidStakingTokenTest is Test {
             totalCap: 1000 ether,
             stakeLimitMax: 100 ether,
             stakeLimitRefillPerBlock: 10 ether,
-            longestExit: LONGEST_EXIT
+            longestExit: LONGEST_EXIT,
+            // Deposit-side tests never reach the registry; delegation tests deploy a real one.
+            registry: address(0x5E9),
+            treasury: address(0x7EA5),
+            poolFeeBps: 0,
+            perSequencerCapBps: 5000,
+            maxMovedPerEpoch: 1000 ether
         });
     }
 

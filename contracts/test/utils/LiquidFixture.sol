@@ -22,7 +22,13 @@ abstract contract LiquidFixture is Test {
             totalCap: 1_000_000 ether,
             stakeLimitMax: 10_000 ether,
             stakeLimitRefillPerBlock: 1000 ether,
-            longestExit: LONGEST_EXIT
+            longestExit: LONGEST_EXIT,
+            // Deposit-side tests never reach the registry; delegation tests deploy a real one.
+            registry: address(0x5E9),
+            treasury: address(0x7EA5),
+            poolFeeBps: 0,
+            perSequencerCapBps: 5000,
+            maxMovedPerEpoch: 1000 ether
         });
     }
 

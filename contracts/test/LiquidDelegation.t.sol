@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {RegistryFixture} from "./utils/RegistryFixture.sol";
+import {LiquidStakingToken} from "../src/LiquidStakingToken.sol";
+import {WithdrawalQueue} from "../src/WithdrawalQueue.sol";
+import {LiquidRateFeed} from "../src/LiquidRateFeed.sol";
+import {RewardMath} from "../src/libraries/RewardMath.sol";
+
+/// The liquid token as a delegator in the real registry: bounded delegation of the buffer,
+/// harvest with the pool fee, undelegation and matured buckets, slash losses told by the
+/// registry, and what a slash does to tickets in the queue.
+contract LiquidDelegationTest is RegistryFixture {
+    LiquidStakingToken internal token;
+    WithdrawalQueue internal queue;
+    address internal treasury = address(0x7EA5);
+    address internal finalizer = address(0xF1A1);
+    address internal alice = address(0xA1);
+
+    function setUp() public {
+        _setUpRegistry(); // epoch 5, timelock delay 700 = (6 + 1) epochs of 100 s
+        for (uint160 i; i < 3; ++i) {
+            _registerAs(address(0x100 + i), 10 ether, 1000);
+        }
+        token = new LiquidStakingToken(
+            LiquidStakingToken.Params({
+                minDeposit: 0.001 ether,
+                totalCap: 1_000_000 ether,
+                stakeLimitMax: 10_000 ether,
+                stakeLimitRefillPerBlock: 1000 ether,
+                longestExit: _delay(),
+                registry: address(registry),
+                treasury: treasury,
+                poolFeeBps: 1000,
+                perSequencerCapBps: 5000,
+                maxMovedPerEpoch: 100 ether
+            }),
+            address(timelock)
+        );
+        queue = new WithdrawalQueue(token, 0.001 ether, 1000 ether, address(timelock));
+        _governOn(address(token), abi.encodeCall(token.setWithdrawalQueue, (address(queue))));
+        _governOn(address(token), abi.encodeCall(token.grantRole, (token.REPORTER_ROLE(), reporter)));
+        _governOn(address(queue), abi.encodeCall(queue.grantRole, (queue.FINALIZER_ROLE(), finalizer)));
+        _governRegistry(abi.encodeCall(registry.setSlashListener, (address(token))));
+        uint32[] memory set = new uint32[](3);
+        (set[0], set[1], set[2]) = (1, 2, 3);
+        vm.prank(reporter);
+        registry.updateActiveSet(set);
+        vm.deal(alice, 1000 ether);
+        vm.prank(alice);
+        token.deposit{value: 60 ether}(address(0));
+    }
+
+    function _governOn(address target, bytes memory data) internal {
+        uint256 now_ = vm.getBlockTimestamp();
+        bytes32 salt = keccak256(abi.encode(target, data));
+        vm.prank(governor);
+        timelock.schedule(target, 0, data, bytes32(0), salt, _delay());
+        vm.warp(now_ + _delay());
+        timelock.execute(target, 0, data, bytes32(0), salt);
+        vm.warp(now_);
+    }
+
+    function _delegate(uint32 id, uint256 amount) internal {
+        uint32[] memory ids = new uint32[](1);
+        ids[0] = id;
+        uint256[] memory amounts = new uint256[](1);
+        amounts[0] = amount;
+        vm.prank(reporter);
+        token.delegateBuffer(ids, amounts);
+    }
+
+    function _harvest() internal returns (uint256) {
+        uint32[] memory ids = new uint32[](3);
+        (ids[0], ids[1], ids[2]) = (1, 2, 3);
+        vm.prank(reporter);
+        return token.harvest(ids);
+    }
+
+    function test_delegateBuffer_marksThePoolAtTheRegistrysValue() public {
+        uint256 rate = token.shareRate();
+        _delegate(1, 20 ether);
+        assertEq(token.stakeOf(1), 20 ether, "a first delegation converts exactly");
+        assertEq(token.stakedAssets(), 20 ether);
+        assertEq(token.bufferedAssets(), 40 ether);
+        assertEq(token.totalPooledAssets(), 60 ether);
+        assertEq(token.shareRate(), rate);
+        (uint256 shares,,,) = registry.delegation(1, address(token));
+        assertEq(shares, 20 ether * 1000);
+    }
+
+    function test_delegateBuffer_isBoundedOnChain() public {
+        uint32[] memory ids = new uint32[](1);
+        uint256[] memory amounts = new uint256[](1);
+        (ids[0], amounts[0]) = (1, 31 ether);
+        vm.startPrank(reporter);
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.SequencerCapExceeded.selector, 1, 31 ether, 30 ether)
+        );
+        token.delegateBuffer(ids, amounts); // 50% of 60
+        ids[0] = 4;
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.NotActive.selector, 4));
+        token.delegateBuffer(ids, amounts);
+        vm.expectRevert(LiquidStakingToken.LengthMismatch.selector);
+        token.delegateBuffer(ids, new uint256[](0));
+        (ids[0], amounts[0]) = (1, 61 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.InsufficientBuffer.selector, 61 ether, 60 ether)
+        );
+        token.delegateBuffer(ids, amounts);
+        vm.stopPrank();
+        vm.prank(alice);
+        token.deposit{value: 200 ether}(address(0));
+        _delegate(1, 60 ether);
+        _delegate(2, 40 ether);
+        (ids[0], amounts[0]) = (3, 1 ether);
+        vm.prank(reporter);
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.MoveLimitExceeded.selector, 101 ether, 100 ether)
+        );
+        token.delegateBuffer(ids, amounts);
+        _warpToEpoch(6); // a new epoch, a new budget
+        _delegate(3, 1 ether);
+        vm.expectRevert(
+            abi.encodeWithSignature(
+                "AccessControlUnauthorizedAccount(address,bytes32)", address(this), token.REPORTER_ROLE()
+            )
+        );
+        token.delegateBuffer(ids, amounts);
+    }
+
+    function test_harvest_raisesTheRateAndTakesTheFeeInShares() public {
+        _delegate(1, 30 ether);
+        _warpToEpoch(7);
+        _payEach(1, 6, 4 ether); // epochs 5 and 6: the token's pool part of epoch 6 and 5's dust
+        uint256 rate = token.shareRate();
+        (,, uint256 due,) = registry.delegation(1, address(token));
+        assertGt(due, 0, "the token earned in epoch 6");
+        uint256 supply = token.totalSupply();
+        uint256 rewards = _harvest();
+        assertEq(rewards, due);
+        assertEq(token.bufferedAssets(), 30 ether + rewards);
+        uint256 feeShares = token.balanceOf(treasury);
+        assertEq(token.totalSupply(), supply + feeShares);
+        assertLe(token.convertToAssets(feeShares), rewards / 10, "the treasury gets at most the 10% fee");
+        assertGt(token.shareRate(), rate, "holders keep the rest");
+    }
+
+    function test_slashLoss_lowersTheRateByTheReportedLoss() public {
+        LiquidRateFeed feed = new LiquidRateFeed(token);
+        _delegate(1, 30 ether);
+        _warpToEpoch(6);
+        uint256 rate = token.shareRate();
+        (uint80 roundBefore,,,,) = feed.latestRoundData();
+        // 50% of the stake at epoch 6 (10 bond + 30 pool) = 20: 10 from the bond, 10 from the pool.
+        vm.prank(slasher);
+        registry.slash(1, 6, 5000);
+        assertEq(token.stakeOf(1), 20 ether, "the token held the whole pool");
+        assertEq(token.stakedAssets(), 20 ether);
+        assertLt(token.shareRate(), rate, "the rate fell by the loss");
+        assertEq(token.totalPooledAssets(), 50 ether);
+        (uint80 round,,, uint256 updatedAt,) = feed.latestRoundData();
+        assertEq(uint256(round), uint256(roundBefore) + 1, "a slash is a new round of the feed");
+        assertEq(updatedAt, vm.getBlockTimestamp());
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.NotRegistry.selector, address(this)));
+        token.onStakeSlashed(1, 1, 0);
+    }
+
+    function test_slashBetweenRequestAndFinalization_lowersTheTicket() public {
+        _delegate(1, 30 ether);
+        _warpToEpoch(6);
+        vm.startPrank(alice);
+        token.approve(address(queue), type(uint256).max);
+        uint256 id = queue.requestWithdrawal(6000 ether, alice); // 6 ether at request
+        vm.stopPrank();
+        vm.prank(slasher);
+        registry.slash(1, 6, 5000); // pooled 60 -> 50
+        uint256[] memory ends = new uint256[](1);
+        ends[0] = id;
+        vm.prank(finalizer);
+        uint256 locked = queue.finalize(ends);
+        (uint256 shares, uint256 atRequest,) = queue.request(id);
+        assertEq(atRequest, 6 ether);
+        assertEq(locked, shares * token.shareRate() / RewardMath.RAY, "worth the lower, post-slash rate");
+        assertLt(locked, atRequest, "less than at request");
+    }
+
+    function test_finalize_refusesABatchThatMixesSidesOfTheRate() public {
+        _delegate(1, 30 ether);
+        _warpToEpoch(6);
+        vm.startPrank(alice);
+        token.approve(address(queue), type(uint256).max);
+        queue.requestWithdrawal(6000 ether, alice); // before the slash: above the later rate
+        vm.stopPrank();
+        vm.prank(slasher);
+        registry.slash(1, 6, 5000);
+        vm.prank(alice);
+        queue.requestWithdrawal(5000 ether, alice); // after: at the rate
+        uint256[] memory one = new uint256[](1);
+        one[0] = 2;
+        vm.prank(finalizer);
+        vm.expectRevert(abi.encodeWithSelector(WithdrawalQueue.MixedBatch.selector, 0));
+        queue.finalize(one);
+        uint256[] memory two = new uint256[](2);
+        (two[0], two[1]) = (1, 2);
+        vm.prank(finalizer);
+        uint256 locked = queue.finalize(two);
+        (uint256 s1,,) = queue.request(1);
+        (, uint256 a2,) = queue.request(2);
+        assertEq(locked, s1 * token.shareRate() / RewardMath.RAY + a2, "each batch valued on its side");
+    }
+
+    function test_undelegate_thenMaturedBucketReturnsToTheBuffer() public {
+        _delegate(1, 30 ether);
+        _warpToEpoch(6);
+        uint256 rate = token.shareRate();
+        vm.prank(reporter);
+        (uint64 completion, uint256 tokens) = token.undelegateStake(1, 10 ether);
+        assertEq(tokens, 10 ether);
+        assertEq(uint256(completion), 6 + 1 + UNBONDING);
+        assertEq(token.unbondingAssets(), 10 ether);
+        assertEq(token.stakeOf(1), 20 ether);
+        assertEq(token.totalPooledAssets(), 60 ether);
+        assertGe(token.shareRate(), rate);
+        _warpToEpoch(completion);
+        assertEq(token.withdrawUnbonded(1, completion), 10 ether, "anyone brings it back");
+        assertEq(token.bufferedAssets(), 40 ether);
+        assertEq(token.unbondingAssets(), 0);
+        assertEq(token.totalPooledAssets(), 60 ether);
+        vm.deal(address(this), 1 ether);
+        (bool ok,) = address(token).call{value: 1 ether}("");
+        assertFalse(ok, "only the registry pays the token directly");
+    }
+}
