@@ -9,11 +9,18 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {RewardMath} from "./libraries/RewardMath.sol";
 import {IStakeSlashListener} from "./interfaces/IStakeSlashListener.sol";
+import {ISlashProposalListener} from "./interfaces/ISlashProposalListener.sol";
 import {SequencerRegistry} from "./SequencerRegistry.sol";
+import {RegistryCore} from "./registry/RegistryCore.sol";
 
 /// @dev The admin must be a timelock whose delay covers the longest exit.
 interface IAdminDelay {
     function getMinDelay() external view returns (uint256);
+}
+
+/// @dev What the withdrawal queue's pending tickets were worth at request.
+interface IPendingAssets {
+    function pendingAssets() external view returns (uint256);
 }
 
 /// @title LiquidStakingToken
@@ -30,9 +37,17 @@ interface IAdminDelay {
 ///      mints shares rounded down and a finalization takes no more than the shares are worth,
 ///      so neither can lower it. Each pool's value is marked from the registry after every
 ///      action on it and lowered by each reported loss, rounded up, so the books never hold
-///      more than the registry would pay. Instant exit, bunker mode and the stale-oracle exit
-///      are not built yet.
-contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransient, IStakeSlashListener {
+///      more than the registry would pay. While a slash proposal could reach the token's stake
+///      (bunker mode) instant exit is closed and tickets finalize at the rate less the largest
+///      pending loss. When no report has run for `staleTimeoutEpochs`, instant exit closes too.
+///      The permissionless exit of a stale oracle is not built yet.
+contract LiquidStakingToken is
+    ERC20Permit,
+    AccessControl,
+    ReentrancyGuardTransient,
+    IStakeSlashListener,
+    ISlashProposalListener
+{
     /// @notice Harvests, delegates and undelegates (the report contract).
     bytes32 public constant REPORTER_ROLE = keccak256("REPORTER_ROLE");
 
@@ -56,6 +71,14 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         uint16 perSequencerCapBps;
         /// Stake delegated plus undelegated per epoch, at most.
         uint256 maxMovedPerEpoch;
+        /// Instant exit's fee, in bps: at least `maxRateMoveBps`.
+        uint16 instantExitFeeBps;
+        /// The largest rate move one report may make, in bps (the report contract's bound).
+        uint16 maxRateMoveBps;
+        /// Instant exits per epoch, at most (value before the fee).
+        uint256 instantExitCapPerEpoch;
+        /// Epochs without a report after which the oracle is stale.
+        uint32 staleTimeoutEpochs;
     }
 
     uint256 public immutable minDeposit;
@@ -67,6 +90,9 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     uint16 public immutable poolFeeBps;
     uint16 public immutable perSequencerCapBps;
     uint256 public immutable maxMovedPerEpoch;
+    uint16 public immutable instantExitFeeBps;
+    uint256 public immutable instantExitCapPerEpoch;
+    uint32 public immutable staleTimeoutEpochs;
 
     /// @notice Native token waiting to be delegated (internal accounting). Packed with
     ///         `stakedAssets` in one slot: a deposit reads both.
@@ -91,6 +117,18 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     uint256 public unbondingAssets;
     uint64 internal _movedEpoch;
     uint192 internal _movedInEpoch;
+    uint64 internal _exitEpoch;
+    uint192 internal _exitedInEpoch;
+    /// @notice Instant-exit fees held outside the pooled assets until the next harvest, so the
+    ///         rate moves only at a report.
+    uint256 public pendingFees;
+    /// @notice The largest loss pending slash proposals could cause the token (bunker mode
+    ///         while positive).
+    uint256 public pendingSlashLoss;
+    /// @notice Each pending proposal's part of `pendingSlashLoss`.
+    mapping(uint256 proposalId => uint256) public pendingLossOf;
+    /// @notice The epoch of the last report (a harvest).
+    uint64 public lastReportEpoch;
 
     /// @notice `amount` was deposited by `sender` for `receiver`, minting `shares`.
     event Deposited(
@@ -117,6 +155,14 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     event SlashLossRecorded(uint32 indexed id, uint256 poolLoss, uint256 otherLoss);
     /// @notice The rate moved by design (round `round`).
     event RateUpdated(uint64 indexed round, uint256 rate);
+    /// @notice `account` exited `shares` at once: `assets` paid to `to`, `fee` kept for the pool.
+    event InstantExit(
+        address indexed account, address indexed to, uint256 shares, uint256 assets, uint256 fee
+    );
+    /// @notice A slash proposal could cost the token up to `loss` (bunker mode).
+    event SlashLossPending(uint256 indexed proposalId, uint32 indexed sequencerId, uint256 loss);
+    /// @notice The proposal is resolved; its pending loss is released.
+    event SlashLossReleased(uint256 indexed proposalId, uint256 loss);
 
     /// @dev Only the withdrawal queue may do this.
     error NotQueue(address caller);
@@ -152,6 +198,16 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     error MoveLimitExceeded(uint256 moved, uint256 maxMoved);
     /// @dev Arrays of different lengths.
     error LengthMismatch();
+    /// @dev Only the registry's slasher (the slashing manager) reports proposals.
+    error NotSlasher(address caller);
+    /// @dev Instant exit is closed while a slash proposal could reach the token's stake.
+    error BunkerMode(uint256 pendingLoss);
+    /// @dev Instant exit is closed while the oracle is stale.
+    error StaleOracle(uint64 lastReportEpoch, uint64 currentEpoch);
+    /// @dev The exit is above what the buffer holds beyond the queue's needs.
+    error InsufficientExitLiquidity(uint256 assets, uint256 available);
+    /// @dev More instant exits than the epoch's cap.
+    error ExitCapExceeded(uint256 exited, uint256 cap);
     /// @dev Plain transfers of native token are refused: use `deposit`.
     error UseDeposit();
 
@@ -163,7 +219,9 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
     ///      totalCap is not representable in 128 bits, or
     ///      stakeLimitMax is zero, below minDeposit or not representable in 128 bits,
     ///      longestExit is zero, poolFeeBps is above 10_000 or perSequencerCapBps is zero or
-    ///      above 10_000; with ZeroAddress for a zero registry or treasury.
+    ///      above 10_000, instantExitFeeBps is below maxRateMoveBps or above 10_000, or
+    ///      staleTimeoutEpochs is zero, or the registry has no code; with ZeroAddress for a zero
+    ///      registry or treasury.
     constructor(Params memory p, address admin) ERC20("seqstake staked token", "stSEQ") ERC20Permit("stSEQ") {
         if (admin == address(0)) revert ZeroAddress();
         if (p.minDeposit == 0 || p.minDeposit > p.totalCap) revert InvalidParameter("minDeposit");
@@ -173,10 +231,17 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         }
         if (p.longestExit == 0) revert InvalidParameter("longestExit");
         if (p.registry == address(0) || p.treasury == address(0)) revert ZeroAddress();
+        if (p.registry.code.length == 0) revert InvalidParameter("registry");
         if (p.poolFeeBps > RewardMath.BPS) revert InvalidParameter("poolFeeBps");
         if (p.perSequencerCapBps == 0 || p.perSequencerCapBps > RewardMath.BPS) {
             revert InvalidParameter("perSequencerCapBps");
         }
+        // The fee must cover the largest rate move one report may make, or depositing before a
+        // report and exiting at once after it would pay.
+        if (p.instantExitFeeBps < p.maxRateMoveBps || p.instantExitFeeBps > RewardMath.BPS) {
+            revert InvalidParameter("instantExitFeeBps");
+        }
+        if (p.staleTimeoutEpochs == 0) revert InvalidParameter("staleTimeoutEpochs");
         if (admin.code.length == 0) revert AdminNotTimelock(admin);
         uint256 delay = IAdminDelay(admin).getMinDelay();
         if (delay < p.longestExit) revert AdminDelayTooShort(delay, p.longestExit);
@@ -189,6 +254,10 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         poolFeeBps = p.poolFeeBps;
         perSequencerCapBps = p.perSequencerCapBps;
         maxMovedPerEpoch = p.maxMovedPerEpoch;
+        instantExitFeeBps = p.instantExitFeeBps;
+        instantExitCapPerEpoch = p.instantExitCapPerEpoch;
+        staleTimeoutEpochs = p.staleTimeoutEpochs;
+        lastReportEpoch = SequencerRegistry(payable(p.registry)).currentEpoch();
         _stakeLimitLeft = uint128(p.stakeLimitMax);
         _stakeLimitBlock = uint64(block.number);
         rateUpdatedAt = uint64(block.timestamp);
@@ -323,7 +392,10 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
             (,, uint256 due,) = registry.delegation(ids[i], address(this));
             if (due > 0) rewards += registry.claimRewards(ids[i], address(this));
         }
-        bufferedAssets += SafeCast.toUint128(rewards);
+        // Instant-exit fees since the last report join the pool now, with the rewards.
+        bufferedAssets += SafeCast.toUint128(rewards + pendingFees);
+        pendingFees = 0;
+        lastReportEpoch = registry.currentEpoch();
         uint256 fee = RewardMath.applyBps(rewards, poolFeeBps);
         uint256 feeShares;
         if (fee > 0) {
@@ -336,6 +408,78 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         }
         emit Harvested(rewards, fee, feeShares);
         _rateMoved();
+    }
+
+    /// @notice Exits `shares` at once from the buffer, paying their value less the instant-exit
+    ///         fee to `to`. Only from the buffer above what the queue's pending tickets need,
+    ///         capped per epoch; closed in bunker mode and while the oracle is stale. The fee
+    ///         joins the pool at the next report.
+    /// @param shares Shares to exit.
+    /// @param to The recipient.
+    /// @return assets What was paid.
+    /// @dev Reverts with ZeroAddress for a zero recipient; with BunkerMode while a slash
+    ///      proposal could reach the token's stake; with StaleOracle; with ZeroShares for
+    ///      shares worth nothing; with InsufficientExitLiquidity above the free buffer; with
+    ///      ExitCapExceeded past the epoch's cap; with the ERC-20 error above the balance;
+    ///      with TransferFailed if `to` refuses.
+    function instantExit(uint256 shares, address to) external nonReentrant returns (uint256 assets) {
+        if (to == address(0)) revert ZeroAddress();
+        if (pendingSlashLoss > 0) revert BunkerMode(pendingSlashLoss);
+        uint64 epoch = registry.currentEpoch();
+        if (epoch >= lastReportEpoch + staleTimeoutEpochs) revert StaleOracle(lastReportEpoch, epoch);
+        uint256 value = Math.mulDiv(
+            shares, totalPooledAssets() + RewardMath.VIRTUAL_ASSETS, totalSupply() + RewardMath.VIRTUAL_SHARES
+        );
+        if (value == 0) revert ZeroShares();
+        uint256 available = _freeBuffer();
+        if (value > available) revert InsufficientExitLiquidity(value, available);
+        uint256 exited = (_exitEpoch == epoch ? _exitedInEpoch : 0) + value;
+        if (exited > instantExitCapPerEpoch) revert ExitCapExceeded(exited, instantExitCapPerEpoch);
+        _exitEpoch = epoch;
+        _exitedInEpoch = SafeCast.toUint192(exited);
+        uint256 fee = Math.mulDiv(value, instantExitFeeBps, RewardMath.BPS, Math.Rounding.Ceil);
+        assets = value - fee;
+        _burn(msg.sender, shares);
+        bufferedAssets -= SafeCast.toUint128(value);
+        pendingFees += fee;
+        emit InstantExit(msg.sender, to, shares, assets, fee);
+        (bool ok,) = to.call{value: assets}("");
+        if (!ok) revert TransferFailed(to, assets);
+    }
+
+    /// @inheritdoc ISlashProposalListener
+    /// @dev The pending loss is the smaller of the token's exposure to the sequencer (its pool
+    ///      value plus everything unbonding) and the fraction of the sequencer's stake at the
+    ///      infraction, rounded up. Reverts with NotSlasher unless the caller holds the
+    ///      registry's SLASHER_ROLE.
+    function onSlashProposed(
+        uint256 proposalId,
+        uint32 sequencerId,
+        uint64 infractionEpoch,
+        uint16 fractionBps
+    ) external {
+        _onlySlasher();
+        RegistryCore.StakePoint memory atStake = _stakeAt(sequencerId, infractionEpoch);
+        uint256 exposure = stakeOf[sequencerId] + unbondingAssets;
+        uint256 loss = Math.min(
+            exposure,
+            Math.mulDiv(
+                uint256(atStake.bond) + atStake.tokens, fractionBps, RewardMath.BPS, Math.Rounding.Ceil
+            )
+        );
+        pendingLossOf[proposalId] = loss;
+        pendingSlashLoss += loss;
+        emit SlashLossPending(proposalId, sequencerId, loss);
+    }
+
+    /// @inheritdoc ISlashProposalListener
+    /// @dev Reverts with NotSlasher unless the caller holds the registry's SLASHER_ROLE.
+    function onSlashResolved(uint256 proposalId) external {
+        _onlySlasher();
+        uint256 loss = pendingLossOf[proposalId];
+        delete pendingLossOf[proposalId];
+        pendingSlashLoss -= loss;
+        emit SlashLossReleased(proposalId, loss);
     }
 
     /// @inheritdoc IStakeSlashListener
@@ -438,6 +582,33 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         );
     }
 
+    /// @notice The rate tickets finalize at: the share rate, less the largest pending slash
+    ///         loss in bunker mode (RAY per share, rounded down).
+    /// @return The rate.
+    /// @dev Reverts with ReentrancyGuardReentrantCall while a guarded call is in progress.
+    function finalizationRate() external view returns (uint256) {
+        _refuseDuringGuardedCall();
+        uint256 pooled = totalPooledAssets();
+        uint256 atRisk = Math.min(pendingSlashLoss, pooled);
+        return Math.mulDiv(
+            pooled - atRisk + RewardMath.VIRTUAL_ASSETS,
+            RewardMath.RAY,
+            totalSupply() + RewardMath.VIRTUAL_SHARES
+        );
+    }
+
+    /// @notice Whether a slash proposal could reach the token's stake (instant exit closed).
+    /// @return True in bunker mode.
+    function bunkerMode() external view returns (bool) {
+        return pendingSlashLoss > 0;
+    }
+
+    /// @notice Whether no report has run for `staleTimeoutEpochs` (instant exit closed).
+    /// @return True when stale.
+    function isStale() external view returns (bool) {
+        return registry.currentEpoch() >= lastReportEpoch + staleTimeoutEpochs;
+    }
+
     /// @notice What the staking rate limit allows now.
     /// @return The largest deposit accepted in this block.
     function stakeLimit() public view returns (uint256) {
@@ -470,6 +641,20 @@ contract LiquidStakingToken is ERC20Permit, AccessControl, ReentrancyGuardTransi
         uint256 old = stakeOf[id];
         stakeOf[id] = value;
         stakedAssets = SafeCast.toUint128(stakedAssets + value - old);
+    }
+
+    /// The buffer beyond what the queue's pending tickets could need (their value at request).
+    function _freeBuffer() internal view returns (uint256) {
+        uint256 needed = withdrawalQueue == address(0) ? 0 : IPendingAssets(withdrawalQueue).pendingAssets();
+        return bufferedAssets > needed ? bufferedAssets - needed : 0;
+    }
+
+    function _onlySlasher() internal view {
+        if (!registry.hasRole(registry.SLASHER_ROLE(), msg.sender)) revert NotSlasher(msg.sender);
+    }
+
+    function _stakeAt(uint32 id, uint64 epoch) internal view returns (RegistryCore.StakePoint memory) {
+        return registry.stakeAt(id, epoch);
     }
 
     function _countMove(uint256 amount) internal {

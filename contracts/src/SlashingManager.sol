@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {RewardMath} from "./libraries/RewardMath.sol";
+import {ISlashProposalListener} from "./interfaces/ISlashProposalListener.sol";
 import {RegistryCore} from "./registry/RegistryCore.sol";
 import {IMinDelay, SequencerRegistry} from "./SequencerRegistry.sol";
 
@@ -276,6 +277,11 @@ contract SlashingManager is AccessControl, ReentrancyGuard {
             msg.sender,
             epoch + vetoWindowEpochs
         );
+        address listener = registry.slashListener();
+        if (listener != address(0)) {
+            ISlashProposalListener(listener)
+                .onSlashProposed(proposalId, sequencerId, infractionEpoch, fractionBps);
+        }
     }
 
     /// @notice Vetoes a pending proposal during its veto window. Its key stays used.
@@ -290,6 +296,7 @@ contract SlashingManager is AccessControl, ReentrancyGuard {
         p.state = State.Vetoed;
         _unpend(p);
         emit SlashVetoed(proposalId, p.sequencerId, msg.sender);
+        _resolved(proposalId);
     }
 
     /// @notice Executes a pending proposal once its veto window has passed: applies the
@@ -325,6 +332,7 @@ contract SlashingManager is AccessControl, ReentrancyGuard {
             p.amount = amount;
         }
         emit SlashExecuted(proposalId, sequencerId, period, p.fractionBps, applied, amount);
+        _resolved(proposalId); // after the registry booked the loss with the listener
     }
 
     /// @notice Closes a pending proposal that the registry would no longer accept (the
@@ -340,6 +348,7 @@ contract SlashingManager is AccessControl, ReentrancyGuard {
         p.state = State.Expired;
         _unpend(p);
         emit SlashExpired(proposalId, p.sequencerId);
+        _resolved(proposalId);
     }
 
     // ================================================================ views
@@ -424,6 +433,12 @@ contract SlashingManager is AccessControl, ReentrancyGuard {
     function _pending(uint256 proposalId) internal view returns (Proposal storage p) {
         p = _proposals[proposalId];
         if (p.state != State.Pending) revert NotPending(proposalId, p.state);
+    }
+
+    /// Tells the registry's slash listener (the liquid token) that a proposal is resolved.
+    function _resolved(uint256 proposalId) internal {
+        address listener = registry.slashListener();
+        if (listener != address(0)) ISlashProposalListener(listener).onSlashResolved(proposalId);
     }
 
     function _unpend(Proposal storage p) internal {

@@ -200,7 +200,9 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
         if (lastId < first || lastId > lastRequestId) {
             revert InvalidFinalization(lastId, lastFinalizedId, lastRequestId);
         }
-        uint256 rate = token.shareRate();
+        // In bunker mode the token's finalization rate is its rate less the largest pending
+        // slash loss, so no ticket leaves with value a pending slash may take.
+        uint256 rate = token.finalizationRate();
         uint256 start = first;
         for (uint256 i; i < batchEnds.length; ++i) {
             uint256 end = batchEnds[i];
@@ -268,6 +270,13 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ views
+    /// @notice What the pending (not yet finalized) tickets were worth at request: the most
+    ///         the queue can still need from the token's buffer.
+    /// @return The value in wei.
+    function pendingAssets() external view returns (uint256) {
+        return _requests[lastRequestId].cumulativeAssets - _requests[lastFinalizedId].cumulativeAssets;
+    }
+
     /// @notice A ticket's state.
     /// @param id The ticket.
     /// @return None, Pending, Finalized or Claimed.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {RegistryFixture} from "./utils/RegistryFixture.sol";
+import {LiquidFixture} from "./utils/LiquidFixture.sol";
 import {LiquidStakingToken} from "../src/LiquidStakingToken.sol";
 import {WithdrawalQueue} from "../src/WithdrawalQueue.sol";
 import {LiquidRateFeed} from "../src/LiquidRateFeed.sol";
@@ -10,38 +10,20 @@ import {RewardMath} from "../src/libraries/RewardMath.sol";
 /// The liquid token as a delegator in the real registry: bounded delegation of the buffer,
 /// harvest with the pool fee, undelegation and matured buckets, slash losses told by the
 /// registry, and what a slash does to tickets in the queue.
-contract LiquidDelegationTest is RegistryFixture {
-    LiquidStakingToken internal token;
-    WithdrawalQueue internal queue;
-    address internal treasury = address(0x7EA5);
-    address internal finalizer = address(0xF1A1);
+contract LiquidDelegationTest is LiquidFixture {
     address internal alice = address(0xA1);
 
+    function _liquidParams() internal view override returns (LiquidStakingToken.Params memory p) {
+        p = super._liquidParams();
+        p.poolFeeBps = 1000;
+        p.maxMovedPerEpoch = 100 ether;
+    }
+
     function setUp() public {
-        _setUpRegistry(); // epoch 5, timelock delay 700 = (6 + 1) epochs of 100 s
+        _setUpLiquid(); // epoch 5, timelock delay 700 = (6 + 1) epochs of 100 s
         for (uint160 i; i < 3; ++i) {
             _registerAs(address(0x100 + i), 10 ether, 1000);
         }
-        token = new LiquidStakingToken(
-            LiquidStakingToken.Params({
-                minDeposit: 0.001 ether,
-                totalCap: 1_000_000 ether,
-                stakeLimitMax: 10_000 ether,
-                stakeLimitRefillPerBlock: 1000 ether,
-                longestExit: _delay(),
-                registry: address(registry),
-                treasury: treasury,
-                poolFeeBps: 1000,
-                perSequencerCapBps: 5000,
-                maxMovedPerEpoch: 100 ether
-            }),
-            address(timelock)
-        );
-        queue = new WithdrawalQueue(token, 0.001 ether, 1000 ether, address(timelock));
-        _governOn(address(token), abi.encodeCall(token.setWithdrawalQueue, (address(queue))));
-        _governOn(address(token), abi.encodeCall(token.grantRole, (token.REPORTER_ROLE(), reporter)));
-        _governOn(address(queue), abi.encodeCall(queue.grantRole, (queue.FINALIZER_ROLE(), finalizer)));
-        _governRegistry(abi.encodeCall(registry.setSlashListener, (address(token))));
         uint32[] memory set = new uint32[](3);
         (set[0], set[1], set[2]) = (1, 2, 3);
         vm.prank(reporter);
@@ -49,16 +31,6 @@ contract LiquidDelegationTest is RegistryFixture {
         vm.deal(alice, 1000 ether);
         vm.prank(alice);
         token.deposit{value: 60 ether}(address(0));
-    }
-
-    function _governOn(address target, bytes memory data) internal {
-        uint256 now_ = vm.getBlockTimestamp();
-        bytes32 salt = keccak256(abi.encode(target, data));
-        vm.prank(governor);
-        timelock.schedule(target, 0, data, bytes32(0), salt, _delay());
-        vm.warp(now_ + _delay());
-        timelock.execute(target, 0, data, bytes32(0), salt);
-        vm.warp(now_);
     }
 
     function _delegate(uint32 id, uint256 amount) internal {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Test} from "./utils/Test.sol";
+import {LiquidFixture} from "./utils/LiquidFixture.sol";
 import {LiquidStakingToken} from "../src/LiquidStakingToken.sol";
 import {LiquidRateFeed} from "../src/LiquidRateFeed.sol";
 import {SeqstakeTimelock} from "../src/governance/SeqstakeTimelock.sol";
@@ -9,74 +9,89 @@ import {RewardMath} from "../src/libraries/RewardMath.sol";
 
 /// The liquid token's deposit side: limits, the exchange rate with the virtual offset,
 /// permit, and the Chainlink-shaped feed.
-contract LiquidStakingTokenTest is Test {
-    LiquidStakingToken internal token;
+contract LiquidStakingTokenTest is LiquidFixture {
     LiquidRateFeed internal feed;
-    SeqstakeTimelock internal timelock;
     address internal alice = address(0xA1);
     address internal bob = address(0xB0);
-    uint256 internal constant LONGEST_EXIT = 700;
+    uint256 internal deployedAt;
 
-    function _params() internal pure returns (LiquidStakingToken.Params memory) {
-        return LiquidStakingToken.Params({
-            minDeposit: 0.001 ether,
-            totalCap: 1000 ether,
-            stakeLimitMax: 100 ether,
-            stakeLimitRefillPerBlock: 10 ether,
-            longestExit: LONGEST_EXIT,
-            // Deposit-side tests never reach the registry; delegation tests deploy a real one.
-            registry: address(0x5E9),
-            treasury: address(0x7EA5),
-            poolFeeBps: 0,
-            perSequencerCapBps: 5000,
-            maxMovedPerEpoch: 1000 ether
-        });
+    function _liquidParams() internal view override returns (LiquidStakingToken.Params memory p) {
+        p = super._liquidParams();
+        p.totalCap = 1000 ether;
+        p.stakeLimitMax = 100 ether;
+        p.stakeLimitRefillPerBlock = 10 ether;
     }
 
     function setUp() public {
-        vm.warp(1_000_000);
         vm.roll(100);
-        address[] memory none = new address[](0);
-        timelock = new SeqstakeTimelock(LONGEST_EXIT, none, none, address(0));
-        token = new LiquidStakingToken(_params(), address(timelock));
+        _setUpLiquid();
+        deployedAt = vm.getBlockTimestamp();
         feed = new LiquidRateFeed(token);
         vm.deal(alice, 10_000 ether);
         vm.deal(bob, 10_000 ether);
     }
 
     function test_constructor_refusesBadParameters() public {
-        LiquidStakingToken.Params memory p = _params();
+        LiquidStakingToken.Params memory p = _liquidParams();
         p.minDeposit = 0;
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "minDeposit"));
         new LiquidStakingToken(p, address(timelock));
-        p = _params();
+        p = _liquidParams();
         p.minDeposit = 1001 ether;
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "minDeposit"));
         new LiquidStakingToken(p, address(timelock));
-        p = _params();
+        p = _liquidParams();
         p.totalCap = uint256(type(uint128).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "totalCap"));
         new LiquidStakingToken(p, address(timelock));
-        p = _params();
+        p = _liquidParams();
         p.stakeLimitMax = 0.0001 ether;
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "stakeLimitMax"));
         new LiquidStakingToken(p, address(timelock));
-        p = _params();
+        p = _liquidParams();
         p.longestExit = 0;
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "longestExit"));
         new LiquidStakingToken(p, address(timelock));
-        vm.expectRevert(LiquidStakingToken.ZeroAddress.selector);
-        new LiquidStakingToken(_params(), address(0));
-        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.AdminNotTimelock.selector, alice));
-        new LiquidStakingToken(_params(), alice);
-        address[] memory none = new address[](0);
-        SeqstakeTimelock quick = new SeqstakeTimelock(LONGEST_EXIT - 1, none, none, address(0));
+        p = _liquidParams();
+        p.registry = alice;
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "registry"));
+        new LiquidStakingToken(p, address(timelock));
+        p = _liquidParams();
+        p.poolFeeBps = 10_001;
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "poolFeeBps"));
+        new LiquidStakingToken(p, address(timelock));
+        p = _liquidParams();
+        p.perSequencerCapBps = 0;
         vm.expectRevert(
-            abi.encodeWithSelector(
-                LiquidStakingToken.AdminDelayTooShort.selector, LONGEST_EXIT - 1, LONGEST_EXIT
-            )
+            abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "perSequencerCapBps")
         );
-        new LiquidStakingToken(_params(), address(quick));
+        new LiquidStakingToken(p, address(timelock));
+        p = _liquidParams();
+        p.instantExitFeeBps = 9; // below the largest rate move of one report (10 bps)
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "instantExitFeeBps")
+        );
+        new LiquidStakingToken(p, address(timelock));
+        p = _liquidParams();
+        p.staleTimeoutEpochs = 0;
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "staleTimeoutEpochs")
+        );
+        new LiquidStakingToken(p, address(timelock));
+        p = _liquidParams();
+        p.treasury = address(0);
+        vm.expectRevert(LiquidStakingToken.ZeroAddress.selector);
+        new LiquidStakingToken(p, address(timelock));
+        vm.expectRevert(LiquidStakingToken.ZeroAddress.selector);
+        new LiquidStakingToken(_liquidParams(), address(0));
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.AdminNotTimelock.selector, alice));
+        new LiquidStakingToken(_liquidParams(), alice);
+        address[] memory none = new address[](0);
+        SeqstakeTimelock quick = new SeqstakeTimelock(_delay() - 1, none, none, address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.AdminDelayTooShort.selector, _delay() - 1, _delay())
+        );
+        new LiquidStakingToken(_liquidParams(), address(quick));
     }
 
     function test_deposit_mintsAtTheRateWithTheVirtualOffset() public {
@@ -212,7 +227,7 @@ contract LiquidStakingTokenTest is Test {
             feed.latestRoundData();
         assertEq(uint256(roundId), 0);
         assertEq(uint256(answer), token.getRate());
-        assertEq(updatedAt, 1_000_000, "the rate last moved at deployment");
+        assertEq(updatedAt, deployedAt, "the rate last moved at deployment");
         assertEq(startedAt, updatedAt);
         assertEq(uint256(answeredIn), uint256(roundId));
         (, int256 same,,,) = feed.getRoundData(0);

@@ -14,7 +14,6 @@ contract WithdrawalQueueTest is LiquidFixture {
     address internal bob = address(0xB0);
 
     function setUp() public {
-        vm.warp(1_000_000);
         vm.roll(100);
         _setUpLiquid();
     }
@@ -244,7 +243,7 @@ contract WithdrawalQueueTest is LiquidFixture {
             )
         );
         token.setWithdrawalQueue(address(0x1));
-        vm.prank(address(liquidTimelock));
+        vm.prank(address(timelock));
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.QueueAlreadySet.selector, address(queue)));
         token.setWithdrawalQueue(address(0x1));
     }

@@ -34,7 +34,6 @@ contract LiquidGasTest is LiquidFixture {
     uint256 internal ticket;
 
     function setUp() public {
-        vm.warp(1_000_000);
         vm.roll(100);
         _setUpLiquid();
         wrapped = new WrappedNative();

@@ -1,58 +1,48 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Test} from "./Test.sol";
+import {RegistryFixture} from "./RegistryFixture.sol";
 import {LiquidStakingToken} from "../../src/LiquidStakingToken.sol";
 import {WithdrawalQueue} from "../../src/WithdrawalQueue.sol";
-import {SeqstakeTimelock} from "../../src/governance/SeqstakeTimelock.sol";
 
-/// @notice Deploys the liquid token and its withdrawal queue as production does: a timelock
-///         as admin; the queue is set and the finalizer role granted through the timelock.
-abstract contract LiquidFixture is Test {
+/// @notice Deploys the liquid token and its withdrawal queue beside the registry, as
+///         production does: the same timelock administers all; the queue is set, the reporter
+///         and finalizer roles granted and the token made the registry's slash listener
+///         through it.
+abstract contract LiquidFixture is RegistryFixture {
     LiquidStakingToken internal token;
     WithdrawalQueue internal queue;
-    SeqstakeTimelock internal liquidTimelock;
-    address internal liquidGovernor = address(0x60E);
     address internal finalizer = address(0xF1A1);
-    uint256 internal constant LONGEST_EXIT = 700;
+    address internal treasury = address(0x7EA5);
 
-    function _liquidParams() internal pure virtual returns (LiquidStakingToken.Params memory) {
+    function _liquidParams() internal view virtual returns (LiquidStakingToken.Params memory) {
         return LiquidStakingToken.Params({
             minDeposit: 0.001 ether,
             totalCap: 1_000_000 ether,
             stakeLimitMax: 10_000 ether,
             stakeLimitRefillPerBlock: 1000 ether,
-            longestExit: LONGEST_EXIT,
-            // Deposit-side tests never reach the registry; delegation tests deploy a real one.
-            registry: address(0x5E9),
-            treasury: address(0x7EA5),
+            longestExit: _delay(),
+            registry: address(registry),
+            treasury: treasury,
             poolFeeBps: 0,
             perSequencerCapBps: 5000,
-            maxMovedPerEpoch: 1000 ether
+            maxMovedPerEpoch: 1000 ether,
+            instantExitFeeBps: 10,
+            maxRateMoveBps: 10,
+            instantExitCapPerEpoch: 100 ether,
+            staleTimeoutEpochs: 24
         });
     }
 
+    /// The registry at epoch 5 (RegistryFixture), then the token and its queue.
     function _setUpLiquid() internal {
-        address[] memory proposers = new address[](1);
-        proposers[0] = liquidGovernor;
-        address[] memory executors = new address[](1);
-        executors[0] = address(0); // anyone executes a ready operation
-        liquidTimelock = new SeqstakeTimelock(LONGEST_EXIT, proposers, executors, address(0));
-        token = new LiquidStakingToken(_liquidParams(), address(liquidTimelock));
-        queue = new WithdrawalQueue(token, 0.001 ether, 1000 ether, address(liquidTimelock));
+        _setUpRegistry();
+        token = new LiquidStakingToken(_liquidParams(), address(timelock));
+        queue = new WithdrawalQueue(token, 0.001 ether, 1000 ether, address(timelock));
         _govern(address(token), abi.encodeCall(token.setWithdrawalQueue, (address(queue))));
+        _govern(address(token), abi.encodeCall(token.grantRole, (token.REPORTER_ROLE(), reporter)));
         _govern(address(queue), abi.encodeCall(queue.grantRole, (queue.FINALIZER_ROLE(), finalizer)));
-    }
-
-    /// Runs `data` on `target` through the timelock, then returns to the current time.
-    function _govern(address target, bytes memory data) internal {
-        uint256 now_ = vm.getBlockTimestamp();
-        bytes32 salt = keccak256(abi.encode(target, data, now_));
-        vm.prank(liquidGovernor);
-        liquidTimelock.schedule(target, 0, data, bytes32(0), salt, LONGEST_EXIT);
-        vm.warp(now_ + LONGEST_EXIT);
-        liquidTimelock.execute(target, 0, data, bytes32(0), salt);
-        vm.warp(now_);
+        _governRegistry(abi.encodeCall(registry.setSlashListener, (address(token))));
     }
 
     function _depositAs(address account, uint256 amount) internal returns (uint256 shares) {

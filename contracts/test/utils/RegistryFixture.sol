@@ -69,12 +69,17 @@ abstract contract RegistryFixture is Test {
 
     /// Runs `data` on the registry through the timelock, then returns to the current time.
     function _governRegistry(bytes memory data) internal {
+        _govern(address(registry), data);
+    }
+
+    /// Runs `data` on `target` through the timelock, then returns to the current time.
+    function _govern(address target, bytes memory data) internal {
         uint256 now_ = vm.getBlockTimestamp();
-        bytes32 salt = keccak256(abi.encode(data, now_));
+        bytes32 salt = keccak256(abi.encode(target, data, now_));
         vm.prank(governor);
-        timelock.schedule(address(registry), 0, data, bytes32(0), salt, _delay());
+        timelock.schedule(target, 0, data, bytes32(0), salt, _delay());
         vm.warp(now_ + _delay());
-        timelock.execute(address(registry), 0, data, bytes32(0), salt);
+        timelock.execute(target, 0, data, bytes32(0), salt);
         vm.warp(now_);
     }
 
