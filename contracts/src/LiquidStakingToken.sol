@@ -39,8 +39,10 @@ interface IPendingAssets {
 ///      action on it and lowered by each reported loss, rounded up, so the books never hold
 ///      more than the registry would pay. While a slash proposal could reach the token's stake
 ///      (bunker mode) instant exit is closed and tickets finalize at the rate less the largest
-///      pending loss. When no report has run for `staleTimeoutEpochs`, instant exit closes too.
-///      The permissionless exit of a stale oracle is not built yet.
+///      pending loss. When no report has run for `staleTimeoutEpochs` the oracle is stale:
+///      instant exit closes, anyone may undelegate each pool's pro-rata part of what the queue
+///      needs beyond the buffer and unbonding, bring matured buckets back and finalize tickets
+///      at the current internal rate.
 contract LiquidStakingToken is
     ERC20Permit,
     AccessControl,
@@ -129,6 +131,12 @@ contract LiquidStakingToken is
     mapping(uint256 proposalId => uint256) public pendingLossOf;
     /// @notice The epoch of the last report (a harvest).
     uint64 public lastReportEpoch;
+    /// @notice In a stale epoch: the queue's shortfall and the pools' value when the first
+    ///         pro-rata undelegation of that epoch ran (each pool gives its share of it once).
+    uint64 public staleEpoch;
+    uint256 public staleShortfall;
+    uint256 public staleStakeBase;
+    mapping(uint32 id => uint64) public staleUndelegatedIn;
 
     /// @notice `amount` was deposited by `sender` for `receiver`, minting `shares`.
     event Deposited(
@@ -208,6 +216,12 @@ contract LiquidStakingToken is
     error InsufficientExitLiquidity(uint256 assets, uint256 available);
     /// @dev More instant exits than the epoch's cap.
     error ExitCapExceeded(uint256 exited, uint256 cap);
+    /// @dev Undelegation beyond what the queue needs, from a sequencer still active.
+    error UndelegationNotNeeded(uint256 amount, uint256 shortfall);
+    /// @dev Only while the oracle is stale.
+    error NotStale(uint64 lastReportEpoch, uint64 currentEpoch);
+    /// @dev This pool already gave its pro-rata part this epoch, or has nothing to give.
+    error NothingToUndelegate(uint32 id);
     /// @dev Plain transfers of native token are refused: use `deposit`.
     error UseDeposit();
 
@@ -336,15 +350,56 @@ contract LiquidStakingToken is
     /// @return completionEpoch When the bucket can be withdrawn.
     /// @return tokens What the bucket received.
     /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with
-    ///      MoveLimitExceeded past the epoch's limit; with the registry's errors (nothing to
-    ///      undelegate included).
+    ///      MoveLimitExceeded past the epoch's limit; with UndelegationNotNeeded for more than
+    ///      the queue's shortfall beyond the buffer and unbonding, unless the sequencer has left
+    ///      the active set; with the registry's errors (nothing to undelegate included).
     function undelegateStake(uint32 id, uint256 amount)
         external
         onlyRole(REPORTER_ROLE)
         nonReentrant
         returns (uint64 completionEpoch, uint256 tokens)
     {
+        if (_contains(registry.activeSet(), id)) {
+            uint256 shortfall = _shortfall();
+            if (amount > shortfall) revert UndelegationNotNeeded(amount, shortfall);
+        }
         _countMove(amount);
+        (completionEpoch, tokens) = _undelegate(id, amount);
+        _rateMoved();
+    }
+
+    /// @notice While the oracle is stale, undelegates pool `id`'s pro-rata part of the queue's
+    ///         shortfall (fixed at the epoch's first such call). Anyone may call it, once per
+    ///         pool and epoch.
+    /// @param id The sequencer.
+    /// @return completionEpoch When the bucket can be withdrawn.
+    /// @return tokens What the bucket received.
+    /// @dev Reverts with NotStale unless the oracle is stale; with NothingToUndelegate when the
+    ///      pool gave its part this epoch or its part is zero; with the registry's errors.
+    function staleUndelegate(uint32 id)
+        external
+        nonReentrant
+        returns (uint64 completionEpoch, uint256 tokens)
+    {
+        uint64 epoch = registry.currentEpoch();
+        if (epoch < lastReportEpoch + staleTimeoutEpochs) revert NotStale(lastReportEpoch, epoch);
+        if (staleEpoch != epoch) {
+            staleEpoch = epoch;
+            staleShortfall = _shortfall();
+            staleStakeBase = stakedAssets - unbondingAssets;
+        }
+        uint256 part = staleStakeBase == 0
+            ? 0
+            : Math.mulDiv(staleShortfall, stakeOf[id], staleStakeBase, Math.Rounding.Ceil);
+        if (part == 0 || staleUndelegatedIn[id] == epoch) revert NothingToUndelegate(id);
+        staleUndelegatedIn[id] = epoch;
+        (completionEpoch, tokens) = _undelegate(id, part);
+    }
+
+    function _undelegate(uint32 id, uint256 amount)
+        internal
+        returns (uint64 completionEpoch, uint256 tokens)
+    {
         (uint256 held,,,) = registry.delegation(id, address(this));
         uint256 value = stakeOf[id];
         uint256 shares =
@@ -354,7 +409,6 @@ contract LiquidStakingToken is
         stakedAssets += SafeCast.toUint128(tokens);
         _markPool(id);
         emit StakeUndelegated(id, shares, tokens, completionEpoch);
-        _rateMoved();
     }
 
     /// @notice Brings a matured unbonding bucket back into the buffer. Anyone may call it.
@@ -641,6 +695,13 @@ contract LiquidStakingToken is
         uint256 old = stakeOf[id];
         stakeOf[id] = value;
         stakedAssets = SafeCast.toUint128(stakedAssets + value - old);
+    }
+
+    /// What the queue's pending tickets could need beyond the buffer and everything unbonding.
+    function _shortfall() internal view returns (uint256) {
+        uint256 needed = withdrawalQueue == address(0) ? 0 : IPendingAssets(withdrawalQueue).pendingAssets();
+        uint256 covered = uint256(bufferedAssets) + unbondingAssets;
+        return needed > covered ? needed - covered : 0;
     }
 
     /// The buffer beyond what the queue's pending tickets could need (their value at request).

@@ -184,17 +184,18 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
     ///         lie on the same side of that rate.
     /// @param batchEnds The last ticket of each batch, increasing.
     /// @return assetsLocked What the tickets are worth, moved from the token's buffer.
-    /// @dev Reverts with AccessControlUnauthorizedAccount without FINALIZER_ROLE; with
+    /// @dev Reverts with AccessControlUnauthorizedAccount without FINALIZER_ROLE while the
+    ///      token's oracle is not stale; with
     ///      InvalidFinalization for nothing to finalize or past the last request; with
     ///      InvalidBatches for ends out of order; with MixedBatch for a batch whose ends are on
     ///      different sides of the rate; with the token's InsufficientBuffer when the buffer
     ///      cannot pay.
-    function finalize(uint256[] calldata batchEnds)
-        external
-        onlyRole(FINALIZER_ROLE)
-        nonReentrant
-        returns (uint256 assetsLocked)
-    {
+    function finalize(uint256[] calldata batchEnds) external nonReentrant returns (uint256 assetsLocked) {
+        // The finalizer (the report) finalizes; with a stale oracle anyone may, as unbonding
+        // matures, at the token's current internal rate.
+        if (!hasRole(FINALIZER_ROLE, msg.sender) && !token.isStale()) {
+            revert AccessControlUnauthorizedAccount(msg.sender, FINALIZER_ROLE);
+        }
         uint256 first = lastFinalizedId + 1;
         uint256 lastId = batchEnds.length == 0 ? 0 : batchEnds[batchEnds.length - 1];
         if (lastId < first || lastId > lastRequestId) {

@@ -182,9 +182,19 @@ contract LiquidDelegationTest is LiquidFixture {
         assertEq(locked, s1 * token.shareRate() / RewardMath.RAY + a2, "each batch valued on its side");
     }
 
-    function test_undelegate_thenMaturedBucketReturnsToTheBuffer() public {
+    function test_undelegate_onlyTheQueuesShortfallThenTheBucketReturnsToTheBuffer() public {
         _delegate(1, 30 ether);
+        _delegate(2, 25 ether); // buffer 5
+        vm.startPrank(alice);
+        token.approve(address(queue), type(uint256).max);
+        queue.requestWithdrawal(20_000 ether, alice); // the queue needs 20: 15 beyond the buffer
+        vm.stopPrank();
         _warpToEpoch(6);
+        vm.prank(reporter);
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.UndelegationNotNeeded.selector, 16 ether, 15 ether)
+        );
+        token.undelegateStake(1, 16 ether);
         uint256 rate = token.shareRate();
         vm.prank(reporter);
         (uint64 completion, uint256 tokens) = token.undelegateStake(1, 10 ether);
@@ -196,7 +206,7 @@ contract LiquidDelegationTest is LiquidFixture {
         assertGe(token.shareRate(), rate);
         _warpToEpoch(completion);
         assertEq(token.withdrawUnbonded(1, completion), 10 ether, "anyone brings it back");
-        assertEq(token.bufferedAssets(), 40 ether);
+        assertEq(token.bufferedAssets(), 15 ether);
         assertEq(token.unbondingAssets(), 0);
         assertEq(token.totalPooledAssets(), 60 ether);
         vm.deal(address(this), 1 ether);

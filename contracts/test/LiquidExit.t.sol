@@ -194,4 +194,43 @@ contract LiquidExitTest is LiquidFixture {
         vm.expectRevert(); // ERC20InsufficientBalance
         token.instantExit(1000 ether, mallory);
     }
+
+    function test_staleOracle_anyoneUndelegatesProRataAndFinalizesAsUnbondingMatures() public {
+        _delegate(30 ether); // buffer 30
+        vm.startPrank(alice);
+        token.approve(address(queue), type(uint256).max);
+        uint256 id = queue.requestWithdrawal(40_000 ether, alice); // needs 40: 10 beyond the buffer
+        vm.stopPrank();
+        vm.prank(mallory);
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.NotStale.selector, 5, 5));
+        token.staleUndelegate(1);
+
+        _warpToEpoch(5 + 24); // no report for the stale timeout
+        uint64 roundBefore = token.rateUpdates();
+        vm.prank(mallory);
+        (uint64 completion, uint256 tokens) = token.staleUndelegate(1);
+        assertEq(tokens, 10 ether, "the pool's whole part of the shortfall");
+        assertEq(uint256(completion), 29 + 1 + UNBONDING);
+        assertEq(uint256(token.rateUpdates()), uint256(roundBefore), "the feed does not look fresh");
+        vm.prank(mallory);
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.NothingToUndelegate.selector, 1));
+        token.staleUndelegate(1);
+
+        uint256[] memory ends = new uint256[](1);
+        ends[0] = id;
+        vm.prank(mallory);
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.InsufficientBuffer.selector, 40 ether, 30 ether)
+        );
+        queue.finalize(ends);
+
+        _warpToEpoch(completion);
+        vm.startPrank(mallory); // anyone, all the way
+        token.withdrawUnbonded(1, completion);
+        assertEq(queue.finalize(ends), 40 ether, "at the current internal rate");
+        vm.stopPrank();
+        uint256[] memory hints = queue.findCheckpointHints(ends);
+        vm.prank(alice);
+        assertEq(queue.claimWithdrawal(id, hints[0], alice), 40 ether);
+    }
 }
