@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {Test} from "../utils/Test.sol";
+import {SequencerRegistry} from "../../src/SequencerRegistry.sol";
+import {LiquidStakingToken} from "../../src/LiquidStakingToken.sol";
+import {WithdrawalQueue} from "../../src/WithdrawalQueue.sol";
+import {RewardMath} from "../../src/libraries/RewardMath.sol";
+
+/// Drives the real liquid token, withdrawal queue and registry for the invariant suite:
+/// deposits, requests, claims, instant exits, reports (registry rewards, harvest, delegation
+/// of part of the free buffer, undelegation of the queue's shortfall, finalization in batches
+/// the handler cuts itself), matured buckets, slashes and the clock. Keeps the ghosts the
+/// invariants compare against.
+contract LiquidHandler is Test {
+    uint256 internal constant ACTORS = 3;
+    uint32 internal constant SEQUENCERS = 2;
+
+    SequencerRegistry public immutable registry;
+    LiquidStakingToken public immutable token;
+    WithdrawalQueue public immutable queue;
+    address internal immutable reporter;
+    address internal immutable slasher;
+    uint64 internal immutable genesis;
+    uint64 internal immutable epochLength;
+
+    address[ACTORS] public actors;
+
+    // ---- ghosts ----
+    /// The token's rate fell in an action that is not a slash, beyond registry rounding.
+    bool public rateFellWithoutSlash;
+    /// A claim paid something other than the ticket's finalized value.
+    bool public ticketOverpaid;
+    uint256 public claimsPaid;
+    mapping(string => uint256) public calls;
+
+    struct BucketRef {
+        uint32 id;
+        uint64 completion;
+    }
+
+    BucketRef[] internal buckets;
+    mapping(bytes32 => bool) internal knownBucket;
+
+    constructor(
+        SequencerRegistry registry_,
+        LiquidStakingToken token_,
+        WithdrawalQueue queue_,
+        address reporter_,
+        address slasher_
+    ) {
+        registry = registry_;
+        token = token_;
+        queue = queue_;
+        reporter = reporter_;
+        slasher = slasher_;
+        genesis = registry_.genesisTime();
+        epochLength = registry_.epochLength();
+        for (uint256 i; i < ACTORS; ++i) {
+            actors[i] = address(uint160(0xAC0000 + i));
+        }
+    }
+
+    // ------------------------------------------------------------------ holders
+    function deposit(uint256 who, uint256 amount) external {
+        address actor = _actor(who);
+        amount = bound(amount, 0.001 ether, 50 ether);
+        vm.deal(actor, actor.balance + amount);
+        (uint256 pooled, uint256 supply) = _state();
+        vm.prank(actor);
+        token.deposit{value: amount}(address(0));
+        _checkRate(pooled, supply, 0);
+        calls["deposit"] += 1;
+    }
+
+    function request(uint256 who, uint256 fraction) external {
+        address actor = _actor(who);
+        uint256 shares = token.balanceOf(actor) * bound(fraction, 1, 100) / 100;
+        uint256 value = token.convertToAssets(shares);
+        if (value < queue.minRequest() || value > queue.maxRequest()) return;
+        vm.startPrank(actor);
+        token.approve(address(queue), shares);
+        queue.requestWithdrawal(shares, actor);
+        vm.stopPrank();
+        calls["request"] += 1;
+    }
+
+    function claim(uint256 seed) external {
+        uint256 last = queue.lastFinalizedId();
+        if (last == 0) return;
+        uint256 id = bound(seed, 1, last);
+        if (queue.stateOf(id) != WithdrawalQueue.State.Finalized) return;
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = id;
+        uint256 hint = queue.findCheckpointHints(ids)[0];
+        uint256 promised = queue.finalizedValue(id, hint);
+        (uint256 shares, uint256 atRequest,) = queue.request(id);
+        address owner = queue.ownerOf(id);
+        vm.prank(owner);
+        uint256 paid = queue.claimWithdrawal(id, hint, owner);
+        if (paid != promised || paid > atRequest || shares == 0) ticketOverpaid = true;
+        claimsPaid += paid;
+        calls["claim"] += 1;
+    }
+
+    function instantExit(uint256 who, uint256 fraction) external {
+        address actor = _actor(who);
+        uint256 shares = token.balanceOf(actor) * bound(fraction, 1, 20) / 100;
+        if (shares == 0 || token.bunkerMode() || token.isStale()) return;
+        (uint256 pooled, uint256 supply) = _state();
+        vm.prank(actor);
+        token.instantExit(shares, actor);
+        _checkRate(pooled, supply, 0);
+        calls["instantExit"] += 1;
+    }
+
+    // ------------------------------------------------------------------ the report and the clock
+    function advance(uint256 epochs) external {
+        uint256 epoch = registry.currentEpoch() + bound(epochs, 1, 2);
+        vm.warp(genesis + epoch * epochLength + 1);
+        calls["advance"] += 1;
+    }
+
+    /// A report: pays the registry's ended epochs, harvests, delegates part of the free buffer
+    /// when there were rewards (a report must not lower the rate: delegation can cost a wei of
+    /// registry rounding), undelegates the queue's shortfall, finalizes what the buffer covers.
+    function report(uint256 seed) external {
+        _payRegistry(seed);
+        (uint256 pooled, uint256 supply) = _state();
+        uint32[] memory ids = new uint32[](SEQUENCERS);
+        (ids[0], ids[1]) = (1, 2);
+        vm.prank(reporter);
+        uint256 rewards = token.harvest(ids);
+        _checkRate(pooled, supply, 0);
+        if (rewards > 0 || token.stakedAssets() == 0) _delegateSome(seed);
+        _undelegateShortfall();
+        _finalizeWhatTheBufferCovers();
+        calls["report"] += 1;
+    }
+
+    function withdrawBucket(uint256 index) external {
+        if (buckets.length == 0) return;
+        uint256 i = bound(index, 0, buckets.length - 1);
+        BucketRef memory b = buckets[i];
+        if (b.completion > registry.currentEpoch()) return;
+        buckets[i] = buckets[buckets.length - 1];
+        buckets.pop();
+        delete knownBucket[keccak256(abi.encode(b.id, b.completion))];
+        (uint256 mine,) = registry.unbonding(b.id, b.completion, address(token));
+        if (mine == 0) return;
+        (uint256 pooled, uint256 supply) = _state();
+        token.withdrawUnbonded(b.id, b.completion);
+        _checkRate(pooled, supply, 0);
+        calls["withdrawBucket"] += 1;
+    }
+
+    function slash(uint256 seq, uint256 bps) external {
+        uint32 id = uint32(bound(seq, 1, SEQUENCERS));
+        uint64 epoch = registry.currentEpoch();
+        vm.prank(slasher);
+        registry.slash(id, epoch, uint16(bound(bps, 1, 3000)));
+        calls["slash"] += 1;
+    }
+
+    // ------------------------------------------------------------------ internal
+    function _payRegistry(uint256 seed) internal {
+        uint64 first = registry.nextRewardEpoch();
+        uint64 current = registry.currentEpoch();
+        if (first >= current) return;
+        uint64 last = current - 1;
+        if (last - first > 7) last = first + 7;
+        SequencerRegistry.SequencerRewards[] memory r = new SequencerRegistry.SequencerRewards[](SEQUENCERS);
+        uint256 total;
+        for (uint256 i; i < SEQUENCERS; ++i) {
+            r[i].id = uint32(i + 1);
+            r[i].amounts = new uint256[](last - first + 1);
+            for (uint256 k; k < r[i].amounts.length; ++k) {
+                r[i].amounts[k] = uint256(keccak256(abi.encode(seed, i, k))) % 0.05 ether;
+                total += r[i].amounts[k];
+            }
+        }
+        vm.deal(reporter, reporter.balance + total);
+        vm.prank(reporter);
+        registry.distributeRewards{value: total}(first, last, r);
+    }
+
+    function _delegateSome(uint256 seed) internal {
+        uint256 pending = queue.pendingAssets();
+        uint256 buffered = token.bufferedAssets();
+        if (buffered <= pending) return;
+        uint256 spare = (buffered - pending) / 2;
+        uint32 id = uint32(seed % SEQUENCERS) + 1;
+        uint256 cap = token.totalPooledAssets() * token.perSequencerCapBps() / RewardMath.BPS;
+        uint256 room = cap > token.stakeOf(id) ? cap - token.stakeOf(id) : 0;
+        uint256 amount = spare < room ? spare : room;
+        if (amount < 1 ether) return;
+        uint32[] memory ids = new uint32[](1);
+        ids[0] = id;
+        uint256[] memory amounts = new uint256[](1);
+        amounts[0] = amount;
+        (uint256 pooled, uint256 supply) = _state();
+        vm.prank(reporter);
+        token.delegateBuffer(ids, amounts);
+        _checkRate(pooled, supply, 1);
+    }
+
+    function _undelegateShortfall() internal {
+        uint256 needed = queue.pendingAssets();
+        uint256 covered = uint256(token.bufferedAssets()) + token.unbondingAssets();
+        if (needed <= covered) return;
+        uint256 shortfall = needed - covered;
+        for (uint32 id = 1; id <= SEQUENCERS && shortfall > 0; ++id) {
+            uint256 value = token.stakeOf(id);
+            if (value == 0) continue;
+            uint256 amount = shortfall < value ? shortfall : value;
+            (uint256 pooled, uint256 supply) = _state();
+            vm.prank(reporter);
+            (uint64 completion, uint256 tokens) = token.undelegateStake(id, amount);
+            _checkRate(pooled, supply, 1);
+            bytes32 key = keccak256(abi.encode(id, completion));
+            if (!knownBucket[key]) {
+                knownBucket[key] = true;
+                buckets.push(BucketRef({id: id, completion: completion}));
+            }
+            shortfall = tokens >= shortfall ? 0 : shortfall - tokens;
+        }
+    }
+
+    /// Finalizes the longest run of pending tickets the buffer covers, cut into batches where
+    /// the request rate crosses the finalization rate.
+    function _finalizeWhatTheBufferCovers() internal {
+        uint256 first = queue.lastFinalizedId() + 1;
+        uint256 last = queue.lastRequestId();
+        if (first > last) return;
+        uint256 rate = token.finalizationRate();
+        uint256 buffer = token.bufferedAssets();
+        uint256[] memory ends = new uint256[](last - first + 1);
+        uint256 count;
+        uint256 value;
+        for (uint256 id = first; id <= last; ++id) {
+            (uint256 shares, uint256 atRequest,) = queue.request(id);
+            uint256 worth = shares * rate / RewardMath.RAY;
+            worth = worth < atRequest ? worth : atRequest;
+            // Batches round once each, so leave a wei per ticket of room.
+            if (value + worth + (id - first + 1) > buffer) break;
+            value += worth;
+            bool above = atRequest * RewardMath.RAY > shares * rate;
+            if (count > 0 && id > first) {
+                (uint256 prevShares, uint256 prevAt,) = queue.request(id - 1);
+                bool prevAbove = prevAt * RewardMath.RAY > prevShares * rate;
+                if (prevAbove == above) {
+                    ends[count - 1] = id;
+                    continue;
+                }
+            }
+            ends[count++] = id;
+        }
+        if (count == 0) return;
+        uint256[] memory batches = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            batches[i] = ends[i];
+        }
+        (uint256 pooled, uint256 supply) = _state();
+        vm.prank(reporter); // the suite grants the reporter the queue's finalizer role
+        queue.finalize(batches);
+        _checkRate(pooled, supply, 0);
+    }
+
+    function _state() internal view returns (uint256 pooled, uint256 supply) {
+        return (token.totalPooledAssets(), token.totalSupply());
+    }
+
+    /// Flags a rate fall beyond `roundingWei` of registry rounding (the rate compared by
+    /// cross-multiplication with the virtual offset).
+    function _checkRate(uint256 pooledBefore, uint256 supplyBefore, uint256 roundingWei) internal {
+        (uint256 pooled, uint256 supply) = _state();
+        if ((pooled + roundingWei + 1) * (supplyBefore + 1000) < (pooledBefore + 1) * (supply + 1000)) {
+            rateFellWithoutSlash = true;
+        }
+    }
+
+    function _actor(uint256 who) internal view returns (address) {
+        return actors[bound(who, 0, ACTORS - 1)];
+    }
+
+    /// The accounts that can hold shares: the actors, the treasury (fees), the queue (locked).
+    function holdersBalance() external view returns (uint256 total) {
+        for (uint256 i; i < ACTORS; ++i) {
+            total += token.balanceOf(actors[i]);
+        }
+        total += token.balanceOf(token.treasury()) + token.balanceOf(address(queue));
+    }
+
+    /// What the token's stake is worth at the registry: its pools and its buckets.
+    function registryValue() external view returns (uint256 total) {
+        for (uint32 id = 1; id <= SEQUENCERS; ++id) {
+            (uint256 held,,,) = registry.delegation(id, address(token));
+            total += registry.sharesToTokens(id, held);
+        }
+        for (uint256 i; i < buckets.length; ++i) {
+            (, uint256 tokens) = registry.unbonding(buckets[i].id, buckets[i].completion, address(token));
+            total += tokens;
+        }
+    }
+
+    receive() external payable {}
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {LiquidFixture} from "../utils/LiquidFixture.sol";
+import {LiquidHandler} from "./LiquidHandler.sol";
+
+/// The liquid token's and the withdrawal queue's invariants under random sequences of
+/// deposits, requests, claims, instant exits, reports, matured buckets and slashes.
+contract LiquidInvariantsTest is LiquidFixture {
+    LiquidHandler internal handler;
+
+    function setUp() public {
+        _setUpLiquid();
+        _registerAs(address(0x100), 10 ether, 1000);
+        _registerAs(address(0x101), 10 ether, 500);
+        uint32[] memory set = new uint32[](2);
+        (set[0], set[1]) = (1, 2);
+        vm.prank(reporter);
+        registry.updateActiveSet(set);
+        _govern(address(queue), abi.encodeCall(queue.grantRole, (queue.FINALIZER_ROLE(), reporter)));
+        handler = new LiquidHandler(registry, token, queue, reporter, slasher);
+        bytes4[] memory selectors = new bytes4[](10);
+        selectors[0] = handler.deposit.selector;
+        selectors[1] = handler.request.selector;
+        selectors[2] = handler.claim.selector;
+        selectors[3] = handler.instantExit.selector;
+        selectors[4] = handler.advance.selector;
+        selectors[5] = handler.report.selector;
+        selectors[6] = handler.withdrawBucket.selector;
+        selectors[7] = handler.slash.selector;
+        selectors[8] = handler.deposit.selector;
+        selectors[9] = handler.report.selector;
+        targetContract(address(handler));
+        targetSelector(address(handler), selectors);
+    }
+
+    /// The token holds its buffer and pending fees exactly, the queue its locked value exactly,
+    /// and the registry would pay at least what the token books as stake: every claim on the
+    /// token and the queue is covered.
+    function invariant_holdingsCoverEveryClaim() public view {
+        assertEq(
+            address(token).balance, uint256(token.bufferedAssets()) + token.pendingFees(), "token holdings"
+        );
+        assertEq(address(queue).balance, queue.lockedAssets(), "queue holdings");
+        assertGe(handler.registryValue(), token.stakedAssets(), "the registry covers the booked stake");
+    }
+
+    /// The rate falls only by a slash (beyond one wei of registry rounding when a report moves
+    /// stake, see docs/ECONOMICS.md).
+    function invariant_rateFallsOnlyBySlash() public view {
+        assertFalse(handler.rateFellWithoutSlash(), "the rate fell without a slash");
+    }
+
+    /// A ticket pays exactly its finalized value, never more than its value at request.
+    function invariant_ticketsNeverPayMoreThanFinalized() public view {
+        assertFalse(handler.ticketOverpaid(), "a ticket paid more than its finalized value");
+    }
+
+    /// Total shares are the holders' balances plus the shares locked in the queue.
+    function invariant_sharesAreBalancesPlusLocked() public view {
+        assertEq(token.totalSupply(), handler.holdersBalance(), "supply == balances + locked");
+    }
+
+    /// The handler's actions do real work: one pass through the whole life of a ticket, with
+    /// delegation, a slash, undelegation of the shortfall and a matured bucket.
+    function test_handlerReachesEveryAction() public {
+        handler.deposit(0, 40 ether);
+        handler.deposit(1, 20 ether);
+        handler.advance(1);
+        handler.report(1); // delegates part of the free buffer
+        handler.advance(1);
+        handler.report(2); // rewards, more delegation
+        handler.request(0, 100); // everything of actor 0: the queue now needs more than the buffer
+        handler.report(3); // undelegates the shortfall, finalizes what the buffer covers
+        handler.slash(1, 100);
+        for (uint256 i; i < 5; ++i) {
+            handler.advance(2);
+        }
+        handler.withdrawBucket(0);
+        handler.report(4); // finalizes the rest
+        handler.claim(1);
+        handler.deposit(2, 10 ether);
+        handler.instantExit(2, 10);
+        string[8] memory actions =
+            ["deposit", "advance", "report", "request", "slash", "withdrawBucket", "claim", "instantExit"];
+        for (uint256 i; i < actions.length; ++i) {
+            assertGt(handler.calls(actions[i]), 0, actions[i]);
+        }
+        assertGt(handler.claimsPaid(), 0, "a ticket was paid");
+        invariant_holdingsCoverEveryClaim();
+        invariant_rateFallsOnlyBySlash();
+        invariant_ticketsNeverPayMoreThanFinalized();
+        invariant_sharesAreBalancesPlusLocked();
+    }
+}
