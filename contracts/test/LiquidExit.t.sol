@@ -6,6 +6,7 @@ import {LiquidStakingToken} from "../src/LiquidStakingToken.sol";
 import {WithdrawalQueue} from "../src/WithdrawalQueue.sol";
 import {SlashingManager} from "../src/SlashingManager.sol";
 import {RewardMath} from "../src/libraries/RewardMath.sol";
+import {Refuser} from "./utils/Refuser.sol";
 
 /// Instant exit (free buffer only, capped, fee at least one report's rate move, fee joining
 /// the pool at the next report), bunker mode while a slash proposal is pending (instant exit
