@@ -117,6 +117,21 @@ contract LiquidStakingToken is
     mapping(uint32 id => uint256) public stakeOf;
     /// @notice The part of `stakedAssets` in unbonding buckets.
     uint256 public unbondingAssets;
+    /// @notice The part of `stakedAssets` in redelegated positions (not yet released).
+    uint256 public redelegatedAssets;
+
+    /// @notice A redelegation of the token's: held as a position in `dst`'s pool until it
+    ///         matures; kept in the list until released and its rewards harvested.
+    struct PositionRef {
+        uint32 src;
+        uint32 dst;
+        uint64 epoch;
+        bool released;
+        uint256 booked;
+    }
+
+    PositionRef[] internal _positions;
+    mapping(bytes32 key => uint256 indexPlusOne) internal _positionIndex;
     uint64 internal _movedEpoch;
     uint192 internal _movedInEpoch;
     uint64 internal _exitEpoch;
@@ -124,8 +139,8 @@ contract LiquidStakingToken is
     /// @notice Instant-exit fees held outside the pooled assets until the next harvest, so the
     ///         rate moves only at a report.
     uint256 public pendingFees;
-    /// @notice The largest loss pending slash proposals could cause the token (bunker mode
-    ///         while positive).
+    /// @notice The largest loss pending slash proposals could cause the token: bunker mode
+    ///         (instant exit closed, finalization at the rate less this) while positive.
     uint256 public pendingSlashLoss;
     /// @notice Each pending proposal's part of `pendingSlashLoss`.
     mapping(uint256 proposalId => uint256) public pendingLossOf;
@@ -160,7 +175,15 @@ contract LiquidStakingToken is
     /// @notice Rewards were harvested into the buffer; `fee` of them went to the treasury as `feeShares`.
     event Harvested(uint256 rewards, uint256 fee, uint256 feeShares);
     /// @notice The registry reported a slash loss.
-    event SlashLossRecorded(uint32 indexed id, uint256 poolLoss, uint256 otherLoss);
+    event SlashLossRecorded(
+        uint32 indexed id, uint256 poolLoss, uint256 unbondingLoss, uint256 redelegatedLoss
+    );
+    /// @notice `amount` of the stake with `src` moved to `dst` (a position until it matures).
+    event StakeRedelegated(
+        uint32 indexed src, uint32 indexed dst, uint64 epoch, uint256 amount, uint256 value
+    );
+    /// @notice A matured position joined the token's ordinary delegation to `dst`.
+    event RedelegationReleased(uint32 indexed src, uint32 indexed dst, uint64 epoch, uint256 shares);
     /// @notice The rate moved by design (round `round`).
     event RateUpdated(uint64 indexed round, uint256 rate);
     /// @notice `account` exited `shares` at once: `assets` paid to `to`, `fee` kept for the pool.
@@ -386,7 +409,7 @@ contract LiquidStakingToken is
         if (staleEpoch != epoch) {
             staleEpoch = epoch;
             staleShortfall = _shortfall();
-            staleStakeBase = stakedAssets - unbondingAssets;
+            staleStakeBase = stakedAssets - unbondingAssets - redelegatedAssets;
         }
         uint256 part = staleStakeBase == 0
             ? 0
@@ -446,6 +469,7 @@ contract LiquidStakingToken is
             (,, uint256 due,) = registry.delegation(ids[i], address(this));
             if (due > 0) rewards += registry.claimRewards(ids[i], address(this));
         }
+        rewards += _harvestPositions();
         // Instant-exit fees since the last report join the pool now, with the rewards.
         bufferedAssets += SafeCast.toUint128(rewards + pendingFees);
         pendingFees = 0;
@@ -501,6 +525,76 @@ contract LiquidStakingToken is
         if (!ok) revert TransferFailed(to, assets);
     }
 
+    /// @notice Moves about `amount` of the token's stake with `src` to `dst` without unbonding
+    ///         (rebalancing): the moved stake is a position in `dst`'s pool, slashable for
+    ///         `src`'s earlier faults until it matures. Bounded as `delegateBuffer`: `dst` active,
+    ///         within the per-sequencer cap, within the epoch's moves.
+    /// @param src The sequencer the stake leaves.
+    /// @param dst The sequencer it joins.
+    /// @param amount What to move (its shares' value, rounded up to whole shares).
+    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with NotActive
+    ///      if `dst` is not active; with MoveLimitExceeded; with SequencerCapExceeded; with the
+    ///      registry's errors.
+    function redelegateStake(uint32 src, uint32 dst, uint256 amount)
+        external
+        onlyRole(REPORTER_ROLE)
+        nonReentrant
+    {
+        if (!_contains(registry.activeSet(), dst)) revert NotActive(dst);
+        _countMove(amount);
+        (uint256 held,,,) = registry.delegation(src, address(this));
+        uint256 value = stakeOf[src];
+        uint256 shares =
+            value == 0 ? held : Math.min(held, Math.mulDiv(amount, held, value, Math.Rounding.Ceil));
+        uint256 dstShares = registry.redelegate(src, dst, shares);
+        uint64 epoch = registry.currentEpoch();
+        uint256 moved = registry.sharesToTokens(dst, dstShares);
+        _markPool(src);
+        redelegatedAssets += moved;
+        stakedAssets += SafeCast.toUint128(moved);
+        bytes32 key = keccak256(abi.encode(src, dst, epoch));
+        uint256 index = _positionIndex[key];
+        if (index == 0) {
+            _positions.push(PositionRef({src: src, dst: dst, epoch: epoch, released: false, booked: moved}));
+            _positionIndex[key] = _positions.length;
+        } else {
+            _positions[index - 1].booked += moved;
+        }
+        uint256 cap = Math.mulDiv(totalPooledAssets(), perSequencerCapBps, RewardMath.BPS);
+        uint256 atDst = stakeOf[dst] + _positionsIn(dst);
+        if (atDst > cap) revert SequencerCapExceeded(dst, atDst, cap);
+        emit StakeRedelegated(src, dst, epoch, amount, moved);
+        _rateMoved();
+    }
+
+    /// @notice Releases matured positions into the token's ordinary delegations (part of a
+    ///         report). Their rewards are harvested with the next harvests.
+    /// @return released How many positions were released.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE.
+    function releaseMatured() external onlyRole(REPORTER_ROLE) nonReentrant returns (uint256 released) {
+        uint64 now_ = registry.currentEpoch();
+        uint32 unbonding = registry.unbondingEpochs();
+        for (uint256 i; i < _positions.length; ++i) {
+            PositionRef storage p = _positions[i];
+            if (p.released || now_ < p.epoch + 1 + unbonding) continue;
+            uint256 shares = registry.releaseRedelegation(p.src, p.dst, p.epoch);
+            p.released = true;
+            uint256 booked = Math.min(p.booked, redelegatedAssets);
+            redelegatedAssets -= booked;
+            stakedAssets -= SafeCast.toUint128(booked);
+            _markPool(p.dst);
+            released += 1;
+            emit RedelegationReleased(p.src, p.dst, p.epoch, shares);
+        }
+        if (released > 0) _rateMoved();
+    }
+
+    /// @notice The token's positions: redelegations not yet released or still holding rewards.
+    /// @return The positions.
+    function positions() external view returns (PositionRef[] memory) {
+        return _positions;
+    }
+
     /// @inheritdoc ISlashProposalListener
     /// @dev The pending loss is the smaller of the token's exposure to the sequencer (its pool
     ///      value plus everything unbonding) and the fraction of the sequencer's stake at the
@@ -538,14 +632,24 @@ contract LiquidStakingToken is
 
     /// @inheritdoc IStakeSlashListener
     /// @dev Reverts with NotRegistry for anyone but the registry.
-    function onStakeSlashed(uint32 sequencerId, uint256 poolLoss, uint256 otherLoss) external {
+    function onStakeSlashed(
+        uint32 sequencerId,
+        uint256 poolLoss,
+        uint256 unbondingLoss,
+        uint256 redelegatedLoss
+    ) external {
         if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
         uint256 fromPool = Math.min(poolLoss, stakeOf[sequencerId]);
         stakeOf[sequencerId] -= fromPool;
-        uint256 fromOther = Math.min(otherLoss, unbondingAssets);
-        unbondingAssets -= fromOther;
-        stakedAssets -= SafeCast.toUint128(fromPool + fromOther);
-        emit SlashLossRecorded(sequencerId, poolLoss, otherLoss);
+        uint256 fromUnbonding = Math.min(unbondingLoss, unbondingAssets);
+        unbondingAssets -= fromUnbonding;
+        uint256 fromPositions = Math.min(redelegatedLoss, redelegatedAssets);
+        redelegatedAssets -= fromPositions;
+        // Positions redelegated into the slashed sequencer are shares of its pool too: their
+        // value fell with its tokens per share.
+        fromPositions += _markPositionsIn(sequencerId);
+        stakedAssets -= SafeCast.toUint128(fromPool + fromUnbonding + fromPositions);
+        emit SlashLossRecorded(sequencerId, poolLoss, unbondingLoss, redelegatedLoss);
         _rateMoved();
     }
 
@@ -651,12 +755,6 @@ contract LiquidStakingToken is
         );
     }
 
-    /// @notice Whether a slash proposal could reach the token's stake (instant exit closed).
-    /// @return True in bunker mode.
-    function bunkerMode() external view returns (bool) {
-        return pendingSlashLoss > 0;
-    }
-
     /// @notice Whether no report has run for `staleTimeoutEpochs` (instant exit closed).
     /// @return True when stale.
     function isStale() external view returns (bool) {
@@ -695,6 +793,53 @@ contract LiquidStakingToken is
         uint256 old = stakeOf[id];
         stakeOf[id] = value;
         stakedAssets = SafeCast.toUint128(stakedAssets + value - old);
+    }
+
+    /// Claims every position's rewards; drops released positions with nothing left to claim.
+    function _harvestPositions() internal returns (uint256 rewards) {
+        uint256 i;
+        while (i < _positions.length) {
+            PositionRef memory p = _positions[i];
+            (, uint256 due,) = registry.redelegation(address(this), p.src, p.dst, p.epoch);
+            if (due > 0) rewards += registry.claimRedelegationRewards(p.src, p.dst, p.epoch, address(this));
+            if (p.released) {
+                delete _positionIndex[keccak256(abi.encode(p.src, p.dst, p.epoch))];
+                PositionRef memory last = _positions[_positions.length - 1];
+                _positions[i] = last;
+                _positions.pop();
+                if (i < _positions.length) {
+                    _positionIndex[keccak256(abi.encode(last.src, last.dst, last.epoch))] = i + 1;
+                }
+                continue;
+            }
+            i += 1;
+        }
+    }
+
+    /// Lowers the booking of the token's unreleased positions in pool `dst` to their value now
+    /// (read from the pool's totals: the registry's price view is closed during a slash).
+    function _markPositionsIn(uint32 dst) internal returns (uint256 lost) {
+        RegistryCore.Pool memory pool = registry.pool(dst);
+        for (uint256 i; i < _positions.length; ++i) {
+            PositionRef storage p = _positions[i];
+            if (p.dst != dst || p.released) continue;
+            (uint256 shares,,) = registry.redelegation(address(this), p.src, dst, p.epoch);
+            uint256 value = Math.mulDiv(
+                shares, pool.tokens + RewardMath.VIRTUAL_ASSETS, pool.shares + RewardMath.VIRTUAL_SHARES
+            );
+            if (value >= p.booked) continue;
+            uint256 drop = Math.min(p.booked - value, redelegatedAssets);
+            p.booked = value;
+            redelegatedAssets -= drop;
+            lost += drop;
+        }
+    }
+
+    /// The booked value of the token's unreleased positions in `dst`.
+    function _positionsIn(uint32 dst) internal view returns (uint256 total) {
+        for (uint256 i; i < _positions.length; ++i) {
+            if (_positions[i].dst == dst && !_positions[i].released) total += _positions[i].booked;
+        }
     }
 
     /// What the queue's pending tickets could need beyond the buffer and everything unbonding.

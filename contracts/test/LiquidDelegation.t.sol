@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {LiquidFixture} from "./utils/LiquidFixture.sol";
 import {LiquidStakingToken} from "../src/LiquidStakingToken.sol";
+import {SequencerRegistry} from "../src/SequencerRegistry.sol";
 import {WithdrawalQueue} from "../src/WithdrawalQueue.sol";
 import {LiquidRateFeed} from "../src/LiquidRateFeed.sol";
 import {RewardMath} from "../src/libraries/RewardMath.sol";
@@ -135,7 +136,7 @@ contract LiquidDelegationTest is LiquidFixture {
         assertEq(uint256(round), uint256(roundBefore) + 1, "a slash is a new round of the feed");
         assertEq(updatedAt, vm.getBlockTimestamp());
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.NotRegistry.selector, address(this)));
-        token.onStakeSlashed(1, 1, 0);
+        token.onStakeSlashed(1, 1, 0, 0);
     }
 
     function test_slashBetweenRequestAndFinalization_lowersTheTicket() public {
@@ -212,5 +213,78 @@ contract LiquidDelegationTest is LiquidFixture {
         vm.deal(address(this), 1 ether);
         (bool ok,) = address(token).call{value: 1 ether}("");
         assertFalse(ok, "only the registry pays the token directly");
+    }
+
+    function test_redelegateStake_rebalancesAsAPositionReleasedAtMaturity() public {
+        _delegate(1, 30 ether);
+        _warpToEpoch(6);
+        uint256 rate = token.shareRate();
+        vm.prank(reporter);
+        token.redelegateStake(1, 2, 10 ether);
+        assertEq(token.stakeOf(1), 20 ether);
+        assertEq(token.redelegatedAssets(), 10 ether);
+        assertEq(token.stakedAssets(), 30 ether);
+        assertEq(token.totalPooledAssets(), 60 ether);
+        assertGe(token.shareRate(), rate);
+        LiquidStakingToken.PositionRef[] memory ps = token.positions();
+        assertEq(ps.length, 1);
+        assertEq(uint256(ps[0].dst), 2);
+
+        // The position earns in its destination from the next epoch; harvest collects it.
+        _warpToEpoch(8);
+        _payAll(7, 4 ether);
+        uint256 harvested = _harvest();
+        assertGt(harvested, 0, "pool and position rewards");
+
+        vm.prank(reporter);
+        assertEq(token.releaseMatured(), 0, "not matured before 6 + 1 + 6");
+        _warpToEpoch(13);
+        vm.prank(reporter);
+        assertEq(token.releaseMatured(), 1);
+        assertEq(token.redelegatedAssets(), 0);
+        assertEq(token.stakeOf(2), 10 ether, "now an ordinary delegation to 2");
+        _warpToEpoch(15);
+        _payAll(14, 4 ether);
+        _harvest(); // collects the position's last rewards and drops it
+        assertEq(token.positions().length, 0);
+    }
+
+    function test_redelegateStake_isBoundedAndItsPositionTakesTheSourcesSlash() public {
+        _delegate(1, 30 ether);
+        _warpToEpoch(6);
+        vm.startPrank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.NotActive.selector, 4));
+        token.redelegateStake(1, 4, 10 ether);
+        vm.stopPrank();
+        _delegate(2, 25 ether);
+        vm.startPrank(reporter);
+        vm.expectRevert(
+            abi.encodeWithSelector(LiquidStakingToken.SequencerCapExceeded.selector, 2, 35 ether, 30 ether)
+        );
+        token.redelegateStake(1, 2, 10 ether);
+        token.redelegateStake(1, 2, 5 ether);
+        vm.stopPrank();
+        // A slash of 1 for epoch 6 (before the move) reaches the position in 2.
+        vm.prank(slasher);
+        registry.slash(1, 6, 5000); // 20: 10 from the bond, 10 over pool 25 and tranche 5
+        assertLt(token.redelegatedAssets(), 5 ether, "the position lost its part");
+        assertEq(token.stakeOf(2), 25 ether, "the destination's own delegation lost nothing");
+    }
+
+    function _payAll(uint64 last, uint256 amount) internal {
+        uint64 first = registry.nextRewardEpoch();
+        SequencerRegistry.SequencerRewards[] memory r = new SequencerRegistry.SequencerRewards[](3);
+        uint256 total;
+        for (uint256 i; i < 3; ++i) {
+            r[i].id = uint32(i + 1);
+            r[i].amounts = new uint256[](last - first + 1);
+            for (uint256 k; k < r[i].amounts.length; ++k) {
+                r[i].amounts[k] = amount;
+                total += amount;
+            }
+        }
+        vm.deal(reporter, total);
+        vm.prank(reporter);
+        registry.distributeRewards{value: total}(first, last, r);
     }
 }

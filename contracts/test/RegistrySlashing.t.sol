@@ -25,9 +25,11 @@ contract LossRecorder is IStakeSlashListener {
         registry.undelegate(id, shares);
     }
 
-    function onStakeSlashed(uint32, uint256 poolLoss, uint256 otherLoss) external {
+    function onStakeSlashed(uint32, uint256 poolLoss, uint256 unbondingLoss, uint256 redelegatedLoss)
+        external
+    {
         require(msg.sender == address(registry), "only the registry");
-        losses += poolLoss + otherLoss;
+        losses += poolLoss + unbondingLoss + redelegatedLoss;
         poolLosses += poolLoss;
         calls += 1;
     }

@@ -48,7 +48,7 @@ contract ViewProbe {
         registry.delegate{value: msg.value}(id);
     }
 
-    function onStakeSlashed(uint32 id, uint256, uint256) external {
+    function onStakeSlashed(uint32 id, uint256, uint256, uint256) external {
         called = true;
         try registry.sharesToTokens(id, 1 ether) {}
         catch (bytes memory reason) {

@@ -8,10 +8,16 @@ pragma solidity ^0.8.24;
 ///         delegator's holders): in the slashed sequencer's pool, and in its unbonding entries
 ///         and redelegated positions that were at stake.
 interface IStakeSlashListener {
-    /// @notice The listener's stake with sequencer `sequencerId` lost `poolLoss + otherLoss` wei.
+    /// @notice The listener's stake with sequencer `sequencerId` lost the sum of these, each
+    ///         rounded up.
     /// @param sequencerId The slashed sequencer.
-    /// @param poolLoss The loss of its delegation in that sequencer's pool, rounded up.
-    /// @param otherLoss The loss of its unbonding entries with that sequencer and of its
-    ///        positions redelegated from it, rounded up.
-    function onStakeSlashed(uint32 sequencerId, uint256 poolLoss, uint256 otherLoss) external;
+    /// @param poolLoss The loss of its delegation in that sequencer's pool.
+    /// @param unbondingLoss The loss of its unbonding entries with that sequencer.
+    /// @param redelegatedLoss The loss of its positions redelegated from that sequencer.
+    function onStakeSlashed(
+        uint32 sequencerId,
+        uint256 poolLoss,
+        uint256 unbondingLoss,
+        uint256 redelegatedLoss
+    ) external;
 }

@@ -279,8 +279,8 @@ contract RegistryExtension is RegistryCore {
         );
         if (s.status == Status.Registered && s.bond < minBond) _jail(id, JailReason.BondBelowMinimum);
         address listener = slashListener;
-        if (listener != address(0) && o.poolLoss + o.otherLoss > 0) {
-            IStakeSlashListener(listener).onStakeSlashed(id, o.poolLoss, o.otherLoss);
+        if (listener != address(0) && o.poolLoss + o.unbondingLoss + o.redelegatedLoss > 0) {
+            IStakeSlashListener(listener).onStakeSlashed(id, o.poolLoss, o.unbondingLoss, o.redelegatedLoss);
         }
         if (insuranceFund == address(0) && taken > 0) _send(address(0), taken);
     }
@@ -376,8 +376,10 @@ contract RegistryExtension is RegistryCore {
         uint256 shortfall;
         /// The listener's loss in the slashed pool.
         uint256 poolLoss;
-        /// The listener's loss in unbonding buckets and redelegated positions.
-        uint256 otherLoss;
+        /// The listener's loss in unbonding buckets.
+        uint256 unbondingLoss;
+        /// The listener's loss in positions redelegated from the sequencer.
+        uint256 redelegatedLoss;
     }
 
     /// Splits the slash over the bond, the pool and the buckets at stake then, and takes it.
@@ -402,11 +404,8 @@ contract RegistryExtension is RegistryCore {
         (o.amount, o.fromBond, o.shortfall) =
             RewardMath.slashSplit(fractionBps, uint256(atStake.bond) + atStake.tokens, s.bond, h.held);
         o.fromPool = h.held[0];
-        uint256 bucketLoss;
-        (o.fromUnbonding, o.poolLoss, bucketLoss) = _takeFromHolders(id, h);
-        uint256 trancheLoss;
-        (o.fromTranches, trancheLoss) = _takeFromTranches(id, h, epoch);
-        o.otherLoss = bucketLoss + trancheLoss;
+        (o.fromUnbonding, o.poolLoss, o.unbondingLoss) = _takeFromHolders(id, h);
+        (o.fromTranches, o.redelegatedLoss) = _takeFromTranches(id, h, epoch);
         s.bond -= o.fromBond;
         totalBonded -= o.fromBond;
     }

@@ -106,7 +106,7 @@ contract LiquidHandler is Test {
     function instantExit(uint256 who, uint256 fraction) external {
         address actor = _actor(who);
         uint256 shares = token.balanceOf(actor) * bound(fraction, 1, 20) / 100;
-        if (shares == 0 || token.bunkerMode() || token.isStale()) return;
+        if (shares == 0 || (token.pendingSlashLoss() > 0) || token.isStale()) return;
         (uint256 pooled, uint256 supply) = _state();
         vm.prank(actor);
         token.instantExit(shares, actor);
@@ -133,6 +133,9 @@ contract LiquidHandler is Test {
         uint256 rewards = token.harvest(ids);
         _checkRate(pooled, supply, 0);
         if (rewards > 0 || token.stakedAssets() == 0) _delegateSome(seed);
+        if (rewards > 0 && seed % 3 == 0) _rebalance();
+        vm.prank(reporter);
+        token.releaseMatured();
         _undelegateShortfall();
         _finalizeWhatTheBufferCovers();
         calls["report"] += 1;
@@ -202,6 +205,20 @@ contract LiquidHandler is Test {
         vm.prank(reporter);
         token.delegateBuffer(ids, amounts);
         _checkRate(pooled, supply, 1);
+    }
+
+    /// Moves a little of sequencer 1's stake to sequencer 2, within the cap.
+    function _rebalance() internal {
+        uint256 value = token.stakeOf(1);
+        if (value < 2 ether) return;
+        uint256 cap = token.totalPooledAssets() * token.perSequencerCapBps() / RewardMath.BPS;
+        uint256 atDst = token.stakeOf(2) + token.redelegatedAssets();
+        if (atDst + 1 ether > cap) return;
+        (uint256 pooled, uint256 supply) = _state();
+        vm.prank(reporter);
+        token.redelegateStake(1, 2, 1 ether);
+        _checkRate(pooled, supply, 1);
+        calls["rebalance"] += 1;
     }
 
     function _undelegateShortfall() internal {
@@ -300,6 +317,12 @@ contract LiquidHandler is Test {
         for (uint256 i; i < buckets.length; ++i) {
             (, uint256 tokens) = registry.unbonding(buckets[i].id, buckets[i].completion, address(token));
             total += tokens;
+        }
+        LiquidStakingToken.PositionRef[] memory ps = token.positions();
+        for (uint256 i; i < ps.length; ++i) {
+            if (ps[i].released) continue;
+            (uint256 shares,,) = registry.redelegation(address(token), ps[i].src, ps[i].dst, ps[i].epoch);
+            total += registry.sharesToTokens(ps[i].dst, shares);
         }
     }
 
