@@ -181,4 +181,86 @@ contract RewardMathVectorsTest is Test {
         (, uint256 credited, uint256 dustOut) = RewardMath.creditAccumulator(poolPart, dustIn, shares);
         assertEq(credited + dustOut, poolPart + dustIn, "conserved");
     }
+
+    function _at(string memory prefix, uint256 i, string memory field) internal pure returns (string memory) {
+        return string.concat(prefix, "[", vm.toString(i), "].", field);
+    }
+
+    /// A whole epoch's settlement (`settlement_two_chains_jailed`: two chains, one with a
+    /// partner, MEV, emission, carried dust, weights by blocks, a jailed sequencer whose part
+    /// goes to the treasury) computed with the Solidity rounding rows, to the wei of every field
+    /// the Rust side produces.
+    function test_settlementVector() public view {
+        string memory j = _vector("settlement_two_chains_jailed");
+        assertEq(keccak256(bytes(vm.parseJsonString(j, ".input.weighting"))), keccak256("blocks"));
+        assertEq(keccak256(bytes(vm.parseJsonString(j, ".input.jailed_rewards"))), keccak256("to_treasury"));
+        uint256 kept;
+        for (uint256 i; i < 2; ++i) {
+            uint256 gross = _uint(j, _at(".input.chains", i, "gross"));
+            uint256 share = RewardMath.partnerShare(
+                gross,
+                _uint(j, _at(".input.chains", i, "cost")),
+                uint16(_uint(j, _at(".input.chains", i, "a_bps"))),
+                uint16(_uint(j, _at(".input.chains", i, "b_bps")))
+            );
+            assertEq(share, _uint(j, _at(".expected.chains", i, "share")), "partner share");
+            kept += gross - share + _uint(j, _at(".input.chains", i, "mev"));
+        }
+        assertEq(kept, _uint(j, ".expected.revenue_after_shares"), "revenue after shares");
+        uint256 fee = RewardMath.applyBps(kept, uint16(_uint(j, ".input.protocol_fee_bps")));
+        assertEq(fee, _uint(j, ".expected.protocol_fee"), "protocol fee");
+        uint256 pool = kept - fee + _uint(j, ".input.emission") + _uint(j, ".input.dust_in");
+        assertEq(pool, _uint(j, ".expected.reward_pool"), "reward pool");
+
+        uint256 totalBlocks;
+        for (uint256 i; i < 3; ++i) {
+            totalBlocks += _uint(j, _at(".input.sequencers", i, "blocks"));
+        }
+        uint256 split;
+        for (uint256 i; i < 3; ++i) {
+            split += _checkSequencer(j, i, pool, totalBlocks);
+        }
+        assertEq(pool - split, _uint(j, ".expected.dust_out"), "settlement dust carried");
+    }
+
+    /// One sequencer's part of the settlement vector; returns its reward.
+    function _checkSequencer(string memory j, uint256 i, uint256 pool, uint256 totalBlocks)
+        internal
+        view
+        returns (uint256 reward)
+    {
+        string memory input = string.concat(".input.sequencers[", vm.toString(i), "]");
+        string memory out = string.concat(".expected.sequencers[", vm.toString(i), "]");
+        reward = RewardMath.weightedPart(pool, _uint(j, string.concat(input, ".blocks")), totalBlocks);
+        assertEq(reward, _uint(j, string.concat(out, ".reward")), "reward");
+        if (vm.parseJsonBool(j, string.concat(input, ".jailed"))) {
+            assertEq(reward, _uint(j, string.concat(out, ".to_treasury")), "jailed part to the treasury");
+            return reward;
+        }
+        uint256 commission =
+            RewardMath.applyBps(reward, uint16(_uint(j, string.concat(input, ".commission_bps"))));
+        assertEq(commission, _uint(j, string.concat(out, ".commission")), "commission");
+        uint256 bondReward = RewardMath.bondPart(
+            reward - commission,
+            _uint(j, string.concat(input, ".bond")),
+            _uint(j, string.concat(input, ".pool_tokens"))
+        );
+        assertEq(bondReward, _uint(j, string.concat(out, ".bond_reward")), "bond reward");
+        _checkAccumulator(j, input, out, reward - commission - bondReward);
+    }
+
+    function _checkAccumulator(string memory j, string memory input, string memory out, uint256 poolReward)
+        internal
+        view
+    {
+        assertEq(poolReward, _uint(j, string.concat(out, ".pool_reward")), "pool reward");
+        (uint256 increment, uint256 credited, uint256 dust) = RewardMath.creditAccumulator(
+            poolReward,
+            _uint(j, string.concat(input, ".dust_before")),
+            _uint(j, string.concat(input, ".pool_shares"))
+        );
+        assertEq(increment, _uint(j, string.concat(out, ".acc_increment")), "accumulator increment");
+        assertEq(credited, _uint(j, string.concat(out, ".pool_credited")), "credited");
+        assertEq(dust, _uint(j, string.concat(out, ".dust_after")), "dust after");
+    }
 }
