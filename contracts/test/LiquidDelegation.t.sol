@@ -271,6 +271,25 @@ contract LiquidDelegationTest is LiquidFixture {
         assertEq(token.stakeOf(2), 25 ether, "the destination's own delegation lost nothing");
     }
 
+    /// Regression, found by the invariant suite: a slash of a sequencer the token holds only a
+    /// redelegated position in (no ordinary stake) must still reach the token's books.
+    function test_destinationSlash_reachesAPositionWithoutOrdinaryStakeThere() public {
+        _delegate(1, 30 ether);
+        _warpToEpoch(6);
+        vm.prank(reporter);
+        token.redelegateStake(1, 2, 10 ether);
+        assertEq(token.stakeOf(2), 0, "no ordinary stake in 2");
+        _warpToEpoch(8);
+        vm.prank(slasher);
+        registry.slash(2, 8, 5000); // 50% of (10 bond + 10 position) = 10: bond 10 first
+        vm.prank(slasher);
+        registry.slash(2, 8, 5000); // another 10: the bond is gone, the pool pays
+        (uint256 shares,,) = registry.redelegation(address(token), 1, 2, 6);
+        uint256 value = registry.sharesToTokens(2, shares);
+        assertLt(value, 10 ether, "the position lost value");
+        assertEq(token.redelegatedAssets(), value, "and the token booked it");
+    }
+
     function _payAll(uint64 last, uint256 amount) internal {
         uint64 first = registry.nextRewardEpoch();
         SequencerRegistry.SequencerRewards[] memory r = new SequencerRegistry.SequencerRewards[](3);

@@ -9,7 +9,9 @@ pragma solidity ^0.8.24;
 ///         and redelegated positions that were at stake.
 interface IStakeSlashListener {
     /// @notice The listener's stake with sequencer `sequencerId` lost the sum of these, each
-    ///         rounded up.
+    ///         rounded up. Called for every slash that reached the sequencer's pool (even when
+    ///         these are zero), since positions the listener redelegated into that pool lost
+    ///         value with it.
     /// @param sequencerId The slashed sequencer.
     /// @param poolLoss The loss of its delegation in that sequencer's pool.
     /// @param unbondingLoss The loss of its unbonding entries with that sequencer.

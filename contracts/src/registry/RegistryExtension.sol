@@ -279,7 +279,9 @@ contract RegistryExtension is RegistryCore {
         );
         if (s.status == Status.Registered && s.bond < minBond) _jail(id, JailReason.BondBelowMinimum);
         address listener = slashListener;
-        if (listener != address(0) && o.poolLoss + o.unbondingLoss + o.redelegatedLoss > 0) {
+        // Also when only the pool lost: the listener may hold positions redelegated into it,
+        // whose value fell with the pool's tokens per share.
+        if (listener != address(0) && o.fromPool + o.poolLoss + o.unbondingLoss + o.redelegatedLoss > 0) {
             IStakeSlashListener(listener).onStakeSlashed(id, o.poolLoss, o.unbondingLoss, o.redelegatedLoss);
         }
         if (insuranceFund == address(0) && taken > 0) _send(address(0), taken);
