@@ -329,6 +329,7 @@ fn report_from_json(r: &Value) -> Report {
                     missedBlocks: Vector::small(s, "missed_blocks"),
                     reward: Vector::wei(s, "reward"),
                     accAfter: Vector::wei(s, "acc_after"),
+                    jailed: s["jailed"].as_bool().expect("jailed is a boolean"),
                 })
                 .collect(),
             dustIn: Vector::wei(e, "dust_in"),
@@ -344,6 +345,10 @@ fn report_from_json(r: &Value) -> Report {
             chainId: Vector::small(h, "chain_id"),
         },
         epochs,
+        activeSet: Vector::list(r, "active_set")
+            .into_iter()
+            .map(|id| u32::try_from(id).expect("active set ids are u32"))
+            .collect(),
         liquid: LiquidActions {
             poolRewards: Vector::wei(l, "pool_rewards"),
             allocation: items(l, "allocation")

@@ -84,6 +84,7 @@ pub fn epoch_entry(
             missedBlocks: *missed,
             reward: s.reward,
             accAfter: s.acc_after,
+            jailed: s.jailed,
         })
         .collect();
     Ok(EpochEntry {
@@ -98,15 +99,23 @@ pub fn epoch_entry(
     })
 }
 
-/// Builds a report over contiguous epochs; refuses an empty or non-contiguous range and one
-/// longer than `max_epochs` (the configuration's `report.max_epochs_per_report`).
+/// Builds a report over contiguous epochs; refuses an empty or non-contiguous range, one
+/// longer than `max_epochs` (the configuration's `report.max_epochs_per_report`) and an active
+/// set whose ids are not strictly increasing (empty leaves the registry's set as it is).
 pub fn build_report(
     ref_block: u64,
     chain_id: u64,
     epochs: Vec<EpochEntry>,
+    active_set: Vec<u32>,
     liquid: LiquidActions,
     max_epochs: u32,
 ) -> Result<Report, EconomicsError> {
+    if let Some(&[before, after]) = active_set.windows(2).find(|pair| pair[0] >= pair[1]) {
+        return Err(EconomicsError::InvalidInput {
+            what: "report active set".to_owned(),
+            problem: format!("ids must be strictly increasing: {before} is followed by {after}"),
+        });
+    }
     if epochs.len() > max_epochs as usize {
         return Err(EconomicsError::InvalidInput {
             what: "report".to_owned(),
@@ -136,6 +145,7 @@ pub fn build_report(
             chainId: chain_id,
         },
         epochs,
+        activeSet: active_set,
         liquid,
     })
 }
@@ -160,15 +170,21 @@ mod tests {
 
     #[test]
     fn reports_cover_contiguous_epochs() {
-        let report =
-            build_report(77, 1, vec![entry(5), entry(6)], LiquidActions::default(), 8).expect("report");
+        let report = build_report(77, 1, vec![entry(5), entry(6)], vec![1, 4], LiquidActions::default(), 8)
+            .expect("report");
         assert_eq!((report.header.firstEpoch, report.header.lastEpoch, report.header.refBlock), (5, 6, 77));
-        assert!(build_report(77, 1, vec![entry(5), entry(7)], LiquidActions::default(), 8).is_err());
-        assert!(build_report(77, 1, vec![entry(u64::MAX), entry(0)], LiquidActions::default(), 8).is_err());
-        assert!(build_report(77, 1, vec![], LiquidActions::default(), 8).is_err());
+        assert_eq!(report.activeSet, vec![1, 4]);
+        assert!(build_report(77, 1, vec![entry(5)], vec![4, 4], LiquidActions::default(), 8).is_err());
+        assert!(build_report(77, 1, vec![entry(5)], vec![4, 1], LiquidActions::default(), 8).is_err());
+        assert!(build_report(77, 1, vec![entry(5), entry(7)], vec![], LiquidActions::default(), 8).is_err());
+        assert!(
+            build_report(77, 1, vec![entry(u64::MAX), entry(0)], vec![], LiquidActions::default(), 8)
+                .is_err()
+        );
+        assert!(build_report(77, 1, vec![], vec![], LiquidActions::default(), 8).is_err());
         let nine: Vec<EpochEntry> = (1..=9).map(entry).collect();
         assert_eq!(
-            build_report(77, 1, nine, LiquidActions::default(), 8).map(|r| r.epochs.len()),
+            build_report(77, 1, nine, vec![], LiquidActions::default(), 8).map(|r| r.epochs.len()),
             Err(EconomicsError::InvalidInput {
                 what: "report".to_owned(),
                 problem: "covers 9 epochs; at most 8 are allowed".to_owned(),
@@ -178,7 +194,8 @@ mod tests {
 
     #[test]
     fn hash_binds_chain_and_contract() {
-        let report = build_report(77, 1, vec![entry(5)], LiquidActions::default(), 8).expect("report");
+        let report =
+            build_report(77, 1, vec![entry(5)], vec![], LiquidActions::default(), 8).expect("report");
         let a = report_hash(&report, 1, Address::repeat_byte(1));
         assert_ne!(a, report_hash(&report, 2, Address::repeat_byte(1)));
         assert_ne!(a, report_hash(&report, 1, Address::repeat_byte(2)));

@@ -212,6 +212,8 @@ pub struct SequencerSettlement {
     pub id: SequencerId,
     /// Blocks produced in the epoch (the weight in `blocks` and `blend` modes).
     pub blocks: u64,
+    /// Jailed during the epoch (its part went to the treasury, or it had no weight).
+    pub jailed: bool,
     /// Its part of the reward pool (before commission).
     pub reward: U256,
     /// Paid to the treasury instead (jailed, `ToTreasury`).
@@ -426,6 +428,7 @@ fn settle_sequencer(
     let mut outcome = SequencerSettlement {
         id: sequencer.id,
         blocks: sequencer.blocks,
+        jailed: sequencer.jailed,
         reward: part,
         to_treasury: U256::ZERO,
         commission: U256::ZERO,

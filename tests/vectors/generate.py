@@ -206,9 +206,9 @@ import subprocess
 
 CAST = os.path.join(HERE, "..", "..", "node_modules", "@foundry-rs", "cast-linux-amd64", "bin", "cast")
 CHAIN = "(uint64,uint256,uint256,uint256,bytes32,address,uint16,uint16,uint256)"
-SEQ = "(uint32,uint64,uint64,uint256,uint256)"
+SEQ = "(uint32,uint64,uint64,uint256,uint256,bool)"
 EPOCH = f"(uint64,{CHAIN}[],uint256,uint256,uint256,{SEQ}[],uint256,uint256)"
-REPORT = f"((uint64,uint64,uint64,uint64),{EPOCH}[],(uint256,(uint32,uint256)[],(uint256,uint256)[]))"
+REPORT = f"((uint64,uint64,uint64,uint64),{EPOCH}[],uint32[],(uint256,(uint32,uint256)[],(uint256,uint256)[]))"
 DOMAIN_TAG = "0xd8d78100a0882996299667e26e0e10c9665a4896fef253db8851cb564ed8ad26"
 
 report = {
@@ -219,12 +219,14 @@ report = {
                      "evidence_hash": "0x" + "11" * 32, "partner": "0x" + "aa" * 20, "a_bps": 250, "b_bps": 1500,
                      "share": 10_500}],
          "protocol_fee": 14_050, "emission": 1_000_000, "total_supply": 0,
-         "sequencers": [{"id": 1, "blocks": 2, "missed_blocks": 0, "reward": 375_486, "acc_after": 844_863_333_333_333_333_333_333_333},
-                        {"id": 3, "blocks": 3, "missed_blocks": 9, "reward": 563_229, "acc_after": 0}],
+         "sequencers": [{"id": 1, "blocks": 2, "missed_blocks": 0, "reward": 375_486, "acc_after": 844_863_333_333_333_333_333_333_333,
+                         "jailed": False},
+                        {"id": 3, "blocks": 3, "missed_blocks": 9, "reward": 563_229, "acc_after": 0, "jailed": True}],
          "dust_in": 8, "dust_out": 1},
         {"epoch": 42, "chains": [], "protocol_fee": 0, "emission": 999_000, "total_supply": 0, "sequencers": [],
          "dust_in": 1, "dust_out": 999_001},
     ],
+    "active_set": [1, 2, 4],
     "liquid": {"pool_rewards": 253_458,
                "allocation": [{"sequencer_id": 1, "target": 5 * 10**18}, {"sequencer_id": 2, "target": 7}],
                "batches": [{"last_ticket_id": 12, "share_rate": RAY // 1000}]},
@@ -236,7 +238,8 @@ def tuple_text(r):
     def chain(c):
         return f"({c['chain_id']},{c['gross']},{c['cost']},{c['mev']},{c['evidence_hash']},{c['partner']},{c['a_bps']},{c['b_bps']},{c['share']})"
     def seq(s):
-        return f"({s['id']},{s['blocks']},{s['missed_blocks']},{s['reward']},{s['acc_after']})"
+        return (f"({s['id']},{s['blocks']},{s['missed_blocks']},{s['reward']},{s['acc_after']},"
+                f"{str(s['jailed']).lower()})")
     def epoch(e):
         return (f"({e['epoch']},[{','.join(chain(c) for c in e['chains'])}],{e['protocol_fee']},{e['emission']},"
                 f"{e['total_supply']},[{','.join(seq(s) for s in e['sequencers'])}],{e['dust_in']},{e['dust_out']})")
@@ -244,7 +247,7 @@ def tuple_text(r):
     alloc = ",".join(f"({a['sequencer_id']},{a['target']})" for a in liquid["allocation"])
     batches = ",".join(f"({b['last_ticket_id']},{b['share_rate']})" for b in liquid["batches"])
     return (f"(({h['first_epoch']},{h['last_epoch']},{h['ref_block']},{h['chain_id']}),"
-            f"[{','.join(epoch(e) for e in r['epochs'])}],({liquid['pool_rewards']},[{alloc}],[{batches}]))")
+            f"[{','.join(epoch(e) for e in r['epochs'])}],[{','.join(str(i) for i in r['active_set'])}],({liquid['pool_rewards']},[{alloc}],[{batches}]))")
 
 
 def cast(*args):

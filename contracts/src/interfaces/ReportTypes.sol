@@ -49,6 +49,9 @@ library ReportTypes {
         uint256 reward;
         /// The pool accumulator after the epoch (RAY), a cross-check of the registry's own.
         uint256 accAfter;
+        /// Jailed during the epoch: with jailed rewards to the treasury, `reward` is the
+        /// treasury's (the registry is not paid for it); when redistributed, `reward` is zero.
+        bool jailed;
     }
 
     /// @notice One epoch.
@@ -89,6 +92,9 @@ library ReportTypes {
     struct Report {
         Header header;
         EpochEntry[] epochs;
+        /// The active set from the epoch after execution (ids increasing; the registry checks it
+        /// is the top by stake). Empty leaves the set as it is.
+        uint32[] activeSet;
         LiquidActions liquid;
     }
 }

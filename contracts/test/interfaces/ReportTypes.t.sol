@@ -29,6 +29,10 @@ contract ReportTypesTest is Test {
         assertEq(report.epochs[0].chains[0].share, 10_500);
         assertEq(report.epochs[0].chains[0].partner, address(0xaAaAaAaaAaAaAaaAaAAAAAAAAaaaAaAaAaaAaaAa));
         assertEq(uint256(report.epochs[0].sequencers[1].missedBlocks), 9);
+        assertTrue(report.epochs[0].sequencers[1].jailed, "the second sequencer is jailed");
+        assertFalse(report.epochs[0].sequencers[0].jailed);
+        assertEq(report.activeSet.length, 3);
+        assertEq(uint256(report.activeSet[2]), 4);
         assertEq(report.liquid.batches[0].shareRate, 1e24);
         // Solidity's own encoding of the decoded report is byte for byte the vector's.
         assertEq(keccak256(abi.encode(report)), keccak256(encoded));
