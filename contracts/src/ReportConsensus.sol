@@ -5,14 +5,16 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReportTypes} from "./interfaces/ReportTypes.sol";
 
 /// @title ReportConsensus
-/// @notice The oracle members' agreement on a report. For each report slot (its first epoch;
-///         reports are contiguous), each member votes one report hash and may change its vote.
-///         A hash with `quorum` votes (more than half the members) is agreed. Changing the
-///         membership or the quorum starts the voting over: votes cast under an earlier
-///         membership no longer count. The report contract (Contracts III) executes a report
-///         whose hash, `keccak256(abi.encode(DOMAIN_TAG, block.chainid, address(this),
-///         report))`, is agreed for its slot; anyone may hand it the data.
-contract ReportConsensus is AccessControl {
+/// @notice The oracle members' agreement on a report, inherited by the report contract
+///         (ReportExecutor). For each report slot (its first epoch; reports are contiguous),
+///         each member votes one report hash and may change its vote while the slot is open. A
+///         hash is agreed while it has `quorum` votes (more than half the members), so members
+///         who find a fault in an agreed report that did not execute yet can move to a new one
+///         (for a later refBlock). Changing the membership or the quorum starts the voting
+///         over: votes cast under an earlier membership no longer count. The report contract
+///         executes a report whose hash, `keccak256(abi.encode(DOMAIN_TAG, block.chainid,
+///         address(this), report))`, is agreed for its slot; anyone may hand it the data.
+abstract contract ReportConsensus is AccessControl {
     /// @notice The highest number of members.
     uint256 public constant MAX_MEMBERS = 64;
 
@@ -26,8 +28,6 @@ contract ReportConsensus is AccessControl {
 
     mapping(uint64 version => mapping(uint64 slot => mapping(address member => bytes32))) internal _voteOf;
     mapping(uint64 version => mapping(uint64 slot => mapping(bytes32 hash => uint256))) internal _votesFor;
-    /// @notice The agreed hash of a slot (zero until agreed).
-    mapping(uint64 slot => bytes32) public agreedHash;
 
     event MembershipSet(uint64 indexed version, address[] members, uint8 quorum);
     event HashVoted(uint64 indexed slot, address indexed member, bytes32 reportHash, uint256 votes);
@@ -38,61 +38,67 @@ contract ReportConsensus is AccessControl {
     error InvalidMembership();
     /// @dev The caller is not a member.
     error NotMember(address caller);
-    /// @dev The slot is already agreed.
-    error AlreadyAgreed(uint64 slot, bytes32 reportHash);
+    /// @dev Votes are taken for the next report's slot only.
+    error SlotClosed(uint64 slot);
     /// @dev A zero hash cannot be voted.
     error ZeroHash();
 
-    /// @param members The oracle members.
+    /// @param members_ The oracle members.
     /// @param quorum_ Votes needed: more than half of the members.
     /// @param admin DEFAULT_ADMIN_ROLE (the governance timelock).
     /// @dev Reverts with InvalidMembership as `setMembership`.
-    constructor(address[] memory members, uint8 quorum_, address admin) {
+    constructor(address[] memory members_, uint8 quorum_, address admin) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _setMembership(members, quorum_);
+        _setMembership(members_, quorum_);
     }
 
     /// @notice Replaces the members and the quorum; votes cast so far stop counting.
-    /// @param members The oracle members.
+    /// @param members_ The oracle members.
     /// @param quorum_ Votes needed: more than half of the members.
     /// @dev Reverts with AccessControlUnauthorizedAccount without DEFAULT_ADMIN_ROLE (the
     ///      timelock); with InvalidMembership for no members, more than MAX_MEMBERS, a zero or
     ///      repeated member, or a quorum not in (members / 2, members].
-    function setMembership(address[] calldata members, uint8 quorum_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setMembership(members, quorum_);
+    function setMembership(address[] calldata members_, uint8 quorum_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setMembership(members_, quorum_);
     }
 
     /// @notice Votes `reportHash` for the report starting at epoch `slot` (replacing the
-    ///         caller's earlier vote there). Agreement is reached when a hash has `quorum` votes.
+    ///         caller's earlier vote there). A hash is agreed while it has `quorum` votes.
     /// @param slot The report's first epoch.
-    /// @param reportHash The hash the member computed.
-    /// @return agreed Whether this vote reached the quorum.
-    /// @dev Reverts with NotMember for anyone else; with ZeroHash; with AlreadyAgreed once the
-    ///      slot is agreed.
-    function vote(uint64 slot, bytes32 reportHash) external returns (bool agreed) {
+    /// @param hash The report hash the member computed.
+    /// @return agreed Whether the hash has the quorum after this vote.
+    /// @dev Reverts with NotMember for anyone else; with ZeroHash; with SlotClosed for a slot
+    ///      other than the next report's.
+    function vote(uint64 slot, bytes32 hash) external returns (bool agreed) {
         if (!isMember[msg.sender]) revert NotMember(msg.sender);
-        if (reportHash == bytes32(0)) revert ZeroHash();
-        bytes32 done = agreedHash[slot];
-        if (done != bytes32(0)) revert AlreadyAgreed(slot, done);
+        if (hash == bytes32(0)) revert ZeroHash();
+        if (!_slotOpen(slot)) revert SlotClosed(slot);
         uint64 version = membershipVersion;
         bytes32 previous = _voteOf[version][slot][msg.sender];
         if (previous != bytes32(0)) _votesFor[version][slot][previous] -= 1;
-        _voteOf[version][slot][msg.sender] = reportHash;
-        uint256 votes = ++_votesFor[version][slot][reportHash];
-        emit HashVoted(slot, msg.sender, reportHash, votes);
+        _voteOf[version][slot][msg.sender] = hash;
+        uint256 votes = ++_votesFor[version][slot][hash];
+        emit HashVoted(slot, msg.sender, hash, votes);
         if (votes >= quorum) {
-            agreedHash[slot] = reportHash;
-            emit HashAgreed(slot, reportHash);
+            if (votes == quorum) emit HashAgreed(slot, hash);
             return true;
         }
     }
 
+    /// @notice Whether `hash` has the quorum for `slot` under the current membership.
+    /// @param slot The report's first epoch.
+    /// @param hash The report hash.
+    /// @return True when agreed.
+    function isAgreed(uint64 slot, bytes32 hash) public view returns (bool) {
+        return hash != bytes32(0) && _votesFor[membershipVersion][slot][hash] >= quorum;
+    }
+
     /// @notice The votes a hash has for a slot under the current membership.
     /// @param slot The report's first epoch.
-    /// @param reportHash The hash.
+    /// @param hash The report hash.
     /// @return The number of votes.
-    function votesFor(uint64 slot, bytes32 reportHash) external view returns (uint256) {
-        return _votesFor[membershipVersion][slot][reportHash];
+    function votesFor(uint64 slot, bytes32 hash) external view returns (uint256) {
+        return _votesFor[membershipVersion][slot][hash];
     }
 
     /// @notice The current members.
@@ -113,6 +119,9 @@ contract ReportConsensus is AccessControl {
     {
         return keccak256(abi.encode(ReportTypes.DOMAIN_TAG, block.chainid, reportContract, report));
     }
+
+    /// Whether votes for `slot` are taken (the report contract: the next report's slot only).
+    function _slotOpen(uint64 slot) internal view virtual returns (bool);
 
     function _setMembership(address[] memory members_, uint8 quorum_) internal {
         uint256 n = members_.length;

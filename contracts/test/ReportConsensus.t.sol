@@ -5,10 +5,28 @@ import {Test} from "./utils/Test.sol";
 import {ReportConsensus} from "../src/ReportConsensus.sol";
 import {ReportTypes} from "../src/interfaces/ReportTypes.sol";
 
+/// ReportConsensus with one open slot (the report contract opens the next report's slot).
+contract ConsensusHarness is ReportConsensus {
+    uint64 public openSlot = 41;
+
+    constructor(address[] memory members, uint8 quorum_, address admin)
+        ReportConsensus(members, quorum_, admin)
+    {}
+
+    function open(uint64 slot) external {
+        openSlot = slot;
+    }
+
+    function _slotOpen(uint64 slot) internal view override returns (bool) {
+        return slot == openSlot;
+    }
+}
+
 /// Oracle members agree on a report's hash: k of n with k > n/2, one changeable vote per
-/// member and slot, votes reset by a membership change.
+/// member and slot (also after agreement, until the report executes), votes reset by a
+/// membership change, votes only for the open slot.
 contract ReportConsensusTest is Test {
-    ReportConsensus internal consensus;
+    ConsensusHarness internal consensus;
     address internal admin = address(0xA11CE);
     address internal a = address(0xA);
     address internal b = address(0xB);
@@ -22,21 +40,48 @@ contract ReportConsensusTest is Test {
     }
 
     function setUp() public {
-        consensus = new ReportConsensus(_three(), 2, admin);
+        consensus = new ConsensusHarness(_three(), 2, admin);
     }
 
     function test_quorumAgreesAndAMinorityCannot() public {
         vm.prank(a);
         assertFalse(consensus.vote(41, H1), "one of three is a minority");
-        assertEq(consensus.agreedHash(41), bytes32(0));
+        assertFalse(consensus.isAgreed(41, H1));
         vm.expectEmit(true, false, false, true);
         emit ReportConsensus.HashAgreed(41, H1);
         vm.prank(c);
         assertTrue(consensus.vote(41, H1));
-        assertEq(consensus.agreedHash(41), H1);
+        assertTrue(consensus.isAgreed(41, H1));
+        assertFalse(consensus.isAgreed(41, bytes32(0)), "the zero hash is never agreed");
         vm.prank(b);
-        vm.expectRevert(abi.encodeWithSelector(ReportConsensus.AlreadyAgreed.selector, 41, H1));
-        consensus.vote(41, H2);
+        assertFalse(consensus.vote(41, H2), "a late dissent does not undo the quorum");
+        assertTrue(consensus.isAgreed(41, H1));
+        assertFalse(consensus.isAgreed(42, H1), "agreement is per slot");
+    }
+
+    function test_membersMayMoveAnAgreedSlotToANewReport() public {
+        vm.prank(a);
+        consensus.vote(41, H1);
+        vm.prank(b);
+        consensus.vote(41, H1);
+        assertTrue(consensus.isAgreed(41, H1));
+        // H1 could not execute (say the stake moved): a and b agree on H2 instead.
+        vm.prank(a);
+        assertFalse(consensus.vote(41, H2));
+        assertFalse(consensus.isAgreed(41, H1), "H1 lost its quorum");
+        vm.prank(b);
+        assertTrue(consensus.vote(41, H2));
+        assertTrue(consensus.isAgreed(41, H2));
+    }
+
+    function test_votesAreTakenForTheOpenSlotOnly() public {
+        vm.prank(a);
+        vm.expectRevert(abi.encodeWithSelector(ReportConsensus.SlotClosed.selector, 42));
+        consensus.vote(42, H1);
+        consensus.open(42);
+        vm.prank(a);
+        consensus.vote(42, H1);
+        assertEq(consensus.votesFor(42, H1), 1);
     }
 
     function test_aDisagreeingMemberDoesNotBlockTheQuorum() public {
@@ -46,7 +91,8 @@ contract ReportConsensusTest is Test {
         consensus.vote(41, H2); // disagrees
         vm.prank(c);
         assertTrue(consensus.vote(41, H1));
-        assertEq(consensus.agreedHash(41), H1);
+        assertTrue(consensus.isAgreed(41, H1));
+        assertFalse(consensus.isAgreed(41, H2));
     }
 
     function test_aMemberMayChangeItsVote() public {
@@ -103,21 +149,21 @@ contract ReportConsensusTest is Test {
     function test_invalidMemberships() public {
         address[] memory three = _three();
         vm.expectRevert(ReportConsensus.InvalidMembership.selector);
-        new ReportConsensus(three, 1, admin); // 1 is not above half of 3
+        new ConsensusHarness(three, 1, admin); // 1 is not above half of 3
         vm.expectRevert(ReportConsensus.InvalidMembership.selector);
-        new ReportConsensus(three, 4, admin);
+        new ConsensusHarness(three, 4, admin);
         vm.expectRevert(ReportConsensus.InvalidMembership.selector);
-        new ReportConsensus(new address[](0), 1, admin);
+        new ConsensusHarness(new address[](0), 1, admin);
         three[2] = a;
         vm.expectRevert(ReportConsensus.InvalidMembership.selector);
-        new ReportConsensus(three, 2, admin); // repeated member
+        new ConsensusHarness(three, 2, admin); // repeated member
         three[2] = address(0);
         vm.expectRevert(ReportConsensus.InvalidMembership.selector);
-        new ReportConsensus(three, 2, admin);
+        new ConsensusHarness(three, 2, admin);
         address[] memory two = new address[](2);
         (two[0], two[1]) = (a, b);
         vm.expectRevert(ReportConsensus.InvalidMembership.selector);
-        new ReportConsensus(two, 1, admin); // 1 of 2 is not a majority
+        new ConsensusHarness(two, 1, admin); // 1 of 2 is not a majority
     }
 
     function test_reportHashIsTheSharedVectorsHash() public view {

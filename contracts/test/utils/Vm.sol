@@ -31,6 +31,9 @@ interface Vm {
     function expectEmit() external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData) external;
     function expectEmit(address emitter) external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
+        external;
+    function expectPartialRevert(bytes4 revertData) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
 

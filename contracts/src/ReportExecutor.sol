@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ReportConsensus} from "./ReportConsensus.sol";
+import {ReportTypes} from "./interfaces/ReportTypes.sol";
+import {RewardMath} from "./libraries/RewardMath.sol";
+import {SequencerRegistry} from "./SequencerRegistry.sol";
+import {LiquidStakingToken} from "./LiquidStakingToken.sol";
+import {WithdrawalQueue} from "./WithdrawalQueue.sol";
+import {FeeVault} from "./FeeVault.sol";
+import {EmissionReserve} from "./EmissionReserve.sol";
+
+/// @title ReportExecutor
+/// @notice The report contract: the oracle members agree on a report's hash (ReportConsensus,
+///         k of n with k > n/2) and anyone may then execute it with the data. Execution checks
+///         what the report claims and drives the system, in this order (docs/CONTRACTS.md):
+///         1. per epoch: the epochs continue the last report; each served chain is listed with
+///            its configured partner terms and its share is `RewardMath.partnerShare` of its
+///            inputs; the protocol fee is exact; the emission is drawn from the reserve (which
+///            enforces its schedule and its balance); dust carried in is the dust carried out
+///            before; inputs + dustIn == shares + fee + rewards + dustOut;
+///         2. each chain's revenue is drawn from its vault (never more than arrived);
+///         3. partners and the treasury (fee, jailed sequencers' parts) are credited as pull
+///            payments; the sequencers are paid through `registry.distributeRewards`;
+///            sequencers past the downtime threshold are jailed; the active set is updated;
+///         4. the liquid pool harvests (exactly the report's `poolRewards`), releases matured
+///            redelegations, brings matured buckets back, moves its stake to the allocation,
+///            undelegates what the queue still lacks and finalizes the batches;
+///         5. the share rate after execution is not below the rate before (beyond a wei of
+///            registry rounding per stake move) and rose at most `maxRateAprBps` a year over the
+///            epochs the report covers (the time its rewards accrued over, so catch-up reports
+///            executed back to back are bounded alike). Outside reports the rate falls only by a slash the
+///            registry reports to the token, so a fall is always a recorded slash.
+///         The whole report is emitted (`ReportInputs`), so `verify` needs no archive node.
+/// @dev Holds only what it owes: `totalOwed` (pull payments) plus `carriedDust` (settlement
+///      dust). Both are internal accounting; the balance is at least their sum.
+contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
+    uint256 internal constant SECONDS_PER_YEAR = 365 days;
+    /// @notice The most served chains one report settles.
+    uint256 public constant MAX_CHAINS = 8;
+
+    /// @notice One served chain: its fee vault and its revenue-share terms.
+    struct ServedChain {
+        uint64 chainId;
+        /// The chain's FeeVault on this chain.
+        address vault;
+        /// Zero when the chain has no revenue-share agreement (then aBps and bBps are zero).
+        address partner;
+        uint16 aBps;
+        uint16 bBps;
+    }
+
+    /// @notice Parameters fixed at deployment (from the economics configuration).
+    struct Params {
+        address registry;
+        address token;
+        address queue;
+        address reserve;
+        /// Receives the protocol fee and the parts of jailed sequencers (pull payment).
+        address treasury;
+        /// `[treasury] fee_bps`.
+        uint16 protocolFeeBps;
+        /// `[rewards] jailed_reward_destination = "treasury"`.
+        bool jailedToTreasury;
+        /// `[downtime] max_missed_bps`: jailed past this share of expected blocks missed.
+        uint16 maxMissedBps;
+        /// `[report] max_epochs_per_report`.
+        uint32 maxEpochsPerReport;
+        /// `[report] max_rate_apr_bps`.
+        uint16 maxRateAprBps;
+        /// The served chains, in the order every epoch entry lists them.
+        ServedChain[] chains;
+    }
+
+    /// @notice An unbonding bucket the report opened for the token, brought back once matured.
+    struct OpenBucket {
+        uint32 id;
+        uint64 completionEpoch;
+    }
+
+    SequencerRegistry public immutable registry;
+    LiquidStakingToken public immutable token;
+    WithdrawalQueue public immutable queue;
+    EmissionReserve public immutable reserve;
+    address public immutable treasury;
+    uint16 public immutable protocolFeeBps;
+    bool public immutable jailedToTreasury;
+    uint16 public immutable maxMissedBps;
+    uint32 public immutable maxEpochsPerReport;
+    uint16 public immutable maxRateAprBps;
+    /// @notice The registry's epoch length in seconds (the rate bound's time unit).
+    uint256 public immutable epochLength;
+
+    ServedChain[] internal _chains;
+    mapping(address vault => bool) public isVault;
+
+    /// @notice The first epoch of the next report (its consensus slot).
+    uint64 public nextEpoch;
+    /// @notice When the last report executed (deployment before the first).
+    uint64 public lastReportTime;
+    /// @notice Settlement dust carried to the next report's first epoch.
+    uint256 public carriedDust;
+    /// @notice Pull payments owed (partners, treasury).
+    mapping(address account => uint256) public owed;
+    /// @notice The sum of `owed`.
+    uint256 public totalOwed;
+    OpenBucket[] internal _buckets;
+    /// @notice The first bucket in `_buckets` not yet brought back.
+    uint256 public bucketsHead;
+
+    /// @notice A report executed.
+    event ReportExecuted(uint64 indexed firstEpoch, uint64 lastEpoch, uint64 refBlock, bytes32 reportHash);
+    /// @notice Every input of the executed report: `abi.encode(report)`.
+    event ReportInputs(uint64 indexed firstEpoch, bytes report);
+    /// @notice One epoch settled: revenue is gross + MEV of all chains.
+    event EpochSettled(
+        uint64 indexed epoch,
+        uint256 revenue,
+        uint256 partnerShares,
+        uint256 protocolFee,
+        uint256 emission,
+        uint256 sequencerRewards,
+        uint256 dustIn,
+        uint256 dustOut
+    );
+    /// @notice A partner's share of one chain's revenue, with every input of the formula.
+    event RevenueShareCredited(
+        uint64 indexed epoch,
+        uint64 indexed chainId,
+        address indexed partner,
+        uint256 gross,
+        uint256 cost,
+        uint16 aBps,
+        uint16 bBps,
+        uint256 share
+    );
+    /// @notice `amount` was credited to `account` (pull payment).
+    event Credited(address indexed account, uint256 amount);
+    /// @notice `account` claimed `amount` to `to`.
+    event Claimed(address indexed account, address indexed to, uint256 amount);
+    /// @notice The registry refused the report's active set (stake moved since it was
+    ///         computed); the set stays as it was and anyone may submit the right one.
+    event ActiveSetRejected(uint64 indexed firstEpoch, uint32[] ids);
+
+    /// @dev A deployment parameter is out of range (name given).
+    error InvalidParameter(string name);
+    /// @dev A zero address where one is required.
+    error ZeroAddress();
+    /// @dev The report's hash does not have the quorum for its slot.
+    error NotAgreed(uint64 slot, bytes32 reportHash);
+    /// @dev The report was computed for another chain.
+    error WrongChain(uint64 chainId);
+    /// @dev The range does not continue the last report, or its entries do not match it.
+    error WrongRange(uint64 firstEpoch, uint64 lastEpoch, uint64 expectedFirst, uint256 entries);
+    /// @dev More epochs than `maxEpochsPerReport`.
+    error TooManyEpochs(uint256 epochs, uint256 maxEpochs);
+    /// @dev The reference block is not in the past.
+    error RefBlockNotPast(uint64 refBlock, uint256 blockNumber);
+    /// @dev An epoch's chains are not the configured ones, in order, with their terms.
+    error WrongChainTerms(uint64 epoch, uint256 index);
+    /// @dev A partner share is not the formula's value for its inputs.
+    error WrongShare(uint64 epoch, uint64 chainId, uint256 share, uint256 expected);
+    /// @dev The protocol fee is not `fee_bps` of the revenue after partner shares.
+    error WrongProtocolFee(uint64 epoch, uint256 fee, uint256 expected);
+    /// @dev The dust carried in is not the dust carried out before.
+    error DustMismatch(uint64 epoch, uint256 dustIn, uint256 expected);
+    /// @dev Inputs + dustIn != shares + fee + rewards + dustOut.
+    error NotConserved(uint64 epoch, uint256 inputs, uint256 outputs);
+    /// @dev Sequencer ids not strictly increasing, or a redistributed jailed part that is not zero.
+    error MalformedSequencers(uint64 epoch, uint256 index);
+    /// @dev Allocation ids not strictly increasing.
+    error MalformedAllocation(uint256 index);
+    /// @dev The pool harvested another amount than the report says.
+    error PoolRewardsMismatch(uint256 harvested, uint256 reported);
+    /// @dev The queue's finalization rate is above the rate the report agreed for a batch.
+    error FinalizationAboveReport(uint256 index, uint256 rate, uint256 reported);
+    /// @dev The share rate fell during the report (beyond the rounding of its stake moves).
+    error RateFell(uint256 before, uint256 afterReport);
+    /// @dev The share rate rose more than `maxRateAprBps` allows over the report's epochs.
+    error RateRoseTooFast(uint256 before, uint256 afterReport, uint256 maxRise);
+    /// @dev Nothing is owed to the caller.
+    error NothingOwed(address account);
+    /// @dev Value from anyone but a vault or the reserve.
+    error UnexpectedValue(address sender);
+    /// @dev The native transfer failed.
+    error TransferFailed(address to, uint256 amount);
+
+    /// @param p The parameters.
+    /// @param members The oracle members.
+    /// @param quorum_ Votes needed: more than half of the members.
+    /// @param admin DEFAULT_ADMIN_ROLE (the governance timelock).
+    /// @dev Reverts with ZeroAddress for a zero contract, treasury or admin; with
+    ///      InvalidParameter naming protocolFeeBps or maxMissedBps (above 10_000),
+    ///      maxEpochsPerReport (zero), chains (none, more than MAX_CHAINS, a repeated chain
+    ///      id), vault (zero, or a vault of another chain), terms (bps above 10_000, or terms
+    ///      without a partner) or reserve (its next epoch is not the registry's next reward
+    ///      epoch); with ReportConsensus's InvalidMembership.
+    constructor(Params memory p, address[] memory members, uint8 quorum_, address admin)
+        ReportConsensus(members, quorum_, admin)
+    {
+        if (
+            admin == address(0) || p.registry == address(0) || p.token == address(0) || p.queue == address(0)
+                || p.reserve == address(0) || p.treasury == address(0)
+        ) revert ZeroAddress();
+        if (p.protocolFeeBps > RewardMath.BPS) revert InvalidParameter("protocolFeeBps");
+        if (p.maxMissedBps > RewardMath.BPS) revert InvalidParameter("maxMissedBps");
+        if (p.maxEpochsPerReport == 0) revert InvalidParameter("maxEpochsPerReport");
+        if (p.chains.length == 0 || p.chains.length > MAX_CHAINS) revert InvalidParameter("chains");
+        for (uint256 i; i < p.chains.length; ++i) {
+            ServedChain memory c = p.chains[i];
+            for (uint256 j; j < i; ++j) {
+                if (p.chains[j].chainId == c.chainId) revert InvalidParameter("chains");
+            }
+            if (
+                c.vault == address(0) || isVault[c.vault]
+                    || FeeVault(payable(c.vault)).servedChainId() != c.chainId
+            ) {
+                revert InvalidParameter("vault");
+            }
+            if (
+                c.aBps > RewardMath.BPS || c.bBps > RewardMath.BPS
+                    || (c.partner == address(0) && (c.aBps != 0 || c.bBps != 0))
+            ) revert InvalidParameter("terms");
+            isVault[c.vault] = true;
+            _chains.push(c);
+        }
+        registry = SequencerRegistry(payable(p.registry));
+        token = LiquidStakingToken(payable(p.token));
+        queue = WithdrawalQueue(payable(p.queue));
+        reserve = EmissionReserve(p.reserve);
+        treasury = p.treasury;
+        protocolFeeBps = p.protocolFeeBps;
+        jailedToTreasury = p.jailedToTreasury;
+        maxMissedBps = p.maxMissedBps;
+        maxEpochsPerReport = p.maxEpochsPerReport;
+        maxRateAprBps = p.maxRateAprBps;
+        epochLength = SequencerRegistry(payable(p.registry)).epochLength();
+        uint64 first = SequencerRegistry(payable(p.registry)).nextRewardEpoch();
+        if (EmissionReserve(p.reserve).nextEpoch() != first) revert InvalidParameter("reserve");
+        nextEpoch = first;
+        lastReportTime = uint64(block.timestamp);
+    }
+
+    /// @notice Accepts revenue drawn from a vault and emission drawn from the reserve.
+    /// @dev Reverts with UnexpectedValue for anyone else.
+    receive() external payable {
+        if (!isVault[msg.sender] && msg.sender != address(reserve)) revert UnexpectedValue(msg.sender);
+    }
+
+    // ------------------------------------------------------------------ execution
+    /// @notice Executes an agreed report (see the contract's notice for every check and step).
+    ///         Anyone may call it.
+    /// @param r The report whose hash has the quorum for slot `r.header.firstEpoch`.
+    /// @dev Reverts with NotAgreed; WrongChain; WrongRange; TooManyEpochs; RefBlockNotPast;
+    ///      WrongChainTerms; WrongShare; WrongProtocolFee; DustMismatch; NotConserved;
+    ///      MalformedSequencers; MalformedAllocation; PoolRewardsMismatch;
+    ///      FinalizationAboveReport; RateFell; RateRoseTooFast; with the reserve's WrongEpoch or
+    ///      WrongAmount (emission off schedule or above the reserve); with a vault's
+    ///      InsufficientRevenue (revenue above what arrived); with the registry's, the token's
+    ///      and the queue's errors for payments, moves and batches they refuse.
+    function execute(ReportTypes.Report calldata r) external nonReentrant {
+        ReportTypes.Header calldata h = r.header;
+        bytes32 hash = reportHash(r, address(this));
+        if (!isAgreed(h.firstEpoch, hash)) revert NotAgreed(h.firstEpoch, hash);
+        _checkHeader(h, r.epochs.length);
+        uint256 rateBefore = token.shareRate();
+        uint256 elapsed = uint256(h.lastEpoch - h.firstEpoch + 1) * epochLength;
+        nextEpoch = h.lastEpoch + 1;
+        lastReportTime = uint64(block.timestamp);
+
+        (uint256 toRegistry, uint256 toTreasury, uint256[] memory draws) = _settleEpochs(r.epochs);
+        for (uint256 i; i < draws.length; ++i) {
+            if (draws[i] > 0) FeeVault(payable(_chains[i].vault)).draw(draws[i], address(this));
+        }
+        _credit(treasury, toTreasury);
+        _paySequencers(h.firstEpoch, h.lastEpoch, r.epochs, toRegistry);
+        if (r.activeSet.length > 0) {
+            try registry.updateActiveSet(r.activeSet) {}
+            catch {
+                emit ActiveSetRejected(h.firstEpoch, r.activeSet);
+            }
+        }
+        uint256 moves = _driveLiquid(r.liquid);
+        _checkRate(rateBefore, moves, elapsed);
+        emit ReportExecuted(h.firstEpoch, h.lastEpoch, h.refBlock, hash);
+        emit ReportInputs(h.firstEpoch, abi.encode(r));
+    }
+
+    /// @notice Submits the active set from the next epoch (the registry checks it is the top
+    ///         by stake). Anyone may call it, for when a report's set was rejected.
+    /// @param ids The set, strictly increasing.
+    /// @dev Reverts with the registry's InvalidActiveSet.
+    function refreshActiveSet(uint32[] calldata ids) external nonReentrant {
+        registry.updateActiveSet(ids);
+    }
+
+    /// @notice Pays what the caller is owed to `to`. Never paused.
+    /// @param to The recipient.
+    /// @return amount What was paid.
+    /// @dev Reverts with ZeroAddress for a zero recipient; with NothingOwed; with
+    ///      TransferFailed if `to` refuses (nothing changes: the credit stays).
+    function claim(address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = owed[msg.sender];
+        if (amount == 0) revert NothingOwed(msg.sender);
+        owed[msg.sender] = 0;
+        totalOwed -= amount;
+        emit Claimed(msg.sender, to, amount);
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert TransferFailed(to, amount);
+    }
+
+    // ------------------------------------------------------------------ views
+    /// @notice The served chains, in the order epoch entries list them.
+    /// @return The chains.
+    function servedChains() external view returns (ServedChain[] memory) {
+        return _chains;
+    }
+
+    /// @notice Unbonding buckets the reports opened and have not brought back yet.
+    /// @return buckets The buckets, oldest first.
+    function openBuckets() external view returns (OpenBucket[] memory buckets) {
+        uint256 head = bucketsHead;
+        buckets = new OpenBucket[](_buckets.length - head);
+        for (uint256 i; i < buckets.length; ++i) {
+            buckets[i] = _buckets[head + i];
+        }
+    }
+
+    // ------------------------------------------------------------------ checks and settlement
+    function _slotOpen(uint64 slot) internal view override returns (bool) {
+        return slot == nextEpoch;
+    }
+
+    function _checkHeader(ReportTypes.Header calldata h, uint256 entries) internal view {
+        if (h.chainId != block.chainid) revert WrongChain(h.chainId);
+        if (
+            h.firstEpoch != nextEpoch || h.lastEpoch < h.firstEpoch
+                || h.lastEpoch - h.firstEpoch + 1 != entries
+        ) {
+            revert WrongRange(h.firstEpoch, h.lastEpoch, nextEpoch, entries);
+        }
+        if (entries > maxEpochsPerReport) revert TooManyEpochs(entries, maxEpochsPerReport);
+        if (h.refBlock >= block.number) revert RefBlockNotPast(h.refBlock, block.number);
+    }
+
+    /// Checks and settles each epoch; returns what the registry and the treasury receive and
+    /// what to draw from each vault.
+    function _settleEpochs(ReportTypes.EpochEntry[] calldata epochs)
+        internal
+        returns (uint256 toRegistry, uint256 toTreasury, uint256[] memory draws)
+    {
+        draws = new uint256[](_chains.length);
+        uint256 dust = carriedDust;
+        uint64 first = epochs[0].epoch;
+        for (uint256 k; k < epochs.length; ++k) {
+            ReportTypes.EpochEntry calldata e = epochs[k];
+            if (e.epoch != first + k) revert WrongRange(first, e.epoch, first, epochs.length);
+            if (e.dustIn != dust) revert DustMismatch(e.epoch, e.dustIn, dust);
+            (uint256 revenue, uint256 shares) = _settleChains(e, draws);
+            uint256 fee = RewardMath.applyBps(revenue - shares, protocolFeeBps);
+            if (e.protocolFee != fee) revert WrongProtocolFee(e.epoch, e.protocolFee, fee);
+            reserve.draw(e.epoch, e.emission);
+            (uint256 rewards, uint256 jailedPart) = _sumRewards(e);
+            uint256 inputs = revenue + e.emission + e.dustIn;
+            uint256 outputs = shares + fee + rewards + e.dustOut;
+            if (inputs != outputs) revert NotConserved(e.epoch, inputs, outputs);
+            toRegistry += rewards - jailedPart;
+            toTreasury += fee + jailedPart;
+            dust = e.dustOut;
+            emit EpochSettled(e.epoch, revenue, shares, fee, e.emission, rewards, e.dustIn, e.dustOut);
+        }
+        carriedDust = dust;
+    }
+
+    function _settleChains(ReportTypes.EpochEntry calldata e, uint256[] memory draws)
+        internal
+        returns (uint256 revenue, uint256 shares)
+    {
+        if (e.chains.length != _chains.length) revert WrongChainTerms(e.epoch, e.chains.length);
+        for (uint256 i; i < e.chains.length; ++i) {
+            ReportTypes.ChainRevenue calldata c = e.chains[i];
+            ServedChain storage s = _chains[i];
+            if (c.chainId != s.chainId || c.partner != s.partner || c.aBps != s.aBps || c.bBps != s.bBps) {
+                revert WrongChainTerms(e.epoch, i);
+            }
+            uint256 expected =
+                s.partner == address(0) ? 0 : RewardMath.partnerShare(c.gross, c.cost, c.aBps, c.bBps);
+            if (c.share != expected) revert WrongShare(e.epoch, c.chainId, c.share, expected);
+            uint256 arrived = c.gross + c.mev;
+            revenue += arrived;
+            shares += c.share;
+            draws[i] += arrived;
+            if (s.partner != address(0)) {
+                _credit(c.partner, c.share);
+                emit RevenueShareCredited(
+                    e.epoch, c.chainId, c.partner, c.gross, c.cost, c.aBps, c.bBps, c.share
+                );
+            }
+        }
+    }
+
+    function _sumRewards(ReportTypes.EpochEntry calldata e)
+        internal
+        view
+        returns (uint256 rewards, uint256 jailedPart)
+    {
+        uint32 previous;
+        for (uint256 i; i < e.sequencers.length; ++i) {
+            ReportTypes.SequencerReward calldata s = e.sequencers[i];
+            if (s.id <= previous || (s.jailed && !jailedToTreasury && s.reward != 0)) {
+                revert MalformedSequencers(e.epoch, i);
+            }
+            previous = s.id;
+            rewards += s.reward;
+            if (s.jailed) jailedPart += s.reward;
+        }
+        if (!jailedToTreasury) jailedPart = 0;
+    }
+
+    /// Pays the sequencers through the registry (one entry per sequencer over the report's
+    /// epochs) and jails those that missed more than `maxMissedBps` of their expected blocks
+    /// over the report's epochs.
+    function _paySequencers(
+        uint64 first,
+        uint64 last,
+        ReportTypes.EpochEntry[] calldata epochs,
+        uint256 value
+    ) internal {
+        uint32[] memory ids = _union(epochs);
+        uint256 n = ids.length;
+        SequencerRegistry.SequencerRewards[] memory rewards = new SequencerRegistry.SequencerRewards[](n);
+        uint256[] memory blocks = new uint256[](n);
+        uint256[] memory missed = new uint256[](n);
+        for (uint256 j; j < n; ++j) {
+            rewards[j].id = ids[j];
+            rewards[j].amounts = new uint256[](epochs.length);
+        }
+        for (uint256 k; k < epochs.length; ++k) {
+            ReportTypes.SequencerReward[] calldata list = epochs[k].sequencers;
+            uint256 j;
+            for (uint256 i; i < list.length; ++i) {
+                ReportTypes.SequencerReward calldata s = list[i];
+                while (ids[j] != s.id) ++j;
+                if (!s.jailed) rewards[j].amounts[k] = s.reward;
+                blocks[j] += s.blocks;
+                missed[j] += s.missedBlocks;
+            }
+        }
+        registry.distributeRewards{value: value}(first, last, rewards);
+        uint32[] memory down = new uint32[](n);
+        uint256 m;
+        for (uint256 j; j < n; ++j) {
+            if (missed[j] > 0 && missed[j] * RewardMath.BPS > (blocks[j] + missed[j]) * maxMissedBps) {
+                down[m++] = ids[j];
+            }
+        }
+        if (m > 0) {
+            assembly ("memory-safe") {
+                mstore(down, m)
+            }
+            registry.jailForDowntime(down);
+        }
+    }
+
+    /// The sequencer ids of every epoch, merged (each epoch's list is strictly increasing).
+    function _union(ReportTypes.EpochEntry[] calldata epochs) internal pure returns (uint32[] memory ids) {
+        for (uint256 k; k < epochs.length; ++k) {
+            ReportTypes.SequencerReward[] calldata list = epochs[k].sequencers;
+            uint32[] memory merged = new uint32[](ids.length + list.length);
+            (uint256 i, uint256 j, uint256 m) = (0, 0, 0);
+            while (i < ids.length || j < list.length) {
+                if (j == list.length || (i < ids.length && ids[i] < list[j].id)) {
+                    merged[m++] = ids[i++];
+                } else {
+                    if (i < ids.length && ids[i] == list[j].id) ++i;
+                    merged[m++] = list[j++].id;
+                }
+            }
+            assembly ("memory-safe") {
+                mstore(merged, m)
+            }
+            ids = merged;
+        }
+    }
+
+    // ------------------------------------------------------------------ the liquid pool
+    function _driveLiquid(ReportTypes.LiquidActions calldata l) internal returns (uint256 moves) {
+        uint256 n = l.allocation.length;
+        uint32[] memory ids = new uint32[](n);
+        for (uint256 i; i < n; ++i) {
+            ids[i] = l.allocation[i].sequencerId;
+            if (i > 0 && ids[i] <= ids[i - 1]) revert MalformedAllocation(i);
+        }
+        uint256 harvested = token.harvest(ids);
+        if (harvested != l.poolRewards) revert PoolRewardsMismatch(harvested, l.poolRewards);
+        token.releaseMatured();
+        _bringBackMatured();
+        moves = _rebalance(l.allocation, ids);
+        moves += _coverShortfall(ids);
+        if (l.batches.length > 0) _finalize(l.batches);
+    }
+
+    /// Withdraws the buckets earlier reports opened, once matured, into the token's buffer. A
+    /// bucket someone else already withdrew (anyone may) is skipped.
+    function _bringBackMatured() internal {
+        uint64 epoch = registry.currentEpoch();
+        uint256 head = bucketsHead;
+        while (head < _buckets.length) {
+            OpenBucket memory b = _buckets[head];
+            if (b.completionEpoch > epoch) break;
+            try token.withdrawUnbonded(b.id, b.completionEpoch) {} catch {}
+            delete _buckets[head];
+            head += 1;
+        }
+        bucketsHead = head;
+    }
+
+    /// Moves the token's stake towards the allocation: decreases paired with increases by
+    /// redelegation, the remaining increases from the buffer, the remaining decreases
+    /// undelegated. Returns how many stake moves were made.
+    function _rebalance(ReportTypes.AllocationTarget[] calldata alloc, uint32[] memory ids)
+        internal
+        returns (uint256 moves)
+    {
+        uint256 n = alloc.length;
+        uint256[] memory over = new uint256[](n);
+        uint256[] memory under = new uint256[](n);
+        uint256 increases;
+        for (uint256 i; i < n; ++i) {
+            uint256 current = token.stakeOf(ids[i]);
+            uint256 target = alloc[i].target;
+            if (target > current) under[i] = target - current;
+            else over[i] = current - target;
+        }
+        (uint256 a, uint256 b) = (0, 0);
+        while (a < n && b < n) {
+            if (over[a] == 0) {
+                ++a;
+            } else if (under[b] == 0) {
+                ++b;
+            } else {
+                uint256 amount = Math.min(over[a], under[b]);
+                token.redelegateStake(ids[a], ids[b], amount);
+                over[a] -= amount;
+                under[b] -= amount;
+                moves += 1;
+            }
+        }
+        for (uint256 i; i < n; ++i) {
+            if (under[i] > 0) increases += 1;
+        }
+        if (increases > 0) {
+            uint32[] memory to = new uint32[](increases);
+            uint256[] memory amounts = new uint256[](increases);
+            uint256 m;
+            for (uint256 i; i < n; ++i) {
+                if (under[i] == 0) continue;
+                (to[m], amounts[m]) = (ids[i], under[i]);
+                m += 1;
+            }
+            token.delegateBuffer(to, amounts);
+            moves += increases;
+        }
+        for (uint256 i; i < n; ++i) {
+            if (over[i] > 0) {
+                _undelegate(ids[i], over[i]);
+                moves += 1;
+            }
+        }
+    }
+
+    /// Undelegates, pro rata to the token's stake in the allocation's pools, what the queue's
+    /// pending tickets need beyond the buffer and everything unbonding.
+    function _coverShortfall(uint32[] memory ids) internal returns (uint256 moves) {
+        uint256 shortfall = _shortfall();
+        if (shortfall == 0) return 0;
+        uint256 base;
+        for (uint256 i; i < ids.length; ++i) {
+            base += token.stakeOf(ids[i]);
+        }
+        if (base == 0) return 0;
+        for (uint256 i; i < ids.length && shortfall > 0; ++i) {
+            uint256 part = Math.min(
+                Math.mulDiv(shortfall, token.stakeOf(ids[i]), base, Math.Rounding.Ceil), _shortfall()
+            );
+            if (part == 0) continue;
+            _undelegate(ids[i], part);
+            moves += 1;
+        }
+    }
+
+    function _shortfall() internal view returns (uint256) {
+        uint256 needed = queue.pendingAssets();
+        uint256 covered = uint256(token.bufferedAssets()) + token.unbondingAssets();
+        return needed > covered ? needed - covered : 0;
+    }
+
+    function _undelegate(uint32 id, uint256 amount) internal {
+        (uint64 completion,) = token.undelegateStake(id, amount);
+        uint256 count = _buckets.length;
+        if (count > bucketsHead) {
+            OpenBucket memory last = _buckets[count - 1];
+            if (last.id == id && last.completionEpoch == completion) return;
+        }
+        _buckets.push(OpenBucket({id: id, completionEpoch: completion}));
+    }
+
+    /// Finalizes the batches not finalized yet (with a stale oracle anyone may have finalized
+    /// some) at the queue's rate, which may not exceed the rate the report agreed for any batch.
+    function _finalize(ReportTypes.FinalizationBatch[] calldata batches) internal {
+        uint256 rate = token.finalizationRate();
+        uint256 done = queue.lastFinalizedId();
+        uint256[] memory ends = new uint256[](batches.length);
+        uint256 m;
+        for (uint256 i; i < batches.length; ++i) {
+            if (rate > batches[i].shareRate) revert FinalizationAboveReport(i, rate, batches[i].shareRate);
+            if (batches[i].lastTicketId <= done) continue;
+            ends[m++] = batches[i].lastTicketId;
+        }
+        if (m == 0) return;
+        assembly ("memory-safe") {
+            mstore(ends, m)
+        }
+        queue.finalize(ends);
+    }
+
+    function _checkRate(uint256 before, uint256 moves, uint256 elapsed) internal view {
+        uint256 afterReport = token.shareRate();
+        if (afterReport < before) {
+            // Each stake move may cost the token a wei of the registry's rounding.
+            uint256 tolerance = Math.mulDiv(
+                moves, RewardMath.RAY, token.totalSupply() + RewardMath.VIRTUAL_SHARES, Math.Rounding.Ceil
+            );
+            if (before - afterReport > tolerance) revert RateFell(before, afterReport);
+            return;
+        }
+        uint256 maxRise =
+            Math.mulDiv(before, uint256(maxRateAprBps) * elapsed, RewardMath.BPS * SECONDS_PER_YEAR);
+        if (afterReport - before > maxRise) revert RateRoseTooFast(before, afterReport, maxRise);
+    }
+
+    function _credit(address account, uint256 amount) internal {
+        if (amount == 0) return;
+        owed[account] += amount;
+        totalOwed += amount;
+        emit Credited(account, amount);
+    }
+}

@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {SystemFixture} from "./utils/SystemFixture.sol";
+import {Refuser} from "./utils/Refuser.sol";
+import {ReportExecutor} from "../src/ReportExecutor.sol";
+import {ReportConsensus} from "../src/ReportConsensus.sol";
+import {ReportTypes} from "../src/interfaces/ReportTypes.sol";
+import {RewardMath} from "../src/libraries/RewardMath.sol";
+import {FeeVault} from "../src/FeeVault.sol";
+import {EmissionReserve} from "../src/EmissionReserve.sol";
+import {RegistryCore} from "../src/registry/RegistryCore.sol";
+import {SequencerRegistry} from "../src/SequencerRegistry.sol";
+
+/// The report contract executes only agreed reports, checks every claim a report makes (range,
+/// chain terms, shares, fee, emission, conservation, dust, arrived revenue, pool rewards, the
+/// rate bound), pays by pull, drives the registry and the liquid pool.
+contract ReportExecutorTest is SystemFixture {
+    function setUp() public {
+        _setUpSystem();
+    }
+
+    /// The first report (epoch 5, executed in epoch 6): delegates 8 + 8 of the 20 buffered.
+    function _first() internal returns (ReportTypes.Report memory) {
+        _toEpoch(6);
+        return _prepare(_report(_plans(1), _liquid(8 ether, 8 ether)));
+    }
+
+    function _expectRejected(ReportTypes.Report memory r, bytes memory err) internal {
+        _agree(r);
+        vm.expectRevert(err);
+        executor.execute(r);
+    }
+
+    // ------------------------------------------------------------------ a report end to end
+    function test_executesAnAgreedReport() public {
+        ReportTypes.Report memory r = _first();
+        ReportTypes.EpochEntry memory e = r.epochs[0];
+        // Inputs of epoch 5, worked by hand: share = max(1e13 * 2.5%, 0.75e13 * 15%).
+        assertEq(e.chains[0].share, 1_125_000_000_000);
+        // Revenue after shares 13_875_000_000_010 (MEV 7 and the home chain's 5e12 + 3 included).
+        assertEq(e.protocolFee, 1_387_500_000_001);
+        // Pool 17_487_500_000_009 split 3:1 by blocks; one wei of dust.
+        assertEq(e.sequencers[0].reward, 13_115_625_000_006);
+        assertEq(e.sequencers[1].reward, 4_371_875_000_002);
+        assertEq(e.dustOut, 1);
+        uint256 registryBefore = address(registry).balance;
+
+        _agree(r);
+        vm.expectEmit(true, true, true, true, address(executor));
+        emit ReportExecutor.RevenueShareCredited(
+            5, OP_CHAIN, partner, GROSS, GROSS / 4, 250, 1500, 1_125_000_000_000
+        );
+        executor.execute(r);
+
+        assertEq(vaultOp.totalDrawn(), GROSS + 7, "the OP chain's revenue and MEV drawn");
+        assertEq(vaultHome.totalDrawn(), GROSS / 2 + 3, "the home chain's revenue drawn");
+        assertEq(reserve.paid(), EMISSION, "the epoch's emission drawn");
+        assertEq(executor.owed(partner), 1_125_000_000_000, "partner credited by pull");
+        assertEq(executor.owed(treasury), 1_387_500_000_001, "treasury credited the fee");
+        assertEq(executor.carriedDust(), 1);
+        assertEq(
+            address(registry).balance - registryBefore,
+            13_115_625_000_006 + 4_371_875_000_002 + 16 ether,
+            "the rewards and the token's delegations"
+        );
+        assertEq(registry.nextRewardEpoch(), 6);
+        assertEq(
+            address(executor).balance,
+            executor.totalOwed() + executor.carriedDust(),
+            "holds exactly what it owes"
+        );
+        assertEq(executor.nextEpoch(), 6);
+        assertEq(registry.activeSet().length, 2);
+        assertApproxEqAbs(token.stakeOf(1), 8 ether, 1, "delegated per the allocation");
+        assertApproxEqAbs(token.stakeOf(2), 8 ether, 1, "delegated per the allocation");
+        assertEq(uint256(token.lastReportEpoch()), 6, "the report harvested");
+        // Votes for the executed slot are closed; the next slot is open.
+        bytes32 hash = _hash(r);
+        vm.prank(memberC);
+        vm.expectRevert(abi.encodeWithSelector(ReportConsensus.SlotClosed.selector, 5));
+        executor.vote(5, hash);
+    }
+
+    function test_theSecondReportPaysThePoolItsPartOfTheRewards() public {
+        _run(_first());
+        _toEpoch(8);
+        ReportTypes.Report memory r = _prepare(_report(_plans(2), _liquid(8 ether, 8 ether)));
+        // The token delegated in epoch 6, so its shares earn from epoch 7: its rewards are the
+        // pool part of each sequencer's epoch-7 reward (commission, then the bond's part off)
+        // plus the pool's dust: epoch 5's rewards, which found no stake checkpointed (the
+        // sequencers registered in epoch 5) and waited as dust for the pool's first shares.
+        uint256 expected;
+        for (uint256 i; i < 2; ++i) {
+            uint32 id = uint32(i + 1);
+            RegistryCore.StakePoint memory point = registry.stakeAt(id, 7);
+            uint256 reward = r.epochs[1].sequencers[i].reward;
+            uint256 rest = reward - RewardMath.applyBps(reward, point.commissionBps);
+            expected += rest - RewardMath.bondPart(rest, point.bond, point.tokens) + registry.pool(id).dust;
+        }
+        assertGt(expected, 0, "the pool earned");
+        assertApproxEqAbs(r.liquid.poolRewards, expected, 2, "the pool's part, less accumulator dust");
+        uint256 rateBefore = token.shareRate();
+        _run(r);
+        assertGt(token.shareRate(), rateBefore, "rewards raise the rate");
+        assertEq(registry.nextRewardEpoch(), 8);
+    }
+
+    function test_catchUpOverSeveralEpochs() public {
+        _toEpoch(9);
+        ReportTypes.Report memory r = _prepare(_report(_plans(4), _liquid(8 ether, 8 ether)));
+        assertEq(uint256(r.header.lastEpoch), 8);
+        _run(r);
+        assertEq(registry.nextRewardEpoch(), 9);
+        assertEq(executor.nextEpoch(), 9);
+        assertEq(reserve.paid(), 4 * EMISSION);
+        assertEq(vaultOp.totalDrawn(), 4 * (GROSS + 7));
+        assertEq(executor.carriedDust(), r.epochs[3].dustOut);
+        for (uint256 k = 1; k < 4; ++k) {
+            assertEq(r.epochs[k].dustIn, r.epochs[k - 1].dustOut, "dust chains from epoch to epoch");
+        }
+        assertEq(address(executor).balance, executor.totalOwed() + executor.carriedDust());
+    }
+
+    // ------------------------------------------------------------------ consensus
+    function test_aMinorityCannotExecute() public {
+        ReportTypes.Report memory r = _first();
+        _vote(memberA, r);
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.NotAgreed.selector, 5, _hash(r)));
+        executor.execute(r);
+    }
+
+    function test_aDisagreeingMemberDoesNotBlockTheQuorum() public {
+        ReportTypes.Report memory r = _first();
+        ReportTypes.Report memory other = _report(_plans(1), _liquid(8 ether, 8 ether));
+        other.epochs[0].sequencers[0].missedBlocks = 1;
+        _vote(memberB, other);
+        _vote(memberA, r);
+        _vote(memberC, r);
+        executor.execute(r);
+        assertEq(executor.nextEpoch(), 6);
+    }
+
+    function test_membershipChangeResetsVotes() public {
+        ReportTypes.Report memory r = _first();
+        _agree(r);
+        address[] memory members = _members();
+        _govern(address(executor), abi.encodeCall(executor.setMembership, (members, 2)));
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.NotAgreed.selector, 5, _hash(r)));
+        executor.execute(r);
+        _agree(r);
+        executor.execute(r);
+    }
+
+    // ------------------------------------------------------------------ rejected reports
+    function test_rejectsAReportThatDoesNotConserve() public {
+        ReportTypes.Report memory r = _first();
+        r.epochs[0].sequencers[0].reward += 1;
+        uint256 inputs = GROSS + 7 + GROSS / 2 + 3 + EMISSION;
+        _expectRejected(
+            r, abi.encodeWithSelector(ReportExecutor.NotConserved.selector, 5, inputs, inputs + 1)
+        );
+        r.epochs[0].sequencers[0].reward -= 1;
+        r.epochs[0].dustOut += 1;
+        _expectRejected(
+            r, abi.encodeWithSelector(ReportExecutor.NotConserved.selector, 5, inputs, inputs + 1)
+        );
+    }
+
+    function test_rejectsRevenueAboveWhatArrived() public {
+        _toEpoch(6);
+        ReportTypes.Report memory r = _report(_plans(1), _liquid(8 ether, 8 ether));
+        _sendRevenue(vaultOp, GROSS + 7);
+        _sendRevenue(vaultHome, GROSS / 2); // three wei short
+        _expectRejected(
+            r, abi.encodeWithSelector(FeeVault.InsufficientRevenue.selector, GROSS / 2 + 3, GROSS / 2)
+        );
+    }
+
+    function test_rejectsAnEmissionOffTheSchedule() public {
+        ReportTypes.Report memory r = _first();
+        r.epochs[0].emission += 1;
+        r.epochs[0].dustOut += 1; // conserving, but above the schedule
+        _expectRejected(
+            r, abi.encodeWithSelector(EmissionReserve.WrongAmount.selector, 5, EMISSION + 1, EMISSION)
+        );
+    }
+
+    function test_rejectsARateMoveBeyondTheBound() public {
+        _run(_first());
+        _toEpoch(8);
+        Plan[] memory plans = _plans(2);
+        plans[1].grossHome = 10 ether; // a windfall: far above 50% a year on 16 staked
+        ReportTypes.Report memory r = _prepare(_report(plans, _liquid(8 ether, 8 ether)));
+        uint256 before = token.shareRate();
+        _agree(r);
+        vm.expectPartialRevert(ReportExecutor.RateRoseTooFast.selector);
+        executor.execute(r);
+        assertEq(token.shareRate(), before, "nothing changed");
+    }
+
+    function test_rejectsWrongShareFeeDustAndTerms() public {
+        ReportTypes.Report memory r = _first();
+        r.epochs[0].chains[0].share += 1;
+        _expectRejected(
+            r,
+            abi.encodeWithSelector(
+                ReportExecutor.WrongShare.selector, 5, OP_CHAIN, 1_125_000_000_001, 1_125_000_000_000
+            )
+        );
+        r.epochs[0].chains[0].share -= 1;
+        r.epochs[0].protocolFee -= 1;
+        _expectRejected(
+            r,
+            abi.encodeWithSelector(
+                ReportExecutor.WrongProtocolFee.selector, 5, 1_387_500_000_000, 1_387_500_000_001
+            )
+        );
+        r.epochs[0].protocolFee += 1;
+        r.epochs[0].dustIn = 5;
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.DustMismatch.selector, 5, 5, 0));
+        r.epochs[0].dustIn = 0;
+        r.epochs[0].chains[0].partner = address(0xBAD);
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.WrongChainTerms.selector, 5, 0));
+        r.epochs[0].chains[0].partner = partner;
+        r.epochs[0].chains[1].bBps = 1;
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.WrongChainTerms.selector, 5, 1));
+        r.epochs[0].chains[1].bBps = 0;
+        ReportTypes.ChainRevenue[] memory one = new ReportTypes.ChainRevenue[](1);
+        one[0] = r.epochs[0].chains[0];
+        r.epochs[0].chains = one;
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.WrongChainTerms.selector, 5, 1));
+    }
+
+    function test_rejectsAWrongHeader() public {
+        ReportTypes.Report memory r = _first();
+        r.header.chainId = 1;
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.WrongChain.selector, 1));
+        r.header.chainId = uint64(block.chainid);
+        r.header.lastEpoch = 6;
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.WrongRange.selector, 5, 6, 5, 1));
+        r.header.lastEpoch = 5;
+        r.header.refBlock = uint64(block.number);
+        _expectRejected(
+            r, abi.encodeWithSelector(ReportExecutor.RefBlockNotPast.selector, block.number, block.number)
+        );
+    }
+
+    function test_rejectsEpochsOutOfOrderAndTooMany() public {
+        _toEpoch(15);
+        ReportTypes.Report memory r = _report(_plans(9), _liquid(0, 0));
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.TooManyEpochs.selector, 9, 8));
+        r = _report(_plans(2), _liquid(0, 0));
+        r.epochs[1].epoch = 7;
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.WrongRange.selector, 5, 7, 5, 2));
+    }
+
+    function test_rejectsMalformedSequencersAndAllocation() public {
+        ReportTypes.Report memory r = _first();
+        (r.epochs[0].sequencers[0].id, r.epochs[0].sequencers[1].id) = (2, 1);
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.MalformedSequencers.selector, 5, 1));
+        (r.epochs[0].sequencers[0].id, r.epochs[0].sequencers[1].id) = (1, 2);
+        r.liquid.allocation[1].sequencerId = 1;
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.MalformedAllocation.selector, 1));
+    }
+
+    function test_rejectsPoolRewardsTheTokenDidNotHarvest() public {
+        ReportTypes.Report memory r = _first();
+        r.liquid.poolRewards += 1;
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.PoolRewardsMismatch.selector, 0, 1));
+    }
+
+    // ------------------------------------------------------------------ jailing and the active set
+    function test_jailedSequencersPartGoesToTheTreasury() public {
+        _toEpoch(6);
+        Plan[] memory plans = _plans(1);
+        plans[0].jailed[1] = true;
+        ReportTypes.Report memory r = _prepare(_report(plans, _liquid(8 ether, 8 ether)));
+        uint256 registryBefore = address(registry).balance;
+        _run(r);
+        ReportTypes.EpochEntry memory e = r.epochs[0];
+        assertEq(executor.owed(treasury), e.protocolFee + e.sequencers[1].reward);
+        assertEq(address(registry).balance - registryBefore, e.sequencers[0].reward + 16 ether);
+        assertEq(registry.operatorRewards(2), 0, "the jailed sequencer earned nothing");
+    }
+
+    function test_downtimePastTheThresholdJails() public {
+        _toEpoch(6);
+        Plan[] memory plans = _plans(1);
+        plans[0].missed[1] = 2; // 2 of 3 expected blocks missed: above 50%
+        plans[0].missed[0] = 3; // 3 of 6: not above 50%
+        ReportTypes.Report memory r = _prepare(_report(plans, _liquid(8 ether, 0)));
+        r.activeSet = new uint32[](1);
+        r.activeSet[0] = 1; // the set without the jailed sequencer
+        _run(r);
+        assertTrue(registry.sequencer(2).jailed, "sequencer 2 jailed for downtime");
+        assertFalse(registry.sequencer(1).jailed);
+        assertEq(registry.activeSet().length, 1);
+    }
+
+    function test_aStaleActiveSetIsRejectedAndTheReportStillExecutes() public {
+        _toEpoch(6);
+        ReportTypes.Report memory r = _report(_plans(1), _liquid(0, 0));
+        r.activeSet = new uint32[](1);
+        r.activeSet[0] = 2; // not the top by stake: both are eligible
+        r = _prepare(r);
+        _agree(r);
+        vm.expectEmit(true, false, false, true, address(executor));
+        emit ReportExecutor.ActiveSetRejected(5, r.activeSet);
+        executor.execute(r);
+        assertEq(registry.activeSet().length, 0, "unchanged");
+        // Anyone may submit the right set.
+        uint32[] memory set = new uint32[](2);
+        (set[0], set[1]) = (1, 2);
+        vm.prank(address(0xCAFE));
+        executor.refreshActiveSet(set);
+        assertEq(registry.activeSet().length, 2);
+    }
+
+    // ------------------------------------------------------------------ the queue
+    function test_finalizesTheReportsBatches() public {
+        _run(_first());
+        uint256 shares = token.balanceOf(staker) / 10; // about 2 of 20
+        uint256 id = _requestAs(staker, shares);
+        _toEpoch(7);
+        ReportTypes.Report memory r = _report(_plans(1), _liquid(8 ether, 8 ether));
+        r.liquid.batches = new ReportTypes.FinalizationBatch[](1);
+        r.liquid.batches[0] = ReportTypes.FinalizationBatch({lastTicketId: id, shareRate: type(uint256).max});
+        r = _prepare(r);
+        _run(r);
+        assertEq(queue.lastFinalizedId(), id);
+        assertEq(uint256(queue.stateOf(id)), uint256(2), "finalized");
+    }
+
+    function test_rejectsAFinalizationAboveTheAgreedRate() public {
+        _run(_first());
+        uint256 id = _requestAs(staker, token.balanceOf(staker) / 10);
+        _toEpoch(7);
+        ReportTypes.Report memory r = _report(_plans(1), _liquid(8 ether, 8 ether));
+        r.liquid.batches = new ReportTypes.FinalizationBatch[](1);
+        r.liquid.batches[0] = ReportTypes.FinalizationBatch({lastTicketId: id, shareRate: 1});
+        r = _prepare(r);
+        _agree(r);
+        vm.expectPartialRevert(ReportExecutor.FinalizationAboveReport.selector);
+        executor.execute(r);
+    }
+
+    function test_undelegatesWhatTheQueueLacks() public {
+        _run(_first());
+        // A request for most of the stake: the buffer (4) cannot cover it.
+        uint256 id = _requestAs(staker, token.balanceOf(staker) / 2);
+        (, uint256 pending,) = queue.request(id);
+        _toEpoch(7);
+        ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(8 ether, 8 ether)));
+        _run(r);
+        assertGe(token.bufferedAssets() + token.unbondingAssets(), pending, "the shortfall is unbonding");
+        assertEq(executor.openBuckets().length, 2, "one bucket per pool");
+        // Once matured, a later report brings the buckets back into the buffer.
+        _toEpoch(7 + UNBONDING + 1);
+        _run(_prepare(_report(_plans(UNBONDING + 1), _liquid(token.stakeOf(1), token.stakeOf(2)))));
+        assertEq(executor.openBuckets().length, 0);
+        assertEq(token.unbondingAssets(), 0);
+    }
+
+    // ------------------------------------------------------------------ pull payments
+    function test_claimsPayByPull() public {
+        _run(_first());
+        uint256 owedToTreasury = executor.owed(treasury);
+        vm.prank(treasury);
+        assertEq(executor.claim(address(0x7777)), owedToTreasury);
+        assertEq(address(0x7777).balance, owedToTreasury);
+        assertEq(executor.owed(treasury), 0);
+        vm.prank(treasury);
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.NothingOwed.selector, treasury));
+        executor.claim(treasury);
+        vm.prank(partner);
+        vm.expectRevert(ReportExecutor.ZeroAddress.selector);
+        executor.claim(address(0));
+        Refuser refuser = new Refuser();
+        vm.prank(partner);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ReportExecutor.TransferFailed.selector, address(refuser), 1_125_000_000_000
+            )
+        );
+        executor.claim(address(refuser));
+        assertEq(executor.owed(partner), 1_125_000_000_000, "a failed claim keeps the credit");
+    }
+
+    function test_refusesValueFromAnyoneButVaultsAndTheReserve() public {
+        vm.deal(address(this), 1);
+        (bool ok, bytes memory reason) = address(executor).call{value: 1}("");
+        assertFalse(ok);
+        assertEq(
+            keccak256(reason),
+            keccak256(abi.encodeWithSelector(ReportExecutor.UnexpectedValue.selector, address(this)))
+        );
+    }
+
+    // ------------------------------------------------------------------ deployment
+    function test_constructorRevertPaths() public {
+        address[] memory m = _members();
+        ReportExecutor.Params memory p = _executorParams();
+        p.treasury = address(0);
+        vm.expectRevert(ReportExecutor.ZeroAddress.selector);
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.protocolFeeBps = 10_001;
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "protocolFeeBps"));
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.maxMissedBps = 10_001;
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxMissedBps"));
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.maxEpochsPerReport = 0;
+        vm.expectRevert(
+            abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxEpochsPerReport")
+        );
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.chains[1].chainId = OP_CHAIN;
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "chains"));
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.chains = new ReportExecutor.ServedChain[](0);
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "chains"));
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.chains[1].vault = address(vaultOp); // a vault of another chain
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "vault"));
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.chains[1].aBps = 1; // terms without a partner
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "terms"));
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.chains[0].bBps = 10_001;
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "terms"));
+        new ReportExecutor(p, m, 2, address(timelock));
+        vm.expectRevert(ReportConsensus.InvalidMembership.selector);
+        new ReportExecutor(_executorParams(), m, 1, address(timelock));
+        // The reserve must start where the registry's rewards do.
+        _toEpoch(6);
+        vm.prank(reporter);
+        registry.distributeRewards(5, 5, new SequencerRegistry.SequencerRewards[](0));
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "reserve"));
+        new ReportExecutor(_executorParams(), m, 2, address(timelock));
+    }
+}
+
+/// A partner whose address refuses native transfers cannot block a report: its share is a
+/// credit it claims to another address.
+contract ReportExecutorRefusingPartnerTest is SystemFixture {
+    function setUp() public {
+        partner = address(new Refuser());
+        _setUpSystem();
+    }
+
+    function test_aRevertingPartnerDoesNotBlockAReport() public {
+        _toEpoch(6);
+        ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(8 ether, 8 ether)));
+        _run(r);
+        uint256 share = r.epochs[0].chains[0].share;
+        assertEq(executor.nextEpoch(), 6, "the report executed");
+        assertEq(executor.owed(partner), share);
+        vm.prank(partner);
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.TransferFailed.selector, partner, share));
+        executor.claim(partner);
+        vm.prank(partner);
+        executor.claim(address(0x9999));
+        assertEq(address(0x9999).balance, share);
+    }
+}
+
+/// With no report for the stale timeout anyone undelegates for the queue and finalizes as
+/// unbonding matures; the reports that catch up afterwards skip the tickets already finalized.
+contract ReportExecutorStaleOracleTest is SystemFixture {
+    function setUp() public {
+        _setUpSystem();
+    }
+
+    function test_staleOracleExitThenCatchUpSkipsFinalizedTickets() public {
+        _toEpoch(6);
+        _run(_prepare(_report(_plans(1), _liquid(8 ether, 8 ether))));
+        uint256 id = _requestAs(staker, token.balanceOf(staker) / 2);
+        _toEpoch(6 + 24);
+        assertTrue(token.isStale(), "no report for the stale timeout");
+        vm.startPrank(address(0xCAFE));
+        (uint64 c1,) = token.staleUndelegate(1);
+        (uint64 c2,) = token.staleUndelegate(2);
+        vm.stopPrank();
+        _toEpoch(c1 > c2 ? c1 : c2);
+        vm.startPrank(address(0xCAFE));
+        token.withdrawUnbonded(1, c1);
+        token.withdrawUnbonded(2, c2);
+        uint256[] memory ends = new uint256[](1);
+        ends[0] = id;
+        queue.finalize(ends);
+        vm.stopPrank();
+        assertEq(queue.lastFinalizedId(), id, "finalized by anyone while stale");
+        // Catch up: 8 epochs per report until the last ended epoch.
+        uint64 current = registry.currentEpoch();
+        bool first = true;
+        while (executor.nextEpoch() < current) {
+            uint256 count = current - executor.nextEpoch();
+            if (count > 8) count = 8;
+            ReportTypes.Report memory r = _report(_plans(count), _liquid(token.stakeOf(1), token.stakeOf(2)));
+            if (first) {
+                // The members computed this batch before they saw the stale finalization.
+                r.liquid.batches = new ReportTypes.FinalizationBatch[](1);
+                r.liquid.batches[0] =
+                    ReportTypes.FinalizationBatch({lastTicketId: id, shareRate: type(uint256).max});
+                first = false;
+            }
+            _run(_prepare(r));
+        }
+        assertEq(executor.nextEpoch(), current);
+        assertEq(queue.lastFinalizedId(), id);
+        assertFalse(token.isStale(), "the reports ended the stale period");
+    }
+}
