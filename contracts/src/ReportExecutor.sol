@@ -26,8 +26,12 @@ import {EmissionReserve} from "./EmissionReserve.sol";
 ///            payments; the sequencers are paid through `registry.distributeRewards`;
 ///            sequencers past the downtime threshold are jailed; the active set is updated;
 ///         4. the liquid pool harvests (exactly the report's `poolRewards`), releases matured
-///            redelegations, brings matured buckets back, moves its stake to the allocation,
-///            undelegates what the queue still lacks and finalizes the batches;
+///            redelegations, brings matured buckets back, moves its stake to the allocation
+///            (decreases paired with increases by redelegation, the remaining increases from
+///            the buffer, the remaining decreases undelegated: this is how a report undelegates
+///            for the queue, and the token refuses more than the queue lacks for an active
+///            sequencer), at most `maxMovesPerReport` stake moves (each costs the registry a
+///            position, a bucket or a pending change), and finalizes the batches;
 ///         5. the share rate after execution is not below the rate before (beyond a wei of
 ///            registry rounding per stake move) and rose at most `maxRateAprBps` a year over the
 ///            epochs the report covers (the time its rewards accrued over, so catch-up reports
@@ -70,6 +74,8 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         uint32 maxEpochsPerReport;
         /// `[report] max_rate_apr_bps`.
         uint16 maxRateAprBps;
+        /// `[report] max_stake_moves_per_report`: delegations, redelegations, undelegations.
+        uint16 maxMovesPerReport;
         /// The served chains, in the order every epoch entry lists them.
         ServedChain[] chains;
     }
@@ -90,6 +96,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     uint16 public immutable maxMissedBps;
     uint32 public immutable maxEpochsPerReport;
     uint16 public immutable maxRateAprBps;
+    /// @notice The most stake moves (delegations, redelegations, undelegations) one report
+    ///         makes: each costs the registry a pending change, a position or a bucket, the
+    ///         costliest steps of a report after the reward payment itself.
+    uint16 public immutable maxMovesPerReport;
     /// @notice The registry's epoch length in seconds (the rate bound's time unit).
     uint256 public immutable epochLength;
 
@@ -112,7 +122,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
 
     /// @notice A report executed.
     event ReportExecuted(uint64 indexed firstEpoch, uint64 lastEpoch, uint64 refBlock, bytes32 reportHash);
-    /// @notice Every input of the executed report: `abi.encode(report)`.
+    /// @notice Every input of the executed report: `abi.encode(report)` (the call's argument).
     event ReportInputs(uint64 indexed firstEpoch, bytes report);
     /// @notice One epoch settled: revenue is gross + MEV of all chains.
     event EpochSettled(
@@ -172,6 +182,9 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     error MalformedSequencers(uint64 epoch, uint256 index);
     /// @dev Allocation ids not strictly increasing.
     error MalformedAllocation(uint256 index);
+    /// @dev The allocation needs more stake moves than one report makes (`moves` counts those
+    ///      made or planned when the bound was passed).
+    error TooManyMoves(uint256 moves, uint256 maxMoves);
     /// @dev The pool harvested another amount than the report says.
     error PoolRewardsMismatch(uint256 harvested, uint256 reported);
     /// @dev The queue's finalization rate is above the rate the report agreed for a batch.
@@ -193,7 +206,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     /// @param admin DEFAULT_ADMIN_ROLE (the governance timelock).
     /// @dev Reverts with ZeroAddress for a zero contract, treasury or admin; with
     ///      InvalidParameter naming protocolFeeBps or maxMissedBps (above 10_000),
-    ///      maxEpochsPerReport (zero), chains (none, more than MAX_CHAINS, a repeated chain
+    ///      maxEpochsPerReport or maxMovesPerReport (zero), chains (none, more than MAX_CHAINS, a repeated chain
     ///      id), vault (zero, or a vault of another chain), terms (bps above 10_000, or terms
     ///      without a partner) or reserve (its next epoch is not the registry's next reward
     ///      epoch); with ReportConsensus's InvalidMembership.
@@ -207,6 +220,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         if (p.protocolFeeBps > RewardMath.BPS) revert InvalidParameter("protocolFeeBps");
         if (p.maxMissedBps > RewardMath.BPS) revert InvalidParameter("maxMissedBps");
         if (p.maxEpochsPerReport == 0) revert InvalidParameter("maxEpochsPerReport");
+        if (p.maxMovesPerReport == 0) revert InvalidParameter("maxMovesPerReport");
         if (p.chains.length == 0 || p.chains.length > MAX_CHAINS) revert InvalidParameter("chains");
         for (uint256 i; i < p.chains.length; ++i) {
             ServedChain memory c = p.chains[i];
@@ -236,6 +250,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         maxMissedBps = p.maxMissedBps;
         maxEpochsPerReport = p.maxEpochsPerReport;
         maxRateAprBps = p.maxRateAprBps;
+        maxMovesPerReport = p.maxMovesPerReport;
         epochLength = SequencerRegistry(payable(p.registry)).epochLength();
         uint64 first = SequencerRegistry(payable(p.registry)).nextRewardEpoch();
         if (EmissionReserve(p.reserve).nextEpoch() != first) revert InvalidParameter("reserve");
@@ -255,14 +270,14 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     /// @param r The report whose hash has the quorum for slot `r.header.firstEpoch`.
     /// @dev Reverts with NotAgreed; WrongChain; WrongRange; TooManyEpochs; RefBlockNotPast;
     ///      WrongChainTerms; WrongShare; WrongProtocolFee; DustMismatch; NotConserved;
-    ///      MalformedSequencers; MalformedAllocation; PoolRewardsMismatch;
+    ///      MalformedSequencers; MalformedAllocation; TooManyMoves; PoolRewardsMismatch;
     ///      FinalizationAboveReport; RateFell; RateRoseTooFast; with the reserve's WrongEpoch or
     ///      WrongAmount (emission off schedule or above the reserve); with a vault's
     ///      InsufficientRevenue (revenue above what arrived); with the registry's, the token's
     ///      and the queue's errors for payments, moves and batches they refuse.
     function execute(ReportTypes.Report calldata r) external nonReentrant {
         ReportTypes.Header calldata h = r.header;
-        bytes32 hash = reportHash(r, address(this));
+        bytes32 hash = _calldataHash();
         if (!isAgreed(h.firstEpoch, hash)) revert NotAgreed(h.firstEpoch, hash);
         _checkHeader(h, r.epochs.length);
         uint256 rateBefore = token.shareRate();
@@ -285,7 +300,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         uint256 moves = _driveLiquid(r.liquid);
         _checkRate(rateBefore, moves, elapsed);
         emit ReportExecuted(h.firstEpoch, h.lastEpoch, h.refBlock, hash);
-        emit ReportInputs(h.firstEpoch, abi.encode(r));
+        emit ReportInputs(h.firstEpoch, msg.data[4:]);
     }
 
     /// @notice Submits the active set from the next epoch (the registry checks it is the top
@@ -330,6 +345,24 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ checks and settlement
+    /// `reportHash(r, address(this))` for `execute(r)`'s calldata, hashed where it lies instead
+    /// of re-encoding the report (which costs millions of gas in the worst case). The canonical
+    /// encoding of one dynamic argument is `0x20 ++ tail`; `abi.encode(DOMAIN_TAG, chainid,
+    /// this, r)` is `DOMAIN_TAG ++ chainid ++ this ++ 0x80 ++ tail`. Any other encoding hashes
+    /// to something nobody voted, so it cannot execute.
+    function _calldataHash() internal view returns (bytes32) {
+        if (msg.data.length < 36 || uint256(bytes32(msg.data[4:36])) != 0x20) return bytes32(0);
+        return keccak256(
+            bytes.concat(
+                ReportTypes.DOMAIN_TAG,
+                bytes32(block.chainid),
+                bytes32(uint256(uint160(address(this)))),
+                bytes32(uint256(0x80)),
+                msg.data[36:]
+            )
+        );
+    }
+
     function _slotOpen(uint64 slot) internal view override returns (bool) {
         return slot == nextEpoch;
     }
@@ -499,7 +532,6 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         token.releaseMatured();
         _bringBackMatured();
         moves = _rebalance(l.allocation, ids);
-        moves += _coverShortfall(ids);
         if (l.batches.length > 0) _finalize(l.batches);
     }
 
@@ -520,20 +552,24 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
 
     /// Moves the token's stake towards the allocation: decreases paired with increases by
     /// redelegation, the remaining increases from the buffer, the remaining decreases
-    /// undelegated. Returns how many stake moves were made.
+    /// undelegated. Returns how many stake moves were made (delegations included).
     function _rebalance(ReportTypes.AllocationTarget[] calldata alloc, uint32[] memory ids)
         internal
         returns (uint256 moves)
     {
         uint256 n = alloc.length;
         uint256[] memory over = new uint256[](n);
-        uint256[] memory under = new uint256[](n);
+        uint256[] memory under = _positionsIn(ids);
         uint256 increases;
         for (uint256 i; i < n; ++i) {
-            uint256 current = token.stakeOf(ids[i]);
+            // The token's stake with a sequencer: its delegation and the positions redelegated
+            // into it (booked at their value); only the delegation can be moved away.
+            uint256 delegated = token.stakeOf(ids[i]);
+            uint256 current = delegated + under[i];
             uint256 target = alloc[i].target;
+            under[i] = 0;
             if (target > current) under[i] = target - current;
-            else over[i] = current - target;
+            else over[i] = Math.min(current - target, delegated);
         }
         (uint256 a, uint256 b) = (0, 0);
         while (a < n && b < n) {
@@ -543,15 +579,16 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
                 ++b;
             } else {
                 uint256 amount = Math.min(over[a], under[b]);
+                if (++moves > maxMovesPerReport) revert TooManyMoves(moves, maxMovesPerReport);
                 token.redelegateStake(ids[a], ids[b], amount);
                 over[a] -= amount;
                 under[b] -= amount;
-                moves += 1;
             }
         }
         for (uint256 i; i < n; ++i) {
             if (under[i] > 0) increases += 1;
         }
+        if (moves + increases > maxMovesPerReport) revert TooManyMoves(moves + increases, maxMovesPerReport);
         if (increases > 0) {
             uint32[] memory to = new uint32[](increases);
             uint256[] memory amounts = new uint256[](increases);
@@ -566,36 +603,26 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         }
         for (uint256 i; i < n; ++i) {
             if (over[i] > 0) {
+                if (++moves > maxMovesPerReport) revert TooManyMoves(moves, maxMovesPerReport);
                 _undelegate(ids[i], over[i]);
-                moves += 1;
             }
         }
     }
 
-    /// Undelegates, pro rata to the token's stake in the allocation's pools, what the queue's
-    /// pending tickets need beyond the buffer and everything unbonding.
-    function _coverShortfall(uint32[] memory ids) internal returns (uint256 moves) {
-        uint256 shortfall = _shortfall();
-        if (shortfall == 0) return 0;
-        uint256 base;
-        for (uint256 i; i < ids.length; ++i) {
-            base += token.stakeOf(ids[i]);
+    /// The booked value of the token's unreleased positions in each of `ids` (increasing).
+    function _positionsIn(uint32[] memory ids) internal view returns (uint256[] memory values) {
+        values = new uint256[](ids.length);
+        LiquidStakingToken.PositionRef[] memory held = token.positions();
+        for (uint256 p; p < held.length; ++p) {
+            if (held[p].released) continue;
+            (uint256 low, uint256 high) = (0, ids.length);
+            while (low < high) {
+                uint256 mid = Math.average(low, high);
+                if (ids[mid] < held[p].dst) low = mid + 1;
+                else high = mid;
+            }
+            if (low < ids.length && ids[low] == held[p].dst) values[low] += held[p].booked;
         }
-        if (base == 0) return 0;
-        for (uint256 i; i < ids.length && shortfall > 0; ++i) {
-            uint256 part = Math.min(
-                Math.mulDiv(shortfall, token.stakeOf(ids[i]), base, Math.Rounding.Ceil), _shortfall()
-            );
-            if (part == 0) continue;
-            _undelegate(ids[i], part);
-            moves += 1;
-        }
-    }
-
-    function _shortfall() internal view returns (uint256) {
-        uint256 needed = queue.pendingAssets();
-        uint256 covered = uint256(token.bufferedAssets()) + token.unbondingAssets();
-        return needed > covered ? needed - covered : 0;
     }
 
     function _undelegate(uint32 id, uint256 amount) internal {

@@ -11,6 +11,7 @@ import {FeeVault} from "../src/FeeVault.sol";
 import {EmissionReserve} from "../src/EmissionReserve.sol";
 import {RegistryCore} from "../src/registry/RegistryCore.sol";
 import {SequencerRegistry} from "../src/SequencerRegistry.sol";
+import {LiquidStakingToken} from "../src/LiquidStakingToken.sol";
 
 /// The report contract executes only agreed reports, checks every claim a report makes (range,
 /// chain terms, shares, fee, emission, conservation, dust, arrived revenue, pool rewards, the
@@ -190,7 +191,7 @@ contract ReportExecutorTest is SystemFixture {
         _run(_first());
         _toEpoch(8);
         Plan[] memory plans = _plans(2);
-        plans[1].grossHome = 10 ether; // a windfall: far above 50% a year on 16 staked
+        plans[1].gross[1] = 10 ether; // a windfall: far above 50% a year on 16 staked
         ReportTypes.Report memory r = _prepare(_report(plans, _liquid(8 ether, 8 ether)));
         uint256 before = token.shareRate();
         _agree(r);
@@ -347,16 +348,29 @@ contract ReportExecutorTest is SystemFixture {
 
     function test_undelegatesWhatTheQueueLacks() public {
         _run(_first());
-        // A request for most of the stake: the buffer (4) cannot cover it.
+        // A request for half the stake: the buffer (4) cannot cover it.
         uint256 id = _requestAs(staker, token.balanceOf(staker) / 2);
         (, uint256 pending,) = queue.request(id);
+        uint256 shortfall = pending - token.bufferedAssets();
         _toEpoch(7);
-        ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(8 ether, 8 ether)));
+        // The report lowers both targets by half the shortfall: the decreases are undelegated.
+        uint256 half = shortfall / 2;
+        ReportTypes.Report memory r = _prepare(
+            _report(_plans(1), _liquid(token.stakeOf(1) - half, token.stakeOf(2) - (shortfall - half - 2)))
+        );
         _run(r);
-        assertGe(token.bufferedAssets() + token.unbondingAssets(), pending, "the shortfall is unbonding");
+        assertApproxEqAbs(
+            token.bufferedAssets() + token.unbondingAssets(), pending, 3, "the shortfall is unbonding"
+        );
         assertEq(executor.openBuckets().length, 2, "one bucket per pool");
+        // Undelegating more than the queue lacks from an active sequencer is refused.
+        _toEpoch(8);
+        r = _prepare(_report(_plans(1), _liquid(token.stakeOf(1) - 1 ether, token.stakeOf(2))));
+        _expectRejected(
+            r, abi.encodeWithSelector(LiquidStakingToken.UndelegationNotNeeded.selector, 1 ether, 0)
+        );
         // Once matured, a later report brings the buckets back into the buffer.
-        _toEpoch(7 + UNBONDING + 1);
+        _toEpoch(8 + UNBONDING);
         _run(_prepare(_report(_plans(UNBONDING + 1), _liquid(token.stakeOf(1), token.stakeOf(2)))));
         assertEq(executor.openBuckets().length, 0);
         assertEq(token.unbondingAssets(), 0);
@@ -417,6 +431,10 @@ contract ReportExecutorTest is SystemFixture {
         vm.expectRevert(
             abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxEpochsPerReport")
         );
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.maxMovesPerReport = 0;
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxMovesPerReport"));
         new ReportExecutor(p, m, 2, address(timelock));
         p = _executorParams();
         p.chains[1].chainId = OP_CHAIN;
@@ -518,5 +536,50 @@ contract ReportExecutorStaleOracleTest is SystemFixture {
         assertEq(executor.nextEpoch(), current);
         assertEq(queue.lastFinalizedId(), id);
         assertFalse(token.isStale(), "the reports ended the stale period");
+    }
+}
+
+/// A report makes at most `maxMovesPerReport` redelegations plus undelegations (here one).
+contract ReportExecutorMoveBoundTest is SystemFixture {
+    function _executorParams() internal view override returns (ReportExecutor.Params memory p) {
+        p = super._executorParams();
+        p.maxMovesPerReport = 1;
+    }
+
+    function setUp() public {
+        _setUpSystem();
+    }
+
+    function test_rejectsMoreStakeMovesThanOneReportMakes() public {
+        // Two delegations are two moves: past the bound of one.
+        _toEpoch(6);
+        ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(8 ether, 0)));
+        ReportTypes.Report memory two = _report(_plans(1), _liquid(8 ether, 8 ether));
+        _agree(two);
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.TooManyMoves.selector, 2, 1));
+        executor.execute(two);
+        _run(r);
+        _toEpoch(7);
+        _run(_prepare(_report(_plans(1), _liquid(8 ether, 8 ether))));
+        _requestAs(staker, token.balanceOf(staker) / 2); // the queue lacks about 6
+        _toEpoch(8);
+        // Pool 1 gives 1 to pool 2 (a redelegation) and 3 more to the queue (an undelegation).
+        r = _report(_plans(1), _liquid(token.stakeOf(1) - 4 ether, token.stakeOf(2) + 1 ether));
+        r = _prepare(r);
+        _agree(r);
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.TooManyMoves.selector, 2, 1));
+        executor.execute(r);
+        // One move is within the bound.
+        r = _report(_plans(1), _liquid(token.stakeOf(1) - 1 ether, token.stakeOf(2) + 1 ether));
+        _run(_prepare(r));
+        assertApproxEqAbs(token.stakeOf(1), 7 ether, 2, "redelegated away");
+        LiquidStakingToken.PositionRef[] memory held = token.positions();
+        assertEq(held.length, 1);
+        assertEq(uint256(held[0].dst), 2);
+        assertApproxEqAbs(held[0].booked, 1 ether, 2, "a position in pool 2");
+        // The position counts as stake with pool 2: the same targets move nothing again.
+        _toEpoch(9);
+        _run(_prepare(_report(_plans(1), _liquid(7 ether, 9 ether))));
+        assertEq(token.positions().length, 1, "no second redelegation");
     }
 }

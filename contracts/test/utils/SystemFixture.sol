@@ -16,6 +16,8 @@ import {RewardMath} from "../../src/libraries/RewardMath.sol";
 abstract contract SystemFixture is LiquidFixture {
     ReportExecutor internal executor;
     EmissionReserve internal reserve;
+    /// One fee vault per served chain, in the executor's chain order.
+    FeeVault[] internal vaults;
     FeeVault internal vaultOp;
     FeeVault internal vaultHome;
     address internal partner = address(0xBA5E);
@@ -28,26 +30,33 @@ abstract contract SystemFixture is LiquidFixture {
     uint256 internal constant EMISSION = 5e12;
     uint256 internal constant GROSS = 1e13;
 
-    /// Per epoch of a report being built: gross revenue per chain, blocks per sequencer.
+    /// Per epoch of a report being built: revenue per chain, blocks per sequencer.
     struct Plan {
-        uint256 grossOp;
-        uint256 costOp;
-        uint256 mevOp;
-        uint256 grossHome;
+        uint256[] gross;
+        uint256[] cost;
+        uint256[] mev;
         uint32[] ids;
         uint64[] blocks;
         uint64[] missed;
         bool[] jailed;
     }
 
-    function _executorParams() internal view virtual returns (ReportExecutor.Params memory p) {
-        ReportExecutor.ServedChain[] memory chains = new ReportExecutor.ServedChain[](2);
+    /// The served chains: the OP chain with a partner (2.5% / 15%) and this chain without.
+    function _servedChains() internal view virtual returns (ReportExecutor.ServedChain[] memory chains) {
+        chains = new ReportExecutor.ServedChain[](2);
         chains[0] = ReportExecutor.ServedChain({
-            chainId: OP_CHAIN, vault: address(vaultOp), partner: partner, aBps: 250, bBps: 1500
+            chainId: OP_CHAIN, vault: address(0), partner: partner, aBps: 250, bBps: 1500
         });
         chains[1] = ReportExecutor.ServedChain({
-            chainId: uint64(block.chainid), vault: address(vaultHome), partner: address(0), aBps: 0, bBps: 0
+            chainId: uint64(block.chainid), vault: address(0), partner: address(0), aBps: 0, bBps: 0
         });
+    }
+
+    function _executorParams() internal view virtual returns (ReportExecutor.Params memory p) {
+        ReportExecutor.ServedChain[] memory chains = _servedChains();
+        for (uint256 i; i < chains.length; ++i) {
+            chains[i].vault = address(vaults[i]);
+        }
         p = ReportExecutor.Params({
             registry: address(registry),
             token: address(token),
@@ -59,6 +68,7 @@ abstract contract SystemFixture is LiquidFixture {
             maxMissedBps: 5000,
             maxEpochsPerReport: 8,
             maxRateAprBps: 5000,
+            maxMovesPerReport: 16,
             chains: chains
         });
     }
@@ -68,11 +78,13 @@ abstract contract SystemFixture is LiquidFixture {
         (m[0], m[1], m[2]) = (memberA, memberB, memberC);
     }
 
-    /// The liquid system at epoch 5, two sequencers (ids 1, 2), a staker's deposit in the buffer.
-    function _setUpSystem() internal {
+    /// The liquid system at epoch 5 with its vaults, reserve and report contract, all wired.
+    function _deploySystem() internal {
         _setUpLiquid();
-        vaultOp = new FeeVault(OP_CHAIN, address(timelock));
-        vaultHome = new FeeVault(uint64(block.chainid), address(timelock));
+        ReportExecutor.ServedChain[] memory chains = _servedChains();
+        for (uint256 i; i < chains.length; ++i) {
+            vaults.push(new FeeVault(chains[i].chainId, address(timelock)));
+        }
         reserve = new EmissionReserve(
             EmissionReserve.Params({
                 kind: EmissionReserve.Kind.Constant,
@@ -90,6 +102,12 @@ abstract contract SystemFixture is LiquidFixture {
         reserve.fund{value: 1 ether}();
         executor = new ReportExecutor(_executorParams(), _members(), 2, address(timelock));
         _wire(address(executor));
+    }
+
+    /// The system (`_deploySystem`), two sequencers (ids 1, 2), a staker's 20 in the buffer.
+    function _setUpSystem() internal {
+        _deploySystem();
+        (vaultOp, vaultHome) = (vaults[0], vaults[1]);
         _registerAs(address(0x100), 10 ether, 1000);
         _registerAs(address(0x200), 10 ether, 500);
         _depositAs(staker, 20 ether);
@@ -100,8 +118,9 @@ abstract contract SystemFixture is LiquidFixture {
         _governRegistry(abi.encodeCall(registry.grantRole, (registry.REPORTER_ROLE(), e)));
         _govern(address(token), abi.encodeCall(token.grantRole, (token.REPORTER_ROLE(), e)));
         _govern(address(queue), abi.encodeCall(queue.grantRole, (queue.FINALIZER_ROLE(), e)));
-        _govern(address(vaultOp), abi.encodeCall(vaultOp.grantRole, (vaultOp.DRAWER_ROLE(), e)));
-        _govern(address(vaultHome), abi.encodeCall(vaultHome.grantRole, (vaultHome.DRAWER_ROLE(), e)));
+        for (uint256 i; i < vaults.length; ++i) {
+            _govern(address(vaults[i]), abi.encodeCall(vaults[i].grantRole, (vaults[i].DRAWER_ROLE(), e)));
+        }
         _govern(address(reserve), abi.encodeCall(reserve.grantRole, (reserve.DRAWER_ROLE(), e)));
     }
 
@@ -114,11 +133,12 @@ abstract contract SystemFixture is LiquidFixture {
     }
 
     /// The default epoch: revenue on both chains, sequencer 1 produced 3 blocks and 2 one.
-    function _plan() internal pure returns (Plan memory p) {
-        p.grossOp = GROSS;
-        p.costOp = GROSS / 4;
-        p.mevOp = 7;
-        p.grossHome = GROSS / 2 + 3;
+    function _plan() internal view virtual returns (Plan memory p) {
+        p.gross = new uint256[](2);
+        p.cost = new uint256[](2);
+        p.mev = new uint256[](2);
+        (p.gross[0], p.cost[0], p.mev[0]) = (GROSS, GROSS / 4, 7);
+        p.gross[1] = GROSS / 2 + 3;
         p.ids = new uint32[](2);
         (p.ids[0], p.ids[1]) = (1, 2);
         p.blocks = new uint64[](2);
@@ -134,31 +154,26 @@ abstract contract SystemFixture is LiquidFixture {
         returns (ReportTypes.EpochEntry memory e)
     {
         e.epoch = epoch;
-        e.chains = new ReportTypes.ChainRevenue[](2);
-        uint256 share = RewardMath.partnerShare(p.grossOp, p.costOp, 250, 1500);
-        e.chains[0] = ReportTypes.ChainRevenue({
-            chainId: OP_CHAIN,
-            gross: p.grossOp,
-            cost: p.costOp,
-            mev: p.mevOp,
-            evidenceHash: keccak256(abi.encode(epoch)),
-            partner: partner,
-            aBps: 250,
-            bBps: 1500,
-            share: share
-        });
-        e.chains[1] = ReportTypes.ChainRevenue({
-            chainId: 31_337,
-            gross: p.grossHome,
-            cost: 0,
-            mev: 0,
-            evidenceHash: bytes32(0),
-            partner: address(0),
-            aBps: 0,
-            bBps: 0,
-            share: 0
-        });
-        uint256 afterShares = p.grossOp - share + p.mevOp + p.grossHome;
+        ReportExecutor.ServedChain[] memory served = executor.servedChains();
+        e.chains = new ReportTypes.ChainRevenue[](served.length);
+        uint256 afterShares;
+        for (uint256 i; i < served.length; ++i) {
+            ReportExecutor.ServedChain memory c = served[i];
+            uint256 share =
+                c.partner == address(0) ? 0 : RewardMath.partnerShare(p.gross[i], p.cost[i], c.aBps, c.bBps);
+            e.chains[i] = ReportTypes.ChainRevenue({
+                chainId: c.chainId,
+                gross: p.gross[i],
+                cost: p.cost[i],
+                mev: p.mev[i],
+                evidenceHash: c.partner == address(0) ? bytes32(0) : keccak256(abi.encode(epoch, i)),
+                partner: c.partner,
+                aBps: c.aBps,
+                bBps: c.bBps,
+                share: share
+            });
+            afterShares += p.gross[i] - share + p.mev[i];
+        }
         e.protocolFee = RewardMath.applyBps(afterShares, FEE_BPS);
         e.emission = EMISSION;
         e.dustIn = dustIn;
@@ -184,8 +199,8 @@ abstract contract SystemFixture is LiquidFixture {
         e.dustOut = pool - paid;
     }
 
-    /// A report of `plans.length` epochs from the executor's next epoch; the active set {1, 2};
-    /// the liquid actions as given.
+    /// A report of `plans.length` epochs from the executor's next epoch; the active set is the
+    /// last plan's sequencers; the liquid actions as given.
     function _report(Plan[] memory plans, ReportTypes.LiquidActions memory liquid)
         internal
         view
@@ -204,12 +219,11 @@ abstract contract SystemFixture is LiquidFixture {
             r.epochs[k] = _entry(first + uint64(k), plans[k], dust);
             dust = r.epochs[k].dustOut;
         }
-        r.activeSet = new uint32[](2);
-        (r.activeSet[0], r.activeSet[1]) = (1, 2);
+        r.activeSet = plans[plans.length - 1].ids;
         r.liquid = liquid;
     }
 
-    function _plans(uint256 count) internal pure returns (Plan[] memory plans) {
+    function _plans(uint256 count) internal view returns (Plan[] memory plans) {
         plans = new Plan[](count);
         for (uint256 k; k < count; ++k) {
             plans[k] = _plan();
@@ -229,14 +243,13 @@ abstract contract SystemFixture is LiquidFixture {
 
     /// Sends the revenue a report draws into the vaults.
     function _fund(ReportTypes.Report memory r) internal {
-        uint256 op;
-        uint256 home;
-        for (uint256 k; k < r.epochs.length; ++k) {
-            op += r.epochs[k].chains[0].gross + r.epochs[k].chains[0].mev;
-            home += r.epochs[k].chains[1].gross + r.epochs[k].chains[1].mev;
+        for (uint256 i; i < vaults.length; ++i) {
+            uint256 amount;
+            for (uint256 k; k < r.epochs.length; ++k) {
+                amount += r.epochs[k].chains[i].gross + r.epochs[k].chains[i].mev;
+            }
+            if (amount > 0) _sendRevenue(vaults[i], amount);
         }
-        if (op > 0) _sendRevenue(vaultOp, op);
-        if (home > 0) _sendRevenue(vaultHome, home);
     }
 
     function _hash(ReportTypes.Report memory r) internal view returns (bytes32) {
