@@ -4,12 +4,11 @@
 //! on-chain figure (accumulator, dust, operator rewards, each delegator's claimable reward)
 //! equals what `settle_epoch` and the accumulator rows computed.
 
+mod support;
+
 use alloy::{
-    network::EthereumWallet,
-    node_bindings::Anvil,
     primitives::{Address, B256, U256},
-    providers::{Provider, ProviderBuilder, ext::AnvilApi},
-    signers::local::PrivateKeySigner,
+    providers::Provider,
 };
 use seqstake::{
     chain::{
@@ -21,18 +20,10 @@ use seqstake::{
     economics::{
         accumulator::pending_reward,
         revenue::RevenueShareTerms,
-        settlement::{ChainEpoch, EpochInputs, SequencerEpoch, SettlementParams, settle_epoch},
+        settlement::{ChainEpoch, EpochInputs, SettlementParams, settle_epoch},
     },
 };
-
-fn tokens(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
-}
-
-async fn advance<P: Provider>(provider: &P, seconds: u64) {
-    provider.anvil_increase_time(seconds).await.expect("increase time");
-    provider.anvil_mine(Some(1), None).await.expect("mine");
-}
+use support::chain::{Chain, advance, now, sequencer_inputs, tokens};
 
 /// Grants `REPORTER_ROLE` to `reporter` through the timelock: schedule, wait its delay on the
 /// chain's clock, execute.
@@ -63,51 +54,15 @@ async fn grant_reporter<P: Provider>(
     assert!(registry.hasRole(role, reporter).call().await.expect("hasRole"));
 }
 
-/// The inputs of `epoch` for sequencers (id, blocks) as the registry checkpointed them.
-async fn sequencer_inputs<P: Provider>(
-    registry: &SequencerRegistry::SequencerRegistryInstance<&P>,
-    epoch: u64,
-    blocks: &[(u32, u64)],
-) -> Vec<SequencerEpoch> {
-    let mut sequencers = Vec::new();
-    for &(id, blocks) in blocks {
-        let point = registry.stakeAt(id, epoch).call().await.expect("stakeAt");
-        let pool = registry.pool(id).call().await.expect("pool");
-        sequencers.push(SequencerEpoch {
-            id,
-            blocks,
-            bond: U256::from(point.bond),
-            pool_tokens: U256::from(point.tokens),
-            pool_shares: U256::from(point.shares),
-            commission_bps: point.commissionBps,
-            jailed: false,
-            acc_before: pool.acc,
-            dust_before: U256::from(pool.dust),
-        });
-    }
-    sequencers
-}
-
 #[tokio::test]
 async fn an_epoch_settled_in_rust_is_paid_on_chain_to_the_wei() {
     let config = EconomicsConfig::from_toml(include_str!("../config/devnet.toml")).expect("devnet config");
-    let anvil = Anvil::new().try_spawn().expect("anvil on PATH (run through `make test`)");
-    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().take(5).map(|k| k.clone().into()).collect();
-    let address = |i: usize| keys[i].address();
-    let wallet = |i: usize| {
-        ProviderBuilder::new()
-            .wallet(EthereumWallet::from(keys[i].clone()))
-            .connect_http(anvil.endpoint_url())
-    };
+    let chain = Chain::spawn();
+    let address = |i: usize| chain.address(i);
+    let wallet = |i: usize| chain.wallet(i);
     let admin = wallet(0);
 
-    let genesis = admin
-        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-        .await
-        .expect("block")
-        .expect("latest")
-        .header
-        .timestamp;
+    let genesis = now(&admin).await;
     let delay = config.governance.timelock_delay_seconds;
     let timelock = deploy_timelock(&admin, delay, vec![address(0)]).await.expect("timelock");
     let registry_address =

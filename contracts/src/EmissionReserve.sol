@@ -15,7 +15,7 @@ import {RewardMath} from "./libraries/RewardMath.sol";
 ///         `BondedRatioTarget` the report's amount is bounded by the emission at the highest
 ///         inflation: `(totalSupply * maxInflation / 10_000) * epochLength / year`, each
 ///         division rounded down. Epochs are drawn in order, each once; a scheduled amount the
-///         reserve cannot cover is paid as far as it can.
+///         reserve cannot cover is paid as far as it can (at most what it holds).
 contract EmissionReserve is AccessControl, ReentrancyGuardTransient {
     /// @notice Draws the emission of each epoch (the report contract).
     bytes32 public constant DRAWER_ROLE = keccak256("DRAWER_ROLE");
@@ -125,14 +125,18 @@ contract EmissionReserve is AccessControl, ReentrancyGuardTransient {
 
     /// @notice Pays epoch `epoch`'s emission, `amount`, to the caller (the report).
     /// @param epoch Must be `nextEpoch`.
-    /// @param amount Exactly `expectedEmission()`, or at most it for BondedRatioTarget.
+    /// @param amount Exactly `expectedEmission()` while the reserve covers the schedule; at most
+    ///        it for BondedRatioTarget and for a reserve holding less than the schedule's amount.
     /// @dev Reverts with AccessControlUnauthorizedAccount without DRAWER_ROLE; with WrongEpoch
     ///      out of order; with WrongAmount for another amount; with TransferFailed if the
     ///      caller refuses the value.
     function draw(uint64 epoch, uint256 amount) external onlyRole(DRAWER_ROLE) nonReentrant {
         if (epoch != nextEpoch) revert WrongEpoch(epoch, nextEpoch);
         uint256 expected = expectedEmission();
-        bool ok = kind == Kind.BondedRatioTarget ? amount <= expected : amount == expected;
+        // Exact while the reserve covers the schedule. A short reserve pays at most what it holds:
+        // anyone may top it up, so a report computed before a top-up still executes after it.
+        bool exact = kind != Kind.BondedRatioTarget && funded >= scheduled;
+        bool ok = exact ? amount == expected : amount <= expected;
         if (!ok) revert WrongAmount(epoch, amount, expected);
         nextEpoch = epoch + 1;
         funded -= amount;

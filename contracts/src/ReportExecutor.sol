@@ -24,18 +24,23 @@ import {EmissionReserve} from "./EmissionReserve.sol";
 ///         2. each chain's revenue is drawn from its vault (never more than arrived);
 ///         3. partners and the treasury (fee, jailed sequencers' parts) are credited as pull
 ///            payments; the sequencers are paid through `registry.distributeRewards`;
-///            sequencers past the downtime threshold are jailed; the active set is updated;
+///            sequencers past the downtime threshold over the report's epochs are jailed;
 ///         4. the liquid pool harvests (exactly the report's `poolRewards`), releases matured
 ///            redelegations, brings matured buckets back, moves its stake to the allocation
 ///            (decreases paired with increases by redelegation, the remaining increases from
 ///            the buffer, the remaining decreases undelegated: this is how a report undelegates
 ///            for the queue, and the token refuses more than the queue lacks for an active
 ///            sequencer), at most `maxMovesPerReport` stake moves (each costs the registry a
-///            position, a bucket or a pending change), and finalizes the batches;
-///         5. the share rate after execution is not below the rate before (beyond a wei of
+///            position, a bucket or a pending change; skipped while the registry is paused),
+///            and finalizes the batches;
+///         5. the active set from the next epoch is updated (checked by the registry against the
+///            stake the moves left; a refused set is an event, and anyone may then submit the
+///            right one until the next report);
+///         6. the share rate after execution is not below the rate before (beyond a wei of
 ///            registry rounding per stake move) and rose at most `maxRateAprBps` a year over the
 ///            epochs the report covers (the time its rewards accrued over, so catch-up reports
-///            executed back to back are bounded alike). Outside reports the rate falls only by a slash the
+///            executed back to back are bounded alike), plus the instant-exit fees joining the
+///            pool at the harvest. Outside reports the rate falls only by a slash the
 ///            registry reports to the token, so a fall is always a recorded slash.
 ///         The whole report is emitted (`ReportInputs`), so `verify` needs no archive node.
 /// @dev Holds only what it owes: `totalOwed` (pull payments) plus `carriedDust` (settlement
@@ -119,6 +124,9 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     OpenBucket[] internal _buckets;
     /// @notice The first bucket in `_buckets` not yet brought back.
     uint256 public bucketsHead;
+    /// @notice The registry refused the last report's active set: anyone may submit the right
+    ///         one until the next report.
+    bool public activeSetStale;
 
     /// @notice A report executed.
     event ReportExecuted(uint64 indexed firstEpoch, uint64 lastEpoch, uint64 refBlock, bytes32 reportHash);
@@ -153,6 +161,9 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     /// @notice The registry refused the report's active set (stake moved since it was
     ///         computed); the set stays as it was and anyone may submit the right one.
     event ActiveSetRejected(uint64 indexed firstEpoch, uint32[] ids);
+    /// @notice The registry is paused: the pool's stake moves and releases wait for a report
+    ///         after the pause (payments, harvest and finalization go on).
+    event LiquidMovesSkipped(uint64 indexed firstEpoch, uint64 pausedUntil);
 
     /// @dev A deployment parameter is out of range (name given).
     error InvalidParameter(string name);
@@ -197,6 +208,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     error NothingOwed(address account);
     /// @dev Value from anyone but a vault or the reserve.
     error UnexpectedValue(address sender);
+    /// @dev The active set can be submitted outside a report only after a report's was refused.
+    error ActiveSetNotStale();
+    /// @dev A registry or token call ran out of gas (the caller gave too little).
+    error OutOfGas();
     /// @dev The native transfer failed.
     error TransferFailed(address to, uint256 amount);
 
@@ -206,7 +221,8 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     /// @param admin DEFAULT_ADMIN_ROLE (the governance timelock).
     /// @dev Reverts with ZeroAddress for a zero contract, treasury or admin; with
     ///      InvalidParameter naming protocolFeeBps or maxMissedBps (above 10_000),
-    ///      maxEpochsPerReport or maxMovesPerReport (zero), chains (none, more than MAX_CHAINS, a repeated chain
+    ///      maxEpochsPerReport or maxMovesPerReport (zero), maxRateAprBps (zero, or a largest
+    ///      move per report above the token's instant-exit fee), chains (none, more than MAX_CHAINS, a repeated chain
     ///      id), vault (zero, or a vault of another chain), terms (bps above 10_000, or terms
     ///      without a partner) or reserve (its next epoch is not the registry's next reward
     ///      epoch); with ReportConsensus's InvalidMembership.
@@ -221,6 +237,17 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         if (p.maxMissedBps > RewardMath.BPS) revert InvalidParameter("maxMissedBps");
         if (p.maxEpochsPerReport == 0) revert InvalidParameter("maxEpochsPerReport");
         if (p.maxMovesPerReport == 0) revert InvalidParameter("maxMovesPerReport");
+        // The largest rise one report may make must stay within the instant-exit fee, or a
+        // deposit before a report and an exit after it would profit.
+        uint256 largestMove = Math.mulDiv(
+            uint256(p.maxRateAprBps) * p.maxEpochsPerReport,
+            SequencerRegistry(payable(p.registry)).epochLength(),
+            SECONDS_PER_YEAR,
+            Math.Rounding.Ceil
+        );
+        if (p.maxRateAprBps == 0 || largestMove > LiquidStakingToken(payable(p.token)).instantExitFeeBps()) {
+            revert InvalidParameter("maxRateAprBps");
+        }
         if (p.chains.length == 0 || p.chains.length > MAX_CHAINS) revert InvalidParameter("chains");
         for (uint256 i; i < p.chains.length; ++i) {
             ServedChain memory c = p.chains[i];
@@ -281,33 +308,41 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         if (!isAgreed(h.firstEpoch, hash)) revert NotAgreed(h.firstEpoch, hash);
         _checkHeader(h, r.epochs.length);
         uint256 rateBefore = token.shareRate();
-        uint256 elapsed = uint256(h.lastEpoch - h.firstEpoch + 1) * epochLength;
+        uint256 maxRise = _maxRise(rateBefore, h.lastEpoch - h.firstEpoch + 1);
         nextEpoch = h.lastEpoch + 1;
         lastReportTime = uint64(block.timestamp);
 
-        (uint256 toRegistry, uint256 toTreasury, uint256[] memory draws) = _settleEpochs(r.epochs);
+        (uint256 toRegistry, uint256 toTreasury, uint256[] memory draws) =
+            _settleEpochs(h.firstEpoch, r.epochs);
         for (uint256 i; i < draws.length; ++i) {
             if (draws[i] > 0) FeeVault(payable(_chains[i].vault)).draw(draws[i], address(this));
         }
         _credit(treasury, toTreasury);
         _paySequencers(h.firstEpoch, h.lastEpoch, r.epochs, toRegistry);
+        uint256 moves = _driveLiquid(h.firstEpoch, r.liquid, maxRise);
+        // The set for the next epoch, against the stake the moves above left.
+        activeSetStale = false;
         if (r.activeSet.length > 0) {
             try registry.updateActiveSet(r.activeSet) {}
-            catch {
+            catch (bytes memory reason) {
+                if (reason.length == 0) revert OutOfGas();
+                activeSetStale = true;
                 emit ActiveSetRejected(h.firstEpoch, r.activeSet);
             }
         }
-        uint256 moves = _driveLiquid(r.liquid);
-        _checkRate(rateBefore, moves, elapsed);
+        _checkRate(rateBefore, moves, maxRise);
         emit ReportExecuted(h.firstEpoch, h.lastEpoch, h.refBlock, hash);
         emit ReportInputs(h.firstEpoch, msg.data[4:]);
     }
 
     /// @notice Submits the active set from the next epoch (the registry checks it is the top
-    ///         by stake). Anyone may call it, for when a report's set was rejected.
+    ///         by stake) after the registry refused the last report's. Anyone may call it.
     /// @param ids The set, strictly increasing.
-    /// @dev Reverts with the registry's InvalidActiveSet.
+    /// @dev Reverts with ActiveSetNotStale unless the last report's set was refused; with the
+    ///      registry's InvalidActiveSet.
     function refreshActiveSet(uint32[] calldata ids) external nonReentrant {
+        if (!activeSetStale) revert ActiveSetNotStale();
+        activeSetStale = false;
         registry.updateActiveSet(ids);
     }
 
@@ -381,13 +416,12 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
 
     /// Checks and settles each epoch; returns what the registry and the treasury receive and
     /// what to draw from each vault.
-    function _settleEpochs(ReportTypes.EpochEntry[] calldata epochs)
+    function _settleEpochs(uint64 first, ReportTypes.EpochEntry[] calldata epochs)
         internal
         returns (uint256 toRegistry, uint256 toTreasury, uint256[] memory draws)
     {
         draws = new uint256[](_chains.length);
         uint256 dust = carriedDust;
-        uint64 first = epochs[0].epoch;
         for (uint256 k; k < epochs.length; ++k) {
             ReportTypes.EpochEntry calldata e = epochs[k];
             if (e.epoch != first + k) revert WrongRange(first, e.epoch, first, epochs.length);
@@ -520,7 +554,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ the liquid pool
-    function _driveLiquid(ReportTypes.LiquidActions calldata l) internal returns (uint256 moves) {
+    function _driveLiquid(uint64 first, ReportTypes.LiquidActions calldata l, uint256 maxRise)
+        internal
+        returns (uint256 moves)
+    {
         uint256 n = l.allocation.length;
         uint32[] memory ids = new uint32[](n);
         for (uint256 i; i < n; ++i) {
@@ -529,10 +566,16 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         }
         uint256 harvested = token.harvest(ids);
         if (harvested != l.poolRewards) revert PoolRewardsMismatch(harvested, l.poolRewards);
-        token.releaseMatured();
         _bringBackMatured();
-        moves = _rebalance(l.allocation, ids);
-        if (l.batches.length > 0) _finalize(l.batches);
+        uint64 pausedUntil = registry.pausedUntil();
+        if (block.timestamp < pausedUntil) {
+            // Releases and stake moves are paused in the registry; claims never are.
+            emit LiquidMovesSkipped(first, pausedUntil);
+        } else {
+            token.releaseMatured();
+            moves = _rebalance(l.allocation, ids);
+        }
+        if (l.batches.length > 0) _finalize(l.batches, maxRise);
     }
 
     /// Withdraws the buckets earlier reports opened, once matured, into the token's buffer. A
@@ -543,7 +586,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         while (head < _buckets.length) {
             OpenBucket memory b = _buckets[head];
             if (b.completionEpoch > epoch) break;
-            try token.withdrawUnbonded(b.id, b.completionEpoch) {} catch {}
+            try token.withdrawUnbonded(b.id, b.completionEpoch) {}
+            catch (bytes memory reason) {
+                if (reason.length == 0) revert OutOfGas();
+            }
             delete _buckets[head];
             head += 1;
         }
@@ -636,14 +682,18 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     }
 
     /// Finalizes the batches not finalized yet (with a stale oracle anyone may have finalized
-    /// some) at the queue's rate, which may not exceed the rate the report agreed for any batch.
-    function _finalize(ReportTypes.FinalizationBatch[] calldata batches) internal {
+    /// some) at the queue's rate, which may exceed the rate the report agreed for a batch by no
+    /// more than the report's rate bound (deposits and exits after the reference block move the
+    /// rate up by rounding).
+    function _finalize(ReportTypes.FinalizationBatch[] calldata batches, uint256 maxRise) internal {
         uint256 rate = token.finalizationRate();
         uint256 done = queue.lastFinalizedId();
         uint256[] memory ends = new uint256[](batches.length);
         uint256 m;
         for (uint256 i; i < batches.length; ++i) {
-            if (rate > batches[i].shareRate) revert FinalizationAboveReport(i, rate, batches[i].shareRate);
+            if (rate > maxRise && rate - maxRise > batches[i].shareRate) {
+                revert FinalizationAboveReport(i, rate, batches[i].shareRate);
+            }
             if (batches[i].lastTicketId <= done) continue;
             ends[m++] = batches[i].lastTicketId;
         }
@@ -654,18 +704,30 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         queue.finalize(ends);
     }
 
-    function _checkRate(uint256 before, uint256 moves, uint256 elapsed) internal view {
+    /// The most the share rate may rise in a report covering `epochs` epochs: `maxRateAprBps`
+    /// a year over them, plus what the instant-exit fees joining the pool at this report's
+    /// harvest are worth (no report can leave them out).
+    function _maxRise(uint256 before, uint256 epochs) internal view returns (uint256) {
+        uint256 supply = token.totalSupply() + RewardMath.VIRTUAL_SHARES;
+        return Math.mulDiv(
+            before, uint256(maxRateAprBps) * epochs * epochLength, RewardMath.BPS * SECONDS_PER_YEAR
+        ) + Math.mulDiv(token.pendingFees(), RewardMath.RAY, supply, Math.Rounding.Ceil);
+    }
+
+    function _checkRate(uint256 before, uint256 moves, uint256 maxRise) internal view {
         uint256 afterReport = token.shareRate();
         if (afterReport < before) {
-            // Each stake move may cost the token a wei of the registry's rounding.
+            // A stake move may cost the token two wei of the registry's rounding (one at each
+            // end), a release or a matured bucket one more.
             uint256 tolerance = Math.mulDiv(
-                moves, RewardMath.RAY, token.totalSupply() + RewardMath.VIRTUAL_SHARES, Math.Rounding.Ceil
+                2 * moves + 2,
+                RewardMath.RAY,
+                token.totalSupply() + RewardMath.VIRTUAL_SHARES,
+                Math.Rounding.Ceil
             );
             if (before - afterReport > tolerance) revert RateFell(before, afterReport);
             return;
         }
-        uint256 maxRise =
-            Math.mulDiv(before, uint256(maxRateAprBps) * elapsed, RewardMath.BPS * SECONDS_PER_YEAR);
         if (afterReport - before > maxRise) revert RateRoseTooFast(before, afterReport, maxRise);
     }
 

@@ -309,13 +309,51 @@ contract ReportExecutorTest is SystemFixture {
         vm.expectEmit(true, false, false, true, address(executor));
         emit ReportExecutor.ActiveSetRejected(5, r.activeSet);
         executor.execute(r);
-        assertEq(registry.activeSet().length, 0, "unchanged");
+        assertEq(registry.activeSet().length, 2, "unchanged");
+        assertTrue(executor.activeSetStale());
         // Anyone may submit the right set.
         uint32[] memory set = new uint32[](2);
         (set[0], set[1]) = (1, 2);
         vm.prank(address(0xCAFE));
         executor.refreshActiveSet(set);
         assertEq(registry.activeSet().length, 2);
+        // Only after a refused set, once.
+        vm.expectRevert(ReportExecutor.ActiveSetNotStale.selector);
+        executor.refreshActiveSet(set);
+    }
+
+    function test_instantExitFeesJoiningAtTheHarvestStayWithinTheBound() public {
+        _run(_first());
+        uint256 shares = token.convertToShares(3 ether);
+        vm.prank(staker);
+        token.instantExit(shares, staker);
+        uint256 fees = token.pendingFees();
+        assertGt(fees, 0, "the exit paid a fee");
+        _toEpoch(7);
+        uint256 before = token.shareRate();
+        ReportTypes.Report memory r =
+            _prepare(_report(_plans(1), _liquid(token.stakeOf(1), token.stakeOf(2))));
+        _run(r);
+        // The fees alone raise the rate far above 50% a year over one epoch.
+        uint256 rise = token.shareRate() - before;
+        uint256 aprBound = before * 5000 * EPOCH / (10_000 * 365 days);
+        assertGt(rise, aprBound, "the rise is mostly the fees");
+        assertEq(token.pendingFees(), 0, "the fees joined the pool");
+    }
+
+    function test_aPausedRegistrySkipsTheStakeMovesOnly() public {
+        _run(_first());
+        vm.prank(guardian);
+        registry.pause(300);
+        _toEpoch(7);
+        ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(6 ether, 10 ether)));
+        _agree(r);
+        vm.expectEmit(true, false, false, false, address(executor));
+        emit ReportExecutor.LiquidMovesSkipped(6, 0);
+        executor.execute(r);
+        assertEq(executor.nextEpoch(), 7, "the report executed: rewards paid while paused");
+        assertApproxEqAbs(token.stakeOf(1), 8 ether, 1, "no stake moved");
+        assertEq(token.positions().length, 0);
     }
 
     // ------------------------------------------------------------------ the queue
@@ -431,6 +469,10 @@ contract ReportExecutorTest is SystemFixture {
         vm.expectRevert(
             abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxEpochsPerReport")
         );
+        new ReportExecutor(p, m, 2, address(timelock));
+        p = _executorParams();
+        p.maxRateAprBps = 0;
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxRateAprBps"));
         new ReportExecutor(p, m, 2, address(timelock));
         p = _executorParams();
         p.maxMovesPerReport = 0;

@@ -35,3 +35,52 @@ alloy::sol!(
     SeqstakeTimelock,
     "contracts/artifacts/SeqstakeTimelock.json"
 );
+
+/// The liquid staking token. Its ABI names the registry's `RegistryCore` types (`stakeAt` is
+/// not in it, but `positions` returns its own struct), so it has a module of its own.
+pub mod liquid {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        LiquidStakingToken,
+        "contracts/artifacts/LiquidStakingToken.json"
+    );
+
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        WithdrawalQueue,
+        "contracts/artifacts/WithdrawalQueue.json"
+    );
+}
+
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    SlashingManager,
+    "contracts/artifacts/SlashingManager.json"
+);
+
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    EmissionReserve,
+    "contracts/artifacts/EmissionReserve.json"
+);
+
+/// The report contract, in its own module: its ABI carries the `ReportTypes` structs, which
+/// `economics::report` generates from `ReportTypes.sol` too (convert with
+/// [`executor::report_for_call`]).
+pub mod executor {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        ReportExecutor,
+        "contracts/artifacts/ReportExecutor.json"
+    );
+
+    use alloy::sol_types::SolValue;
+
+    /// The economics report as the executor binding's argument type: the same ABI, so the
+    /// conversion is an encode and a decode that cannot fail for a well-formed report.
+    pub fn report_for_call(
+        report: &crate::economics::report::Report,
+    ) -> Result<ReportTypes::Report, alloy::sol_types::Error> {
+        ReportTypes::Report::abi_decode(&report.abi_encode())
+    }
+}

@@ -28,7 +28,7 @@ pub async fn deploy_fee_vault<P: Provider>(
 }
 
 /// Waits for a deployment sent as `sent` and returns the new contract's address.
-async fn deployed_at<P: Provider>(
+pub(super) async fn deployed_at<P: Provider>(
     provider: &P,
     action: String,
     sent: Result<TxHash, alloy::contract::Error>,

@@ -4,6 +4,7 @@
 
 pub mod bindings;
 pub mod deploy;
+pub mod system;
 pub mod tx;
 
 use std::time::Duration;

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::amount::decimal_wei;
 
 pub use rules::{
-    MAX_ACTIVE_SEQUENCERS, MAX_EPOCH_SECONDS, MAX_EPOCHS_PER_REPORT, MAX_UNBONDING_ENTRIES, Violation,
-    largest_rate_move_bps,
+    MAX_ACTIVE_SEQUENCERS, MAX_EPOCH_SECONDS, MAX_EPOCHS_PER_REPORT, MAX_STAKE_MOVES_PER_REPORT,
+    MAX_UNBONDING_ENTRIES, Violation, largest_rate_move_bps,
 };
 
 /// Basis points: 10_000 is 100%.
@@ -483,6 +483,9 @@ pub struct ReportBoundsConfig {
     pub max_epochs_per_report: u32,
     /// Largest annualized rise of the liquid token's rate a report may make.
     pub max_rate_apr_bps: Bps,
+    /// Most stake moves (delegations, redelegations, undelegations) of the liquid pool one
+    /// report makes; each costs the registry a pending change, a position or a bucket.
+    pub max_stake_moves_per_report: u16,
 }
 
 /// `[governance]`

@@ -12,6 +12,9 @@ use crate::economics::precision::{BPS, RAY, SECONDS_PER_YEAR};
 pub const MAX_ACTIVE_SEQUENCERS: u32 = 200;
 /// The most epochs one report may cover: the 30M-gas worst case is measured at 8.
 pub const MAX_EPOCHS_PER_REPORT: u32 = 8;
+/// The most stake moves one report may make: each costs the report a few hundred thousand gas
+/// (docs/BENCHMARKS.md).
+pub const MAX_STAKE_MOVES_PER_REPORT: u16 = 64;
 /// The longest epoch: one year.
 pub const MAX_EPOCH_SECONDS: u64 = SECONDS_PER_YEAR;
 /// The most unbonding entries one delegator may hold with one sequencer.
@@ -90,6 +93,12 @@ fn epochs_and_report(config: &EconomicsConfig, report: &mut Report) {
         MAX_EPOCHS_PER_REPORT,
     );
     report.range("report.max_rate_apr_bps", config.report.max_rate_apr_bps, 1, 10_000);
+    report.range(
+        "report.max_stake_moves_per_report",
+        config.report.max_stake_moves_per_report,
+        1,
+        MAX_STAKE_MOVES_PER_REPORT,
+    );
 }
 
 fn treasury_and_commission(config: &EconomicsConfig, report: &mut Report) {

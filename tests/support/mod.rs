@@ -25,3 +25,5 @@ pub async fn postgres(test: &str) -> Option<PgConnection> {
     eprintln!("!!! {test}: the PostgreSQL test DID NOT RUN: {error}");
     None
 }
+
+pub mod chain;

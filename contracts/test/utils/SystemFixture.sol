@@ -104,13 +104,19 @@ abstract contract SystemFixture is LiquidFixture {
         _wire(address(executor));
     }
 
-    /// The system (`_deploySystem`), two sequencers (ids 1, 2), a staker's 20 in the buffer.
+    /// The system (`_deploySystem`), two active sequencers (ids 1, 2), a staker's 20 in the
+    /// buffer.
     function _setUpSystem() internal {
         _deploySystem();
         (vaultOp, vaultHome) = (vaults[0], vaults[1]);
         _registerAs(address(0x100), 10 ether, 1000);
         _registerAs(address(0x200), 10 ether, 500);
         _depositAs(staker, 20 ether);
+        // Both active from the start, as a first report would have set them.
+        uint32[] memory set = new uint32[](2);
+        (set[0], set[1]) = (1, 2);
+        vm.prank(reporter);
+        registry.updateActiveSet(set);
     }
 
     /// Grants the report contract every role it needs, through the timelock.

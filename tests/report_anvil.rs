@@ -1,0 +1,263 @@
+//! The whole system on a real anvil, deployed by Rust from the committed artifacts with the
+//! devnet's economics: a report built by `economics` (settlement from the registry's own
+//! checkpoints, the report and its hash) is voted by two of the three oracle members and
+//! executed by anyone; every figure on chain (partner and treasury credits, carried dust,
+//! accumulators, operator rewards, the emission drawn, the pool's delegations) is what Rust
+//! computed, to the wei. The chain's clock is advanced, never waited for.
+
+mod support;
+
+use alloy::{
+    primitives::{Address, B256, U256},
+    providers::Provider,
+    rpc::types::TransactionRequest,
+};
+use seqstake::{
+    chain::{
+        bindings::{
+            EmissionReserve, FeeVault, SequencerRegistry,
+            executor::{ReportExecutor, report_for_call},
+            liquid::LiquidStakingToken,
+        },
+        system::{DeployInputs, SystemAddresses, Wiring, deploy_system, execute_wiring, wiring_in_place},
+        tx::confirm,
+    },
+    config::EconomicsConfig,
+    economics::{
+        report::{EpochAttestations, LiquidActions, build_report, epoch_entry, report_hash},
+        revenue::RevenueShareTerms,
+        schedule::emission_at,
+        settlement::{ChainEpoch, EpochInputs, Settlement, SettlementParams, settle_epoch},
+    },
+};
+use support::chain::{Chain, advance, now, sequencer_inputs, tokens};
+
+const SETTLEMENT_CHAIN: u64 = 31_337;
+const SERVED_CHAIN: u64 = 31_338;
+
+async fn send<P: Provider>(provider: &P, to: Address, value: U256) {
+    let sent = provider
+        .send_transaction(TransactionRequest::default().to(to).value(value))
+        .await
+        .expect("send value");
+    confirm(provider, "send value", *sent.tx_hash()).await.expect("sent");
+}
+
+#[tokio::test]
+async fn a_report_built_in_rust_executes_on_chain_to_the_wei() {
+    let config = EconomicsConfig::from_toml(include_str!("../config/devnet.toml")).expect("devnet config");
+    let chain = Chain::spawn();
+    let admin = chain.wallet(0);
+    let inputs = DeployInputs {
+        genesis_time: now(&admin).await,
+        governor: chain.address(0),
+        served_chains: vec![SERVED_CHAIN, SETTLEMENT_CHAIN],
+    };
+    let (system, wiring) = deploy_system(&admin, &config, &inputs).await.expect("deploy");
+    let registry = SequencerRegistry::new(system.registry, &admin);
+    let executor = ReportExecutor::new(system.executor, &admin);
+    let first = executor.nextEpoch().call().await.expect("nextEpoch");
+    assert_eq!(first, registry.nextRewardEpoch().call().await.expect("next"));
+
+    let (served_gross, home_gross) = populate(&chain, &system).await;
+
+    wire(&chain, &system, &wiring, config.governance.timelock_delay_seconds).await;
+
+    // The wiring took the timelock's delay (7 epochs): the report covers the first two
+    // epochs since deployment; later ones wait for the next report.
+    assert!(registry.currentEpoch().call().await.expect("epoch") >= first + 2);
+
+    // Settle both epochs in Rust: nothing had stake in `first` (its rewards wait as pool
+    // dust), the bonds and the delegation count in `first + 1`, where the revenue settles.
+    let params = SettlementParams::from_config(&config).expect("params");
+    let terms = &config.revenue_share[0];
+    let chains = |gross: [U256; 2]| {
+        vec![
+            ChainEpoch {
+                chain_id: SERVED_CHAIN,
+                gross: gross[0],
+                cost: tokens(1) / U256::from(2u64),
+                mev: U256::ZERO,
+                share: Some(RevenueShareTerms {
+                    partner: terms.partner,
+                    a_bps: terms.a_bps,
+                    b_bps: terms.b_bps,
+                }),
+            },
+            ChainEpoch {
+                chain_id: SETTLEMENT_CHAIN,
+                gross: gross[1],
+                cost: U256::ZERO,
+                mev: U256::ZERO,
+                share: None,
+            },
+        ]
+    };
+    let blocks = [(1u32, 3u64), (2, 1)];
+    let s0 = settle_epoch(
+        &EpochInputs {
+            epoch: first,
+            chains: chains([U256::ZERO, U256::ZERO]),
+            emission: emission_at(&config.emission, 0).expect("emission"),
+            dust_in: U256::ZERO,
+            sequencers: sequencer_inputs(&registry, first, &blocks).await,
+        },
+        &params,
+    )
+    .expect("settle first");
+    let mut next = sequencer_inputs(&registry, first + 1, &blocks).await;
+    for (s, before) in next.iter_mut().zip(&s0.sequencers) {
+        (s.acc_before, s.dust_before) = (before.acc_after, before.dust_after);
+    }
+    assert_eq!(next[0].pool_tokens, tokens(5), "the delegation counts from the epoch after it");
+    let s1 = settle_epoch(
+        &EpochInputs {
+            epoch: first + 1,
+            chains: chains([served_gross, home_gross]),
+            emission: emission_at(&config.emission, 1).expect("emission"),
+            dust_in: s0.dust_out,
+            sequencers: next,
+        },
+        &params,
+    )
+    .expect("settle second");
+    for s in [&s0, &s1] {
+        assert_eq!(s.total_in(), s.total_out(), "epoch {} conserves", s.epoch);
+    }
+
+    let attested = EpochAttestations {
+        evidence: vec![B256::ZERO; 2],
+        missed_blocks: vec![0, 0],
+        total_supply: U256::ZERO,
+    };
+    let entries: Vec<_> = [&s0, &s1].iter().map(|s| epoch_entry(s, &attested).expect("entry")).collect();
+    // No sequencer is active before this first report sets the set, so the pool delegates
+    // from the next one; it harvests (nothing yet) all the same.
+    let liquid = LiquidActions { poolRewards: U256::ZERO, allocation: vec![], batches: vec![] };
+    let ref_block = admin.get_block_number().await.expect("block number");
+    let report = build_report(ref_block, SETTLEMENT_CHAIN, entries, vec![1, 2], liquid, 8).expect("report");
+    let hash = report_hash(&report, SETTLEMENT_CHAIN, system.executor);
+    let call = report_for_call(&report).expect("same ABI");
+    assert_eq!(executor.reportHash(call.clone(), system.executor).call().await.expect("hash"), hash);
+
+    // One member is a minority; a second makes the quorum; anyone executes.
+    let vote = |member: usize| {
+        let provider = chain.wallet(member);
+        async move {
+            let sent =
+                ReportExecutor::new(system.executor, &provider).vote(first, hash).send().await.expect("vote");
+            confirm(&provider, "vote", *sent.tx_hash()).await.expect("voted");
+        }
+    };
+    vote(5).await;
+    let early = ReportExecutor::new(system.executor, chain.wallet(7)).execute(call.clone()).send().await;
+    assert!(early.is_err(), "one vote of three does not execute");
+    let anyone = chain.wallet(8);
+    vote(6).await;
+    let sent = ReportExecutor::new(system.executor, &anyone).execute(call).send().await.expect("execute");
+    confirm(&anyone, "execute", *sent.tx_hash()).await.expect("executed");
+
+    check_outcome(&admin, &system, &config, [&s0, &s1]).await;
+}
+
+/// Runs the wiring batch: refused before the timelock's delay, executed by anyone after it.
+async fn wire(chain: &Chain, system: &SystemAddresses, wiring: &Wiring, delay: u64) {
+    let admin = chain.wallet(0);
+    assert!(!wiring_in_place(&admin, system).await.expect("read"), "nothing is wired before the delay");
+    // The wiring cannot run before the timelock's delay (a provider of its own: a refused
+    // transaction leaves a gap in its nonce cache)...
+    assert!(execute_wiring(&chain.wallet(7), system.timelock, wiring).await.is_err());
+    // ...and anyone may run it after.
+    advance(&admin, delay).await;
+    execute_wiring(&chain.wallet(8), system.timelock, wiring).await.expect("wire");
+    assert!(wiring_in_place(&admin, system).await.expect("read"), "every role and link in place");
+}
+
+/// Two sequencers (commission 10% and 5%, bonds of 10), a delegator's 5 with sequencer 1, a
+/// liquid deposit of 10, the reserve funded with 1, revenue arrived in both vaults (returned).
+async fn populate(chain: &Chain, system: &SystemAddresses) -> (U256, U256) {
+    let admin = chain.wallet(0);
+    for (i, commission) in [(1usize, 1_000u16), (2, 500)] {
+        let operator = chain.wallet(i);
+        let sent = SequencerRegistry::new(system.registry, &operator)
+            .register(
+                Address::with_last_byte(0x50 + u8::try_from(i).expect("small")),
+                chain.address(i),
+                commission,
+            )
+            .value(tokens(10))
+            .send()
+            .await
+            .expect("register");
+        confirm(&operator, "register", *sent.tx_hash()).await.expect("registered");
+    }
+    let delegator = chain.wallet(3);
+    let sent = SequencerRegistry::new(system.registry, &delegator)
+        .delegate(1)
+        .value(tokens(5))
+        .send()
+        .await
+        .expect("delegate");
+    confirm(&delegator, "delegate", *sent.tx_hash()).await.expect("delegated");
+    let sent = LiquidStakingToken::new(system.token, &delegator)
+        .deposit(Address::ZERO)
+        .value(tokens(10))
+        .send()
+        .await
+        .expect("deposit");
+    confirm(&delegator, "deposit", *sent.tx_hash()).await.expect("deposited");
+    let sent =
+        EmissionReserve::new(system.reserve, &admin).fund().value(tokens(1)).send().await.expect("fund");
+    confirm(&admin, "fund", *sent.tx_hash()).await.expect("funded");
+    let (served_gross, home_gross) = (tokens(3) + U256::from(12_345u64), tokens(1) + U256::from(7u64));
+    send(&chain.wallet(9), system.vaults[0].1, served_gross).await;
+    send(&chain.wallet(9), system.vaults[1].1, home_gross).await;
+    (served_gross, home_gross)
+}
+
+/// Everything the report moved equals the Rust settlements.
+async fn check_outcome<P: Provider>(
+    provider: &P,
+    system: &SystemAddresses,
+    config: &EconomicsConfig,
+    settlements: [&Settlement; 2],
+) {
+    let registry = SequencerRegistry::new(system.registry, provider);
+    let executor = ReportExecutor::new(system.executor, provider);
+    let [s0, s1] = settlements;
+    let fees = s0.protocol_fee + s1.protocol_fee;
+    let jailed: U256 = [s0, s1].iter().flat_map(|s| s.sequencers.iter().map(|q| q.to_treasury)).sum();
+    assert_eq!(executor.owed(config.treasury.address).call().await.expect("owed"), fees + jailed);
+    let share = s1.chains[0].share;
+    assert!(!share.is_zero());
+    assert_eq!(executor.owed(config.revenue_share[0].partner).call().await.expect("owed"), share);
+    assert_eq!(executor.carriedDust().call().await.expect("dust"), s1.dust_out);
+    assert_eq!(executor.nextEpoch().call().await.expect("next"), s1.epoch + 1);
+    let balance = provider.get_balance(system.executor).await.expect("balance");
+    assert_eq!(balance, executor.totalOwed().call().await.expect("owed") + s1.dust_out);
+    for (i, s) in s1.sequencers.iter().enumerate() {
+        let pool = registry.pool(s.id).call().await.expect("pool");
+        assert_eq!(pool.acc, s.acc_after, "sequencer {}: accumulator", s.id);
+        assert_eq!(U256::from(pool.dust), s.dust_after, "sequencer {}: dust", s.id);
+        let operator =
+            s0.sequencers[i].commission + s0.sequencers[i].bond_reward + s.commission + s.bond_reward;
+        assert_eq!(
+            registry.operatorRewards(s.id).call().await.expect("operator"),
+            operator,
+            "sequencer {}",
+            s.id
+        );
+    }
+    let reserve = EmissionReserve::new(system.reserve, provider);
+    assert_eq!(reserve.paid().call().await.expect("paid"), s0.emission + s1.emission);
+    for (i, &(_, vault)) in system.vaults.iter().enumerate() {
+        let drawn = FeeVault::new(vault, provider).totalDrawn().call().await.expect("drawn");
+        assert_eq!(drawn, s1.chains[i].gross + s1.chains[i].mev, "vault {i} drawn");
+    }
+    let token = LiquidStakingToken::new(system.token, provider);
+    let now_epoch = registry.currentEpoch().call().await.expect("epoch");
+    assert_eq!(token.lastReportEpoch().call().await.expect("harvested"), now_epoch, "the report harvested");
+    let buffered = token.bufferedAssets().call().await.expect("buffer");
+    assert_eq!(U256::from(buffered), tokens(10), "nothing delegated yet");
+    assert_eq!(registry.activeSet().call().await.expect("set"), vec![1, 2]);
+}
