@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {Test} from "../utils/Test.sol";
+import {SequencerRegistry} from "../../src/SequencerRegistry.sol";
+import {LiquidStakingToken} from "../../src/LiquidStakingToken.sol";
+import {WithdrawalQueue} from "../../src/WithdrawalQueue.sol";
+import {ReportExecutor} from "../../src/ReportExecutor.sol";
+import {FeeVault} from "../../src/FeeVault.sol";
+import {EmissionReserve} from "../../src/EmissionReserve.sol";
+
+/// What the system suite's test contract does for the handler: build, vote and execute the
+/// next report from the chain's state (SystemInvariantsTest.runReport).
+interface IReportRunner {
+    function runReport(uint256 seed) external returns (bool executed);
+}
+
+/// Drives the whole wired system for the system invariant suite: liquid deposits, requests,
+/// claims and instant exits; delegations, redelegations and undelegations of ordinary
+/// delegators; revenue arriving in the vaults; reports built from the chain's state; slashes;
+/// claims of the partner's and the treasury's credits; the clock. Counts every wei that enters
+/// or leaves the system's contracts, so the suite can check that none is created or lost.
+contract SystemHandler is Test {
+    uint256 internal constant ACTORS = 3;
+    uint32 internal constant SEQUENCERS = 2;
+
+    SequencerRegistry public immutable registry;
+    LiquidStakingToken public immutable token;
+    WithdrawalQueue public immutable queue;
+    ReportExecutor public immutable executor;
+    EmissionReserve public immutable reserve;
+    IReportRunner internal immutable runner;
+    address internal immutable slasher;
+    address internal immutable partner;
+    address internal immutable treasury;
+    FeeVault[] internal vaults;
+
+    address[ACTORS] public actors;
+
+    // ---- ghosts ----
+    /// Wei sent into the system's contracts by the handler's actions, and paid out of them.
+    uint256 public valueIn;
+    uint256 public valueOut;
+    /// The partner's credits claimed so far.
+    uint256 public partnerClaimed;
+    /// A ticket paid other than its finalized value.
+    bool public ticketMispaid;
+    mapping(string => uint256) public calls;
+
+    constructor(
+        ReportExecutor executor_,
+        FeeVault[] memory vaults_,
+        IReportRunner runner_,
+        address slasher_,
+        address partner_
+    ) {
+        executor = executor_;
+        registry = executor_.registry();
+        token = executor_.token();
+        queue = executor_.queue();
+        reserve = executor_.reserve();
+        treasury = executor_.treasury();
+        runner = runner_;
+        slasher = slasher_;
+        partner = partner_;
+        for (uint256 i; i < vaults_.length; ++i) {
+            vaults.push(vaults_[i]);
+        }
+        for (uint256 i; i < ACTORS; ++i) {
+            actors[i] = address(uint160(0xAC1000 + i));
+        }
+    }
+
+    /// Every wei the system's contracts hold.
+    function systemBalance() public view returns (uint256 total) {
+        total = address(executor).balance + address(registry).balance + address(token).balance
+            + address(queue).balance + address(reserve).balance;
+        for (uint256 i; i < vaults.length; ++i) {
+            total += address(vaults[i]).balance;
+        }
+    }
+
+    // ------------------------------------------------------------------ liquid holders
+    function deposit(uint256 who, uint256 amount) external {
+        address actor = _actor(who);
+        amount = bound(amount, 0.001 ether, 40 ether);
+        vm.deal(actor, actor.balance + amount);
+        vm.prank(actor);
+        token.deposit{value: amount}(address(0));
+        valueIn += amount;
+        calls["deposit"] += 1;
+    }
+
+    function request(uint256 who, uint256 fraction) external {
+        address actor = _actor(who);
+        uint256 shares = token.balanceOf(actor) * bound(fraction, 1, 100) / 100;
+        uint256 value = token.convertToAssets(shares);
+        if (value < queue.minRequest() || value > queue.maxRequest()) return;
+        vm.startPrank(actor);
+        token.approve(address(queue), shares);
+        queue.requestWithdrawal(shares, actor);
+        vm.stopPrank();
+        calls["request"] += 1;
+    }
+
+    function claimTicket(uint256 seed) external {
+        uint256 last = queue.lastFinalizedId();
+        if (last == 0) return;
+        uint256 id = bound(seed, 1, last);
+        if (queue.stateOf(id) != WithdrawalQueue.State.Finalized) return;
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = id;
+        uint256 hint = queue.findCheckpointHints(ids)[0];
+        uint256 promised = queue.finalizedValue(id, hint);
+        address owner = queue.ownerOf(id);
+        vm.prank(owner);
+        uint256 paid = queue.claimWithdrawal(id, hint, owner);
+        if (paid != promised) ticketMispaid = true;
+        valueOut += paid;
+        calls["claimTicket"] += 1;
+    }
+
+    function instantExit(uint256 who, uint256 fraction) external {
+        address actor = _actor(who);
+        uint256 shares = token.balanceOf(actor) * bound(fraction, 1, 10) / 100;
+        if (shares == 0 || token.pendingSlashLoss() > 0 || token.isStale()) return;
+        vm.prank(actor);
+        uint256 paid = token.instantExit(shares, actor);
+        valueOut += paid;
+        calls["instantExit"] += 1;
+    }
+
+    // ------------------------------------------------------------------ ordinary delegators
+    function delegate(uint256 who, uint256 seq, uint256 amount) external {
+        address actor = _actor(who);
+        amount = bound(amount, 0.01 ether, 20 ether);
+        vm.deal(actor, actor.balance + amount);
+        vm.prank(actor);
+        registry.delegate{value: amount}(_seq(seq));
+        valueIn += amount;
+        calls["delegate"] += 1;
+    }
+
+    function redelegate(uint256 who, uint256 seq, uint256 fraction) external {
+        address actor = _actor(who);
+        uint32 src = _seq(seq);
+        (uint256 shares,,,) = registry.delegation(src, actor);
+        shares = shares * bound(fraction, 1, 100) / 100;
+        if (shares == 0) return;
+        vm.prank(actor);
+        registry.redelegate(src, src == 1 ? 2 : 1, shares);
+        calls["redelegate"] += 1;
+    }
+
+    function undelegate(uint256 who, uint256 seq, uint256 fraction) external {
+        address actor = _actor(who);
+        uint32 id = _seq(seq);
+        (uint256 shares,,,) = registry.delegation(id, actor);
+        shares = shares * bound(fraction, 1, 100) / 100;
+        if (shares == 0) return;
+        vm.prank(actor);
+        registry.undelegate(id, shares);
+        calls["undelegate"] += 1;
+    }
+
+    // ------------------------------------------------------------------ revenue, reports, slashes
+    function sendRevenue(uint256 chain, uint256 amount) external {
+        FeeVault vault = vaults[bound(chain, 0, vaults.length - 1)];
+        amount = bound(amount, 1, 1e14);
+        address bridge = address(0xB41D);
+        vm.deal(bridge, amount);
+        vm.prank(bridge);
+        (bool ok,) = address(vault).call{value: amount}("");
+        assertTrue(ok, "revenue arrives");
+        valueIn += amount;
+        calls["sendRevenue"] += 1;
+    }
+
+    function advance(uint256 epochs) external {
+        uint256 epoch = registry.currentEpoch() + bound(epochs, 1, 3);
+        vm.warp(registry.genesisTime() + epoch * registry.epochLength() + 1);
+        vm.roll(vm.getBlockNumber() + 5);
+        calls["advance"] += 1;
+    }
+
+    function report(uint256 seed) external {
+        if (runner.runReport(seed)) calls["report"] += 1;
+    }
+
+    function slash(uint256 seq, uint256 bps) external {
+        uint64 epoch = registry.currentEpoch();
+        vm.prank(slasher);
+        registry.slash(_seq(seq), epoch, uint16(bound(bps, 1, 2000)));
+        calls["slash"] += 1;
+    }
+
+    function claimCredits(uint256 which) external {
+        address account = which % 2 == 0 ? partner : treasury;
+        uint256 owed = executor.owed(account);
+        if (owed == 0) return;
+        address to = address(uint160(0xC1A1000 + (which % 2)));
+        vm.prank(account);
+        executor.claim(to);
+        valueOut += owed;
+        if (account == partner) partnerClaimed += owed;
+        calls["claimCredits"] += 1;
+    }
+
+    // ------------------------------------------------------------------ internal
+    function _actor(uint256 who) internal view returns (address) {
+        return actors[bound(who, 0, ACTORS - 1)];
+    }
+
+    function _seq(uint256 seq) internal pure returns (uint32) {
+        return uint32(bound(seq, 1, SEQUENCERS));
+    }
+}
