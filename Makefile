@@ -13,8 +13,9 @@ export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(PATH)
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 STAGE := $(CURDIR)/scripts/stage
-# Gas snapshots cover unit tests only: fuzz and invariant gas depends on the profile's runs.
-SNAPSHOT_TESTS := --no-match-test '^(testFuzz|invariant)'
+# Gas snapshots cover unit tests only: fuzz and invariant gas depends on the profile's runs,
+# and the shared-vector tests' gas on the length of the checkout's path (they read files).
+SNAPSHOT_TESTS := --no-match-test '^(testFuzz|invariant)|[Vv]ector'
 CONTRACTS := $(CURDIR)/contracts
 
 .PHONY: help devnet test setup artifacts gas-snapshot forge-test rust-test

@@ -450,6 +450,11 @@ contract ReportExecutorTest is SystemFixture {
     }
 
     // ------------------------------------------------------------------ deployment
+    function _expectInvalid(ReportExecutor.Params memory p, string memory name) internal {
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, name));
+        new ReportExecutor(p, _members(), 2, address(timelock));
+    }
+
     function test_constructorRevertPaths() public {
         address[] memory m = _members();
         ReportExecutor.Params memory p = _executorParams();
@@ -458,54 +463,41 @@ contract ReportExecutorTest is SystemFixture {
         new ReportExecutor(p, m, 2, address(timelock));
         p = _executorParams();
         p.protocolFeeBps = 10_001;
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "protocolFeeBps"));
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "protocolFeeBps");
         p = _executorParams();
         p.maxMissedBps = 10_001;
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxMissedBps"));
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "maxMissedBps");
         p = _executorParams();
         p.maxEpochsPerReport = 0;
-        vm.expectRevert(
-            abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxEpochsPerReport")
-        );
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "maxEpochsPerReport");
         p = _executorParams();
         p.maxRateAprBps = 0;
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxRateAprBps"));
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "maxRateAprBps");
         p = _executorParams();
         p.maxMovesPerReport = 0;
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "maxMovesPerReport"));
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "maxMovesPerReport");
         p = _executorParams();
         p.chains[1].chainId = OP_CHAIN;
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "chains"));
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "chains");
         p = _executorParams();
         p.chains = new ReportExecutor.ServedChain[](0);
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "chains"));
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "chains");
         p = _executorParams();
         p.chains[1].vault = address(vaultOp); // a vault of another chain
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "vault"));
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "vault");
         p = _executorParams();
         p.chains[1].aBps = 1; // terms without a partner
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "terms"));
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "terms");
         p = _executorParams();
         p.chains[0].bBps = 10_001;
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "terms"));
-        new ReportExecutor(p, m, 2, address(timelock));
+        _expectInvalid(p, "terms");
         vm.expectRevert(ReportConsensus.InvalidMembership.selector);
         new ReportExecutor(_executorParams(), m, 1, address(timelock));
         // The reserve must start where the registry's rewards do.
         _toEpoch(6);
         vm.prank(reporter);
         registry.distributeRewards(5, 5, new SequencerRegistry.SequencerRewards[](0));
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.InvalidParameter.selector, "reserve"));
-        new ReportExecutor(_executorParams(), m, 2, address(timelock));
+        _expectInvalid(_executorParams(), "reserve");
     }
 }
 

@@ -20,16 +20,28 @@ abstract contract ReportGasBase is SystemFixture {
     event log_named_uint(string key, uint256 val);
 
     uint256 internal constant BATCHES = 16;
+    /// Active sequencers, served chains and epochs of the measured report.
+    uint256 internal immutable sequencerCount;
+    uint256 internal immutable chainCount;
+    uint256 internal immutable epochCount;
     /// The report contract's bound on redelegations plus undelegations, all used.
     uint16 internal constant MOVES = 16;
     bytes internal encodedReport;
 
-    function _n() internal pure virtual returns (uint256);
+    constructor(uint256 sequencers, uint256 chains, uint256 epochs) {
+        (sequencerCount, chainCount, epochCount) = (sequencers, chains, epochs);
+    }
 
-    function _chainCount() internal pure virtual returns (uint256);
+    function _n() internal view returns (uint256) {
+        return sequencerCount;
+    }
 
-    function _epochs() internal pure virtual returns (uint256) {
-        return 1;
+    function _chainCount() internal view returns (uint256) {
+        return chainCount;
+    }
+
+    function _epochs() internal view returns (uint256) {
+        return epochCount;
     }
 
     function _params() internal view override returns (RegistryCore.Params memory p) {
@@ -169,99 +181,23 @@ abstract contract ReportGasBase is SystemFixture {
     }
 }
 
-contract ReportGas10x1Test is ReportGasBase {
-    function _n() internal pure override returns (uint256) {
-        return 10;
-    }
+contract ReportGas10x1Test is ReportGasBase(10, 1, 1) {}
 
-    function _chainCount() internal pure override returns (uint256) {
-        return 1;
-    }
-}
+contract ReportGas10x4Test is ReportGasBase(10, 4, 1) {}
 
-contract ReportGas10x4Test is ReportGasBase {
-    function _n() internal pure override returns (uint256) {
-        return 10;
-    }
+contract ReportGas50x1Test is ReportGasBase(50, 1, 1) {}
 
-    function _chainCount() internal pure override returns (uint256) {
-        return 4;
-    }
-}
+contract ReportGas50x4Test is ReportGasBase(50, 4, 1) {}
 
-contract ReportGas50x1Test is ReportGasBase {
-    function _n() internal pure override returns (uint256) {
-        return 50;
-    }
+contract ReportGas100x1Test is ReportGasBase(100, 1, 1) {}
 
-    function _chainCount() internal pure override returns (uint256) {
-        return 1;
-    }
-}
+contract ReportGas100x4Test is ReportGasBase(100, 4, 1) {}
 
-contract ReportGas50x4Test is ReportGasBase {
-    function _n() internal pure override returns (uint256) {
-        return 50;
-    }
+contract ReportGas200x1Test is ReportGasBase(200, 1, 1) {}
 
-    function _chainCount() internal pure override returns (uint256) {
-        return 4;
-    }
-}
-
-contract ReportGas100x1Test is ReportGasBase {
-    function _n() internal pure override returns (uint256) {
-        return 100;
-    }
-
-    function _chainCount() internal pure override returns (uint256) {
-        return 1;
-    }
-}
-
-contract ReportGas100x4Test is ReportGasBase {
-    function _n() internal pure override returns (uint256) {
-        return 100;
-    }
-
-    function _chainCount() internal pure override returns (uint256) {
-        return 4;
-    }
-}
-
-contract ReportGas200x1Test is ReportGasBase {
-    function _n() internal pure override returns (uint256) {
-        return 200;
-    }
-
-    function _chainCount() internal pure override returns (uint256) {
-        return 1;
-    }
-}
-
-contract ReportGas200x4Test is ReportGasBase {
-    function _n() internal pure override returns (uint256) {
-        return 200;
-    }
-
-    function _chainCount() internal pure override returns (uint256) {
-        return 4;
-    }
-}
+contract ReportGas200x4Test is ReportGasBase(200, 4, 1) {}
 
 /// DESIGN.md's worst case. It must fit a 30M-gas block and does not yet (about 70M: the
 /// registry's payment of 200 sequencers over 8 epochs and the harvest of 200 pools are each
 /// near 20M); docs/BENCHMARKS.md has the breakdown and the plan.
-contract ReportGasWorstCaseTest is ReportGasBase {
-    function _n() internal pure override returns (uint256) {
-        return 200;
-    }
-
-    function _chainCount() internal pure override returns (uint256) {
-        return 4;
-    }
-
-    function _epochs() internal pure override returns (uint256) {
-        return 8;
-    }
-}
+contract ReportGasWorstCaseTest is ReportGasBase(200, 4, 8) {}
