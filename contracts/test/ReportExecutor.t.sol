@@ -254,6 +254,9 @@ contract ReportExecutorTest is SystemFixture {
         r = _report(_plans(2), _liquid(0, 0));
         r.epochs[1].epoch = 7;
         _expectRejected(r, abi.encodeWithSelector(ReportExecutor.WrongRange.selector, 5, 7, 5, 2));
+        r.epochs[1].epoch = 6;
+        r.epochs[0].epoch = 4; // the first entry must be the header's first epoch
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.WrongRange.selector, 5, 4, 5, 2));
     }
 
     function test_rejectsMalformedSequencersAndAllocation() public {
@@ -615,5 +618,35 @@ contract ReportExecutorMoveBoundTest is SystemFixture {
         _toEpoch(9);
         _run(_prepare(_report(_plans(1), _liquid(7 ether, 9 ether))));
         assertEq(token.positions().length, 1, "no second redelegation");
+    }
+}
+
+/// With jailed rewards redistributed, a jailed sequencer has no weight: its reward must be zero.
+contract ReportExecutorRedistributeTest is SystemFixture {
+    function _executorParams() internal view override returns (ReportExecutor.Params memory p) {
+        p = super._executorParams();
+        p.jailedToTreasury = false;
+    }
+
+    function setUp() public {
+        _setUpSystem();
+    }
+
+    function test_aJailedSequencerEarnsNothingWhenRewardsAreRedistributed() public {
+        _toEpoch(6);
+        Plan[] memory plans = _plans(1);
+        plans[0].jailed[1] = true;
+        ReportTypes.Report memory r = _report(plans, _liquid(8 ether, 8 ether));
+        _fund(r);
+        _agree(r);
+        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.MalformedSequencers.selector, 5, 1));
+        executor.execute(r);
+        // Settled as the Rust side does: no weight for the jailed one, the others share its part.
+        plans[0].blocks[1] = 0;
+        r = _withPoolRewards(_report(plans, _liquid(8 ether, 8 ether)));
+        assertEq(r.epochs[0].sequencers[1].reward, 0);
+        _run(r);
+        assertEq(executor.owed(treasury), r.epochs[0].protocolFee, "the treasury gets the fee only");
+        assertEq(registry.operatorRewards(2), 0);
     }
 }
