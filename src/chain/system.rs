@@ -345,3 +345,76 @@ pub async fn wiring_in_place<P: Provider>(
     }
     Ok(ok)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn devnet() -> EconomicsConfig {
+        EconomicsConfig::from_toml(include_str!("../../config/devnet.toml")).expect("devnet config")
+    }
+
+    #[test]
+    fn reserve_params_follow_each_schedule() {
+        let mut config = devnet();
+        let decaying = reserve_params(&config, 7);
+        assert_eq!((decaying.kind, decaying.firstEpoch, decaying.epochLength), (1, 7, 5));
+        let EmissionConfig::Decaying { initial_per_epoch, decay_ray } = config.emission.clone() else {
+            panic!("the devnet decays");
+        };
+        assert_eq!((decaying.perEpoch, decaying.decayRay), (initial_per_epoch, decay_ray));
+        config.emission = EmissionConfig::Constant { per_epoch: U256::from(5u64) };
+        let constant = reserve_params(&config, 0);
+        assert_eq!((constant.kind, constant.perEpoch, constant.budget), (0, U256::from(5u64), U256::ZERO));
+        config.emission =
+            EmissionConfig::FixedBudget { per_epoch: U256::from(3u64), budget: U256::from(10u64) };
+        let budget = reserve_params(&config, 0);
+        assert_eq!((budget.kind, budget.perEpoch, budget.budget), (2, U256::from(3u64), U256::from(10u64)));
+        config.emission = EmissionConfig::BondedRatioTarget {
+            initial_inflation_bps: 700,
+            min_inflation_bps: 200,
+            max_inflation_bps: 2000,
+            target_bonded_bps: 6700,
+            max_change_per_year_bps: 1300,
+            total_supply: U256::from(1_000u64),
+        };
+        let targeting = reserve_params(&config, 0);
+        assert_eq!(
+            (targeting.kind, targeting.maxInflationBps, targeting.totalSupply),
+            (3, 2000, U256::from(1_000u64))
+        );
+    }
+
+    #[test]
+    fn the_wiring_grants_every_role_once() {
+        let at = |b: u8| Address::repeat_byte(b);
+        let system = SystemAddresses {
+            timelock: at(1),
+            registry: at(2),
+            slashing_manager: at(3),
+            token: at(4),
+            queue: at(5),
+            reserve: at(6),
+            executor: at(7),
+            vaults: vec![(10, at(8)), (11, at(9))],
+        };
+        let wiring = wiring(&system);
+        let targets: Vec<Address> = wiring.calls.iter().map(|(target, _)| *target).collect();
+        assert_eq!(targets, vec![at(4), at(2), at(2), at(2), at(4), at(5), at(6), at(8), at(9)]);
+        let grant = |role: &str, account: Address| -> Bytes {
+            SequencerRegistry::grantRoleCall { role: keccak256(role), account }.abi_encode().into()
+        };
+        assert_eq!(wiring.calls[2].1, grant("SLASHER_ROLE", at(3)));
+        for call in &wiring.calls[3..] {
+            let role = if call.0 == at(5) {
+                "FINALIZER_ROLE"
+            } else if call.0 == at(2) || call.0 == at(4) {
+                "REPORTER_ROLE"
+            } else {
+                "DRAWER_ROLE"
+            };
+            assert_eq!(call.1, grant(role, at(7)), "{role} on {}", call.0);
+        }
+        assert_ne!(wiring.salt, super::wiring(&SystemAddresses { executor: at(0xee), ..system }).salt);
+    }
+}
