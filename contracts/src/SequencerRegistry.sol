@@ -337,23 +337,44 @@ contract SequencerRegistry is RegistryCore {
     /// @param firstEpoch Must be `nextRewardEpoch`.
     /// @param lastEpoch The last epoch paid; before the current epoch.
     /// @param rewards One entry per sequencer, ids strictly increasing.
-    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with
-    ///      WrongRewardEpochs for a range that does not continue the last one or has not ended;
-    ///      with MalformedRewards for ids not strictly increasing or of unknown sequencers, or
-    ///      amounts of the wrong length; with RewardValueMismatch when `msg.value` is not the sum.
+    /// @dev Reverts as `distributeRewardsPart` with `complete` true.
     function distributeRewards(uint64 firstEpoch, uint64 lastEpoch, SequencerRewards[] calldata rewards)
         external
         payable
-        onlyRole(REPORTER_ROLE)
-        nonReentrant
     {
+        distributeRewardsPart(firstEpoch, lastEpoch, rewards, true);
+    }
+
+    /// @notice Pays part of the sequencers for epochs `firstEpoch..=lastEpoch`, for a report too
+    ///         large for one transaction: parts carry increasing ids and the same range, and the
+    ///         part with `complete` ends the range (`nextRewardEpoch` moves past it). A pool paid
+    ///         in an earlier part settles its delegators through the range at once.
+    /// @param firstEpoch Must be `nextRewardEpoch`.
+    /// @param lastEpoch The last epoch paid; before the current epoch; the open part's range.
+    /// @param rewards One entry per sequencer, ids strictly increasing and above the last part's.
+    /// @param complete Whether this part ends the payment of the range.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with
+    ///      WrongRewardEpochs for a range that does not continue the last one, has not ended, or
+    ///      differs from the open part's; with MalformedRewards for ids not strictly increasing
+    ///      (from the last part's), of unknown sequencers, or amounts of the wrong length; with
+    ///      RewardValueMismatch when `msg.value` is not the sum.
+    function distributeRewardsPart(
+        uint64 firstEpoch,
+        uint64 lastEpoch,
+        SequencerRewards[] calldata rewards,
+        bool complete
+    ) public payable onlyRole(REPORTER_ROLE) nonReentrant {
         uint64 epoch = currentEpoch();
-        if (firstEpoch != nextRewardEpoch || lastEpoch < firstEpoch || lastEpoch >= epoch) {
+        RewardPart memory part = rewardPart;
+        if (
+            firstEpoch != nextRewardEpoch || lastEpoch < firstEpoch || lastEpoch >= epoch
+                || (part.open && lastEpoch != part.lastEpoch)
+        ) {
             revert WrongRewardEpochs(firstEpoch, lastEpoch, nextRewardEpoch, epoch);
         }
         uint256 epochs = lastEpoch - firstEpoch + 1;
         uint256 total;
-        uint32 previous;
+        uint32 previous = part.lastId;
         for (uint256 i; i < rewards.length; ++i) {
             SequencerRewards calldata r = rewards[i];
             if (r.id <= previous || r.id > sequencerCount || r.amounts.length != epochs) {
@@ -363,8 +384,14 @@ contract SequencerRegistry is RegistryCore {
             total += _creditSequencer(r.id, firstEpoch, r.amounts);
         }
         if (total != msg.value) revert RewardValueMismatch(msg.value, total);
-        nextRewardEpoch = lastEpoch + 1;
-        emit RewardsDistributed(firstEpoch, lastEpoch, total);
+        if (complete) {
+            delete rewardPart;
+            nextRewardEpoch = lastEpoch + 1;
+            emit RewardsDistributed(firstEpoch, lastEpoch, total);
+        } else {
+            rewardPart = RewardPart({open: true, lastEpoch: lastEpoch, lastId: previous});
+            emit RewardsPartDistributed(firstEpoch, lastEpoch, previous, total);
+        }
     }
 
     // ================================================================ run by the extension
@@ -573,7 +600,7 @@ contract SequencerRegistry is RegistryCore {
         pendingChanges = d.count;
         if (pendingChanges > 0) {
             // Changes whose epoch has been paid are settled by the view above.
-            uint64 next = nextRewardEpoch;
+            uint64 next = _paidEnd(_pools[id]);
             for (uint256 k; k < d.count; ++k) {
                 if (d.changes[(d.head + k) % MAX_PENDING_CHANGES].epoch < next) pendingChanges -= 1;
             }
@@ -792,6 +819,14 @@ contract SequencerRegistry is RegistryCore {
     }
 
     /// Settles the account's rewards as far as the paid epochs allow.
+    /// The first epoch not yet paid for pool `p`: `nextRewardEpoch`, or past the range when a
+    /// payment in parts has already paid this pool (its credited end is then ahead).
+    function _paidEnd(Pool storage p) internal view returns (uint64) {
+        uint64 next = nextRewardEpoch;
+        uint64 credited = p.creditedEnd;
+        return credited > next ? credited : next;
+    }
+
     function _sync(uint32 id, Delegation storage d) internal {
         (uint256 shares, uint256 entry, uint256 owed, uint8 head, uint8 count) = _settled(id, d);
         d.shares = shares;
@@ -829,7 +864,7 @@ contract SequencerRegistry is RegistryCore {
         returns (uint256, uint256, uint256, uint256 consumed)
     {
         Pool storage p = _pools[id];
-        uint64 next = nextRewardEpoch;
+        uint64 next = _paidEnd(p);
         for (; consumed < queue.length; ++consumed) {
             if (queue[consumed].epoch >= next) break;
             uint256 accAfter = _accAfter(id, p, queue[consumed].epoch);

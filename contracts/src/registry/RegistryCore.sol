@@ -218,6 +218,16 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     mapping(address operator => uint32 id) public sequencerOfOperator;
     mapping(address signer => uint32 id) public sequencerOfSigner;
 
+    /// @notice A report paying its sequencers in parts: the range's last epoch, the last id paid.
+    struct RewardPart {
+        bool open;
+        uint64 lastEpoch;
+        uint32 lastId;
+    }
+
+    /// @notice The payment in parts under way (none while `open` is false).
+    RewardPart public rewardPart;
+
     // ---------------------------------------------------------------- events
     event SequencerRegistered(
         uint32 indexed id,
@@ -258,6 +268,8 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
         uint256 dustAfter
     );
     event RewardsDistributed(uint64 firstEpoch, uint64 lastEpoch, uint256 total);
+    /// @notice One part of a payment in parts: sequencers up to `lastId` paid for the range.
+    event RewardsPartDistributed(uint64 firstEpoch, uint64 lastEpoch, uint32 lastId, uint256 total);
     event Jailed(uint32 indexed id, JailReason reason, uint64 unjailEpoch);
     event Unjailed(uint32 indexed id);
     event ActiveSetUpdated(uint64 indexed epoch, uint32[] ids);

@@ -231,33 +231,57 @@ contract RegistryHandler is Test {
         calls["advance"] += 1;
     }
 
-    /// Pays random rewards to every sequencer for up to 8 unpaid, ended epochs.
+    /// A payment in parts left open by `pay`: its range and seed; the rest is paid by the next
+    /// `pay`, so any action may run between the parts.
+    bool internal partOpen;
+    uint64 internal partFirst;
+    uint64 internal partLast;
+    uint256 internal partSeed;
+
+    /// Pays random rewards to every sequencer for up to 8 unpaid, ended epochs: at once, or (odd
+    /// seeds) the first sequencer now and the others at the next `pay`.
     function pay(uint256 span, uint256 seed) external {
+        if (partOpen) {
+            partOpen = false;
+            _pay(partFirst, partLast, partSeed, 1, SEQUENCERS, true);
+            return;
+        }
         uint64 first = registry.nextRewardEpoch();
         uint64 current = registry.currentEpoch();
         if (first >= current) return;
         uint64 last = first + uint64(bound(span, 0, 7));
         if (last >= current) last = current - 1;
-        SequencerRegistry.SequencerRewards[] memory r = new SequencerRegistry.SequencerRewards[](SEQUENCERS);
+        if (seed % 2 == 1) {
+            (partOpen, partFirst, partLast, partSeed) = (true, first, last, seed);
+            _pay(first, last, seed, 0, 1, false);
+        } else {
+            _pay(first, last, seed, 0, SEQUENCERS, true);
+        }
+    }
+
+    /// Pays sequencers `from + 1 ..= to` (by index) for `first..=last`, amounts from `seed`.
+    function _pay(uint64 first, uint64 last, uint256 seed, uint256 from, uint256 to, bool complete) internal {
+        SequencerRegistry.SequencerRewards[] memory r = new SequencerRegistry.SequencerRewards[](to - from);
         uint256 total;
-        for (uint256 i; i < SEQUENCERS; ++i) {
-            r[i].id = uint32(i + 1);
-            r[i].amounts = new uint256[](last - first + 1);
-            for (uint256 k; k < r[i].amounts.length; ++k) {
+        for (uint256 i = from; i < to; ++i) {
+            SequencerRegistry.SequencerRewards memory s = r[i - from];
+            s.id = uint32(i + 1);
+            s.amounts = new uint256[](last - first + 1);
+            for (uint256 k; k < s.amounts.length; ++k) {
                 uint256 amount = uint256(keccak256(abi.encode(seed, i, k))) % 5 ether;
                 if (amount % 7 == 0) amount = 0; // some sequencers earn nothing some epochs
-                r[i].amounts[k] = amount;
+                s.amounts[k] = amount;
                 total += amount;
             }
         }
         vm.deal(address(this), address(this).balance + total);
         uint256 before = registry.unclaimedPoolRewards();
         vm.recordLogs();
-        registry.distributeRewards{value: total}(first, last, r);
+        registry.distributeRewardsPart{value: total}(first, last, r, complete);
         valueIn += total;
         credited += registry.unclaimedPoolRewards() - before;
         _ledger(vm.getRecordedLogs());
-        calls["pay"] += 1;
+        calls[complete ? "pay" : "payPart"] += 1;
     }
 
     function slash(uint256 seq, uint256 lag, uint256 bps) external {

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {RegistryFixture} from "./utils/RegistryFixture.sol";
+import {SequencerRegistry} from "../src/SequencerRegistry.sol";
+import {RegistryCore} from "../src/registry/RegistryCore.sol";
+
+/// Paying a report's sequencers in parts (for reports too large for one transaction) leaves
+/// every pool, operator and delegator exactly as one payment of the whole range would, also
+/// when delegators act between the parts; parts keep increasing ids and one range.
+contract RegistryRewardPartsTest is RegistryFixture {
+    address internal alice = address(0xA1);
+    address internal bob = address(0xB0);
+    uint32 internal constant N = 4;
+
+    function setUp() public {
+        _setUpRegistry(); // epoch 5
+        for (uint256 i; i < N; ++i) {
+            _registerAs(address(uint160(0x100 + i)), 10 ether, uint16(500 + 100 * i));
+        }
+        // Delegations whose changes fall inside the paid range (epochs 6..8).
+        _delegateAs(alice, 1, 5 ether);
+        _delegateAs(bob, 3, 7 ether);
+        _warpToEpoch(6);
+        _delegateAs(alice, 1, 2 ether);
+        _delegateAs(bob, 4, 1 ether);
+        _warpToEpoch(7);
+        vm.prank(alice);
+        registry.undelegate(1, 1000 ether);
+        _delegateAs(bob, 3, 3 ether);
+        _warpToEpoch(9);
+    }
+
+    /// Rewards for sequencers `from..=to` (1-based), epochs 5..8.
+    function _rewards(uint32 from, uint32 to)
+        internal
+        pure
+        returns (SequencerRegistry.SequencerRewards[] memory r, uint256 total)
+    {
+        r = new SequencerRegistry.SequencerRewards[](to - from + 1);
+        for (uint32 id = from; id <= to; ++id) {
+            SequencerRegistry.SequencerRewards memory s = r[id - from];
+            s.id = id;
+            s.amounts = new uint256[](4);
+            for (uint256 k; k < 4; ++k) {
+                s.amounts[k] = 1 ether / (id + k) + 13 * k;
+                total += s.amounts[k];
+            }
+        }
+    }
+
+    function _part(uint32 from, uint32 to, bool complete) internal {
+        (SequencerRegistry.SequencerRewards[] memory r, uint256 total) = _rewards(from, to);
+        vm.deal(reporter, reporter.balance + total);
+        vm.prank(reporter);
+        registry.distributeRewardsPart{value: total}(5, 8, r, complete);
+    }
+
+    /// Everything a payment leaves behind, per sequencer and delegator.
+    function _state() internal view returns (bytes32) {
+        bytes memory all;
+        for (uint32 id = 1; id <= N; ++id) {
+            RegistryCore.Pool memory p = registry.pool(id);
+            all = abi.encode(all, p.acc, p.dust, p.tokens, p.shares, registry.operatorRewards(id));
+            (uint256 a1, uint256 a2, uint256 a3,) = registry.delegation(id, alice);
+            (uint256 b1, uint256 b2, uint256 b3,) = registry.delegation(id, bob);
+            all = abi.encode(all, a1, a2, a3, b1, b2, b3);
+        }
+        return keccak256(abi.encode(all, registry.nextRewardEpoch(), registry.totalOwed()));
+    }
+
+    /// Alice claims in pool 1 and bob adds to pool 3: between parts when `between`.
+    function _actions() internal {
+        vm.prank(alice);
+        registry.claimRewards(1, alice);
+        _delegateAs(bob, 3, 1 ether);
+    }
+
+    function test_partsLeaveWhatOnePaymentLeaves() public {
+        uint256 snapshot = vm.snapshotState();
+        _part(1, N, true); // one payment
+        bytes32 whole = _state();
+        _actions();
+        bytes32 wholeAfter = _state();
+        uint256 alicePaid = alice.balance;
+        vm.revertToState(snapshot);
+
+        _part(1, 1, false);
+        assertEq(uint256(registry.nextRewardEpoch()), 5, "the range stays open");
+        _part(2, 3, false);
+        _part(4, N, true);
+        assertEq(_state(), whole, "three parts == one payment");
+        assertEq(uint256(registry.nextRewardEpoch()), 9);
+        (bool open,,) = registry.rewardPart();
+        assertFalse(open);
+
+        vm.revertToState(snapshot);
+        _part(1, 3, false);
+        _actions(); // pool 1 and pool 3 already paid for the range, pool 4 not yet
+        _part(4, N, true);
+        assertEq(_state(), wholeAfter, "actions between parts == actions after one payment");
+        assertEq(alice.balance, alicePaid, "the claim between parts paid the whole range");
+    }
+
+    function test_partsRevertPaths() public {
+        _part(1, 2, false);
+        (SequencerRegistry.SequencerRewards[] memory r, uint256 total) = _rewards(2, 3);
+        vm.deal(reporter, total);
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.MalformedRewards.selector, 0));
+        registry.distributeRewardsPart{value: total}(5, 8, r, true); // id 2 was paid
+        (r, total) = _rewards(3, 3);
+        for (uint256 k; k < r[0].amounts.length; ++k) {
+            total -= r[0].amounts[k];
+        }
+        r[0].amounts = new uint256[](3);
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.WrongRewardEpochs.selector, 5, 7, 5, 9));
+        registry.distributeRewardsPart(5, 7, r, true); // another range while one is open
+        vm.expectRevert(
+            abi.encodeWithSignature(
+                "AccessControlUnauthorizedAccount(address,bytes32)", address(this), registry.REPORTER_ROLE()
+            )
+        );
+        registry.distributeRewardsPart(5, 8, r, true);
+        (bool open, uint64 last, uint32 lastId) = registry.rewardPart();
+        assertTrue(open);
+        assertEq(uint256(last), 8);
+        assertEq(uint256(lastId), 2);
+        _part(3, N, true);
+        assertEq(uint256(registry.nextRewardEpoch()), 9);
+    }
+}
