@@ -13,6 +13,7 @@ use seqstake::{
     config::EmissionConfig,
     economics::{
         accumulator::{DelegationPool, pending_reward},
+        downtime::jailed_for_downtime,
         liquid::{PoolTotals, ticket_value},
         math,
         precision::RAY,
@@ -165,6 +166,7 @@ fn check(v: &Vector) {
         "emission_epoch" => check_emission(v),
         "settlement" => check_settlement(v),
         "report_hash" => check_report_hash(v),
+        "downtime" => check_downtime(v),
         "slash_split" => {
             let holdings = SlashableHoldings {
                 bond: v.input("bond"),
@@ -367,6 +369,32 @@ fn report_from_json(r: &Value) -> Report {
                 .collect(),
         },
     }
+}
+
+fn check_downtime(v: &Vector) {
+    let epochs: Vec<EpochEntry> = items(&v.input, "epochs")
+        .iter()
+        .map(|epoch| EpochEntry {
+            sequencers: epoch
+                .as_array()
+                .expect("an epoch is a list of sequencers")
+                .iter()
+                .map(|s| SequencerReward {
+                    id: Vector::small(s, "id"),
+                    blocks: Vector::small(s, "blocks"),
+                    missedBlocks: Vector::small(s, "missed"),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        })
+        .collect();
+    let jailed: Vec<u32> = Vector::list(&v.expected, "jailed")
+        .into_iter()
+        .map(|id| u32::try_from(id).expect("ids are u32"))
+        .collect();
+    assert_eq!(jailed_for_downtime(&epochs, Vector::small(&v.input, "max_missed_bps")), jailed);
+    assert!(!jailed.is_empty(), "the vector jails someone");
 }
 
 fn check_report_hash(v: &Vector) {

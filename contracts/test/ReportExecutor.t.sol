@@ -302,6 +302,36 @@ contract ReportExecutorTest is SystemFixture {
         assertEq(registry.activeSet().length, 1);
     }
 
+    /// The `downtime` shared vector: the sequencers the report contract jails are the ones the
+    /// Rust rule (`economics::downtime`) names.
+    function test_downtimeFollowsTheSharedVector() public {
+        string memory json = vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/downtime.json"));
+        _toEpoch(7);
+        Plan[] memory plans = _plans(2);
+        for (uint256 k; k < 2; ++k) {
+            for (uint256 i; i < 2; ++i) {
+                string memory at = string.concat(".input.epochs[", vm.toString(k), "][", vm.toString(i), "]");
+                assertEq(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".id"))), i + 1);
+                plans[k].blocks[i] =
+                    uint64(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".blocks"))));
+                plans[k].missed[i] =
+                    uint64(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".missed"))));
+            }
+        }
+        assertEq(vm.parseUint(vm.parseJsonString(json, ".input.max_missed_bps")), executor.maxMissedBps());
+        string[] memory jailed = vm.parseJsonStringArray(json, ".expected.jailed");
+        ReportTypes.Report memory r = _report(plans, _liquid(0, 0));
+        r.activeSet = new uint32[](0);
+        _run(_prepare(r));
+        for (uint32 id = 1; id <= 2; ++id) {
+            bool expected;
+            for (uint256 j; j < jailed.length; ++j) {
+                expected = expected || vm.parseUint(jailed[j]) == id;
+            }
+            assertEq(registry.sequencer(id).jailed, expected, "jailed as the vector says");
+        }
+    }
+
     function test_aStaleActiveSetIsRejectedAndTheReportStillExecutes() public {
         _toEpoch(6);
         ReportTypes.Report memory r = _report(_plans(1), _liquid(0, 0));

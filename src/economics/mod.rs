@@ -4,6 +4,7 @@
 
 pub mod accumulator;
 pub mod allocation;
+pub mod downtime;
 mod error;
 pub mod liquid;
 pub mod math;

@@ -200,6 +200,21 @@ write("slash_split", "slash_split", slash_in,
       slash(750, slash_in["stake_at_infraction"], slash_in["bond"], slash_in["pool"], slash_in["buckets"],
             slash_in["tranches"]))
 
+# Downtime: jailed when, over the report's epochs, missed > max_missed_bps of blocks + missed.
+def downtime(epochs, max_missed_bps):
+    totals = {}
+    for epoch in epochs:
+        for s in epoch:
+            b, m = totals.get(s["id"], (0, 0))
+            totals[s["id"]] = (b + s["blocks"], m + s["missed"])
+    return [i for i, (b, m) in sorted(totals.items()) if m > 0 and m * BPS > (b + m) * max_missed_bps]
+
+
+downtime_epochs = [[{"id": 1, "blocks": 3, "missed": 2}, {"id": 2, "blocks": 1, "missed": 1}],
+                   [{"id": 1, "blocks": 0, "missed": 1}, {"id": 2, "blocks": 1, "missed": 2}]]
+write("downtime", "downtime", {"max_missed_bps": 5000, "epochs": downtime_epochs},
+      {"jailed": downtime(downtime_epochs, 5000)})
+
 # The report encoding and hash, pinned for both sides. The ABI encoding comes from Foundry's
 # `cast abi-encode` (node_modules), an implementation independent of both sides' code.
 import subprocess
