@@ -16,6 +16,7 @@ use seqstake::{
         downtime::jailed_for_downtime,
         liquid::{PoolTotals, ticket_value},
         math,
+        moves::{PoolStake, StakeMove, stake_moves},
         precision::RAY,
         report::{
             AllocationTarget, ChainRevenue, EpochEntry, FinalizationBatch, Header, LiquidActions, Report,
@@ -167,6 +168,7 @@ fn check(v: &Vector) {
         "settlement" => check_settlement(v),
         "report_hash" => check_report_hash(v),
         "downtime" => check_downtime(v),
+        "stake_moves" => check_stake_moves(v),
         "slash_split" => {
             let holdings = SlashableHoldings {
                 bond: v.input("bond"),
@@ -395,6 +397,39 @@ fn check_downtime(v: &Vector) {
         .collect();
     assert_eq!(jailed_for_downtime(&epochs, Vector::small(&v.input, "max_missed_bps")), jailed);
     assert!(!jailed.is_empty(), "the vector jails someone");
+}
+
+fn check_stake_moves(v: &Vector) {
+    let pools: Vec<PoolStake> = items(&v.input, "pools")
+        .iter()
+        .map(|p| PoolStake {
+            id: Vector::small(p, "id"),
+            delegated: Vector::wei(p, "delegated"),
+            redelegated_in: Vector::wei(p, "redelegated_in"),
+        })
+        .collect();
+    let targets: Vec<AllocationTarget> = items(&v.input, "targets")
+        .iter()
+        .map(|t| AllocationTarget {
+            sequencerId: Vector::small(t, "sequencer_id"),
+            target: Vector::wei(t, "target"),
+        })
+        .collect();
+    let expected: Vec<StakeMove> = items(&v.expected, "moves")
+        .iter()
+        .map(|m| {
+            let (from, to, amount) =
+                (Vector::small(m, "from"), Vector::small(m, "to"), Vector::wei(m, "amount"));
+            match m["kind"].as_str().expect("kind") {
+                "redelegate" => StakeMove::Redelegate { from, to, amount },
+                "delegate" => StakeMove::Delegate { to, amount },
+                "undelegate" => StakeMove::Undelegate { from, amount },
+                other => panic!("unknown move kind {other}"),
+            }
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(stake_moves(&pools, &targets), Ok(expected));
 }
 
 fn check_report_hash(v: &Vector) {

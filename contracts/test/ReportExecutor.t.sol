@@ -302,6 +302,46 @@ contract ReportExecutorTest is SystemFixture {
         assertEq(registry.activeSet().length, 1);
     }
 
+    /// The `stake_moves` shared vector: the moves the report contract makes for an allocation
+    /// are the ones the Rust planner (`economics::moves`) names.
+    function test_stakeMovesFollowTheSharedVector() public {
+        string memory json =
+            vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/stake_moves.json"));
+        _run(_first()); // 8 and 8 delegated
+        _requestAs(staker, token.balanceOf(staker) / 2); // the queue lacks about 6
+        for (uint32 id = 1; id <= 2; ++id) {
+            string memory at = string.concat(".input.pools[", vm.toString(id - 1), "]");
+            assertEq(
+                token.stakeOf(id), vm.parseUint(vm.parseJsonString(json, string.concat(at, ".delegated")))
+            );
+        }
+        _toEpoch(7);
+        uint256 t1 = vm.parseUint(vm.parseJsonString(json, ".input.targets[0].target"));
+        uint256 t2 = vm.parseUint(vm.parseJsonString(json, ".input.targets[1].target"));
+        ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(t1, t2)));
+        _agree(r);
+        uint256 count;
+        for (uint256 i; vm.keyExistsJson(json, string.concat(".expected.moves[", vm.toString(i), "]")); ++i) {
+            count += 1;
+            string memory at = string.concat(".expected.moves[", vm.toString(i), "]");
+            string memory kind = vm.parseJsonString(json, string.concat(at, ".kind"));
+            uint32 from = uint32(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".from"))));
+            uint32 to = uint32(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".to"))));
+            uint256 amount = vm.parseUint(vm.parseJsonString(json, string.concat(at, ".amount")));
+            bytes memory call;
+            if (keccak256(bytes(kind)) == keccak256("redelegate")) {
+                call = abi.encodeCall(token.redelegateStake, (from, to, amount));
+            } else if (keccak256(bytes(kind)) == keccak256("undelegate")) {
+                call = abi.encodeCall(token.undelegateStake, (from, amount));
+            } else {
+                fail("the vector's scenario has no delegation");
+            }
+            vm.expectCall(address(token), call);
+        }
+        assertEq(count, 2, "a redelegation and an undelegation");
+        executor.execute(r);
+    }
+
     /// The `downtime` shared vector: the sequencers the report contract jails are the ones the
     /// Rust rule (`economics::downtime`) names.
     function test_downtimeFollowsTheSharedVector() public {

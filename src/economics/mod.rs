@@ -8,6 +8,7 @@ pub mod downtime;
 mod error;
 pub mod liquid;
 pub mod math;
+pub mod moves;
 pub mod precision;
 pub mod report;
 pub mod revenue;

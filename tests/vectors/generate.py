@@ -215,6 +215,41 @@ downtime_epochs = [[{"id": 1, "blocks": 3, "missed": 2}, {"id": 2, "blocks": 1, 
 write("downtime", "downtime", {"max_missed_bps": 5000, "epochs": downtime_epochs},
       {"jailed": downtime(downtime_epochs, 5000)})
 
+# The liquid pool's stake moves for an allocation: decreases paired with increases by
+# redelegation in id order, increases left delegated from the buffer, decreases left undelegated.
+def stake_moves(pools, targets):
+    over, under = [], []
+    for t in targets:
+        p = pools.get(t["sequencer_id"], {"delegated": 0, "redelegated_in": 0})
+        current = p["delegated"] + p["redelegated_in"]
+        over.append(min(current - t["target"], p["delegated"]) if t["target"] <= current else 0)
+        under.append(t["target"] - current if t["target"] > current else 0)
+    moves, a, b = [], 0, 0
+    while a < len(targets) and b < len(targets):
+        if over[a] == 0:
+            a += 1
+        elif under[b] == 0:
+            b += 1
+        else:
+            amount = min(over[a], under[b])
+            moves.append({"kind": "redelegate", "from": targets[a]["sequencer_id"],
+                          "to": targets[b]["sequencer_id"], "amount": amount})
+            over[a] -= amount
+            under[b] -= amount
+    moves += [{"kind": "delegate", "from": 0, "to": t["sequencer_id"], "amount": u}
+              for t, u in zip(targets, under) if u]
+    moves += [{"kind": "undelegate", "from": t["sequencer_id"], "to": 0, "amount": o}
+              for t, o in zip(targets, over) if o]
+    return moves
+
+
+# The pool holds 8 with each of two sequencers (the forge scenario) and the queue lacks about 6.
+moves_pools = {1: {"delegated": 8 * 10**18, "redelegated_in": 0}, 2: {"delegated": 8 * 10**18, "redelegated_in": 0}}
+moves_targets = [{"sequencer_id": 1, "target": 4 * 10**18}, {"sequencer_id": 2, "target": 9 * 10**18}]
+write("stake_moves", "stake_moves",
+      {"pools": [{"id": i, **p} for i, p in moves_pools.items()], "targets": moves_targets},
+      {"moves": stake_moves(moves_pools, moves_targets)})
+
 # The report encoding and hash, pinned for both sides. The ABI encoding comes from Foundry's
 # `cast abi-encode` (node_modules), an implementation independent of both sides' code.
 import subprocess
