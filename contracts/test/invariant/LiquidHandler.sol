@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Test} from "../utils/Test.sol";
+import {TicketActions} from "./TicketActions.sol";
 import {SequencerRegistry} from "../../src/SequencerRegistry.sol";
 import {LiquidStakingToken} from "../../src/LiquidStakingToken.sol";
 import {WithdrawalQueue} from "../../src/WithdrawalQueue.sol";
@@ -12,7 +12,7 @@ import {RewardMath} from "../../src/libraries/RewardMath.sol";
 /// of part of the free buffer, undelegation of the queue's shortfall, finalization in batches
 /// the handler cuts itself), matured buckets, slashes and the clock. Keeps the ghosts the
 /// invariants compare against.
-contract LiquidHandler is Test {
+contract LiquidHandler is TicketActions {
     uint256 internal constant ACTORS = 3;
     uint32 internal constant SEQUENCERS = 2;
 
@@ -74,32 +74,14 @@ contract LiquidHandler is Test {
     }
 
     function request(uint256 who, uint256 fraction) external {
-        address actor = _actor(who);
-        uint256 shares = token.balanceOf(actor) * bound(fraction, 1, 100) / 100;
-        uint256 value = token.convertToAssets(shares);
-        if (value < queue.minRequest() || value > queue.maxRequest()) return;
-        vm.startPrank(actor);
-        token.approve(address(queue), shares);
-        queue.requestWithdrawal(shares, actor);
-        vm.stopPrank();
-        calls["request"] += 1;
+        if (_request(token, queue, _actor(who), fraction)) calls["request"] += 1;
     }
 
     function claim(uint256 seed) external {
-        uint256 last = queue.lastFinalizedId();
-        if (last == 0) return;
-        uint256 id = bound(seed, 1, last);
-        if (queue.stateOf(id) != WithdrawalQueue.State.Finalized) return;
-        uint256[] memory ids = new uint256[](1);
-        ids[0] = id;
-        uint256 hint = queue.findCheckpointHints(ids)[0];
-        uint256 promised = queue.finalizedValue(id, hint);
-        (uint256 shares, uint256 atRequest,) = queue.request(id);
-        address owner = queue.ownerOf(id);
-        vm.prank(owner);
-        uint256 paid = queue.claimWithdrawal(id, hint, owner);
-        if (paid != promised || paid > atRequest || shares == 0) ticketOverpaid = true;
-        claimsPaid += paid;
+        Claimed memory c = _claimTicket(queue, seed);
+        if (!c.done) return;
+        if (c.paid != c.promised || c.paid > c.atRequest || c.shares == 0) ticketOverpaid = true;
+        claimsPaid += c.paid;
         calls["claim"] += 1;
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Test} from "../utils/Test.sol";
+import {TicketActions} from "./TicketActions.sol";
 import {SequencerRegistry} from "../../src/SequencerRegistry.sol";
 import {LiquidStakingToken} from "../../src/LiquidStakingToken.sol";
 import {WithdrawalQueue} from "../../src/WithdrawalQueue.sol";
@@ -20,7 +20,7 @@ interface IReportRunner {
 /// delegators; revenue arriving in the vaults; reports built from the chain's state; slashes;
 /// claims of the partner's and the treasury's credits; the clock. Counts every wei that enters
 /// or leaves the system's contracts, so the suite can check that none is created or lost.
-contract SystemHandler is Test {
+contract SystemHandler is TicketActions {
     uint256 internal constant ACTORS = 3;
     uint32 internal constant SEQUENCERS = 2;
 
@@ -92,31 +92,14 @@ contract SystemHandler is Test {
     }
 
     function request(uint256 who, uint256 fraction) external {
-        address actor = _actor(who);
-        uint256 shares = token.balanceOf(actor) * bound(fraction, 1, 100) / 100;
-        uint256 value = token.convertToAssets(shares);
-        if (value < queue.minRequest() || value > queue.maxRequest()) return;
-        vm.startPrank(actor);
-        token.approve(address(queue), shares);
-        queue.requestWithdrawal(shares, actor);
-        vm.stopPrank();
-        calls["request"] += 1;
+        if (_request(token, queue, _actor(who), fraction)) calls["request"] += 1;
     }
 
     function claimTicket(uint256 seed) external {
-        uint256 last = queue.lastFinalizedId();
-        if (last == 0) return;
-        uint256 id = bound(seed, 1, last);
-        if (queue.stateOf(id) != WithdrawalQueue.State.Finalized) return;
-        uint256[] memory ids = new uint256[](1);
-        ids[0] = id;
-        uint256 hint = queue.findCheckpointHints(ids)[0];
-        uint256 promised = queue.finalizedValue(id, hint);
-        address owner = queue.ownerOf(id);
-        vm.prank(owner);
-        uint256 paid = queue.claimWithdrawal(id, hint, owner);
-        if (paid != promised) ticketMispaid = true;
-        valueOut += paid;
+        Claimed memory c = _claimTicket(queue, seed);
+        if (!c.done) return;
+        if (c.paid != c.promised) ticketMispaid = true;
+        valueOut += c.paid;
         calls["claimTicket"] += 1;
     }
 
