@@ -465,11 +465,7 @@ contract LiquidStakingToken is
         nonReentrant
         returns (uint256 rewards)
     {
-        for (uint256 i; i < ids.length; ++i) {
-            (,, uint256 due,) = registry.delegation(ids[i], address(this));
-            if (due > 0) rewards += registry.claimRewards(ids[i], address(this));
-        }
-        rewards += _harvestPositions();
+        rewards = registry.claimRewardsMany(ids, address(this)) + _harvestPositions();
         // Instant-exit fees since the last report join the pool now, with the rewards.
         bufferedAssets += SafeCast.toUint128(rewards + pendingFees);
         pendingFees = 0;

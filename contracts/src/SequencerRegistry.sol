@@ -196,14 +196,40 @@ contract SequencerRegistry is RegistryCore {
     ///      due; with TransferFailed if `to` refuses the transfer.
     function claimRewards(uint32 id, address to) external nonReentrant returns (uint256 amount) {
         if (to == address(0)) revert ZeroAddress();
+        amount = _takeRewards(id, to);
+        if (amount == 0) revert NothingToClaim();
+        _send(to, amount);
+    }
+
+    /// @notice Pays the caller's settled rewards in several pools to `to` in one transfer;
+    ///         pools with nothing due are skipped. Never paused.
+    /// @param ids The sequencers.
+    /// @param to The recipient.
+    /// @return total The rewards paid.
+    /// @dev Reverts with ZeroAddress for a zero recipient; with TransferFailed if `to` refuses
+    ///      the transfer.
+    function claimRewardsMany(uint32[] calldata ids, address to)
+        external
+        nonReentrant
+        returns (uint256 total)
+    {
+        if (to == address(0)) revert ZeroAddress();
+        for (uint256 i; i < ids.length; ++i) {
+            total += _takeRewards(ids[i], to);
+        }
+        if (total > 0) _send(to, total);
+    }
+
+    /// Settles the caller's delegation in pool `id` and takes what it is owed (booked as paid
+    /// to `to`; the caller sends it).
+    function _takeRewards(uint32 id, address to) internal returns (uint256 amount) {
         Delegation storage d = _delegations[id][msg.sender];
         _sync(id, d);
         amount = d.owed;
-        if (amount == 0) revert NothingToClaim();
+        if (amount == 0) return 0;
         d.owed = 0;
         unclaimedPoolRewards -= amount;
         emit RewardsClaimed(id, msg.sender, to, amount);
-        _send(to, amount);
     }
 
     // ================================================================ redelegation

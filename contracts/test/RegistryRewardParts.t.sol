@@ -4,10 +4,12 @@ pragma solidity 0.8.37;
 import {RegistryFixture} from "./utils/RegistryFixture.sol";
 import {SequencerRegistry} from "../src/SequencerRegistry.sol";
 import {RegistryCore} from "../src/registry/RegistryCore.sol";
+import {Refuser} from "./utils/Refuser.sol";
 
 /// Paying a report's sequencers in parts (for reports too large for one transaction) leaves
 /// every pool, operator and delegator exactly as one payment of the whole range would, also
-/// when delegators act between the parts; parts keep increasing ids and one range.
+/// when delegators act between the parts; parts keep increasing ids and one range. Claiming
+/// several pools at once pays what claiming each would.
 contract RegistryRewardPartsTest is RegistryFixture {
     address internal alice = address(0xA1);
     address internal bob = address(0xB0);
@@ -129,5 +131,40 @@ contract RegistryRewardPartsTest is RegistryFixture {
         assertEq(uint256(lastId), 2);
         _part(3, N, true);
         assertEq(uint256(registry.nextRewardEpoch()), 9);
+    }
+
+    function test_claimRewardsManyPaysWhatSeparateClaimsPay() public {
+        _part(1, N, true);
+        uint32[] memory ids = new uint32[](N);
+        for (uint32 id = 1; id <= N; ++id) {
+            ids[id - 1] = id;
+        }
+        uint256 snapshot = vm.snapshotState();
+        uint256 separately;
+        for (uint32 id = 1; id <= N; ++id) {
+            (,, uint256 due,) = registry.delegation(id, bob);
+            if (due == 0) continue; // bob holds nothing in pools 1 and 2
+            vm.prank(bob);
+            separately += registry.claimRewards(id, address(0xB0B));
+        }
+        bytes32 after_ = _state();
+        vm.revertToState(snapshot);
+        vm.prank(bob);
+        assertEq(registry.claimRewardsMany(ids, address(0xB0B)), separately, "the same total");
+        assertEq(address(0xB0B).balance, separately, "in one transfer");
+        assertEq(_state(), after_, "the same books");
+        assertGt(separately, 0, "bob earned");
+        vm.prank(bob);
+        assertEq(registry.claimRewardsMany(ids, address(0xB0B)), 0, "nothing left: no revert, nothing sent");
+        vm.prank(alice);
+        vm.expectRevert(RegistryCore.ZeroAddress.selector);
+        registry.claimRewardsMany(ids, address(0));
+        Refuser refuser = new Refuser();
+        (,, uint256 aliceDue,) = registry.delegation(1, alice);
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(RegistryCore.TransferFailed.selector, address(refuser), aliceDue)
+        );
+        registry.claimRewardsMany(ids, address(refuser));
     }
 }

@@ -197,7 +197,6 @@ contract ReportGas200x1Test is ReportGasBase(200, 1, 1) {}
 
 contract ReportGas200x4Test is ReportGasBase(200, 4, 1) {}
 
-/// DESIGN.md's worst case. It must fit a 30M-gas block and does not yet (about 70M: the
-/// registry's payment of 200 sequencers over 8 epochs and the harvest of 200 pools are each
-/// near 20M); docs/BENCHMARKS.md has the breakdown and the plan.
+/// DESIGN.md's worst case. It must fit a 30M-gas block and does not yet (about 61M: the
+/// registry's payment of 200 sequencers over 8 epochs is 24M, the harvest of 200 pools 11M); docs/BENCHMARKS.md has the breakdown and the plan.
 contract ReportGasWorstCaseTest is ReportGasBase(200, 4, 8) {}
