@@ -224,7 +224,8 @@ contract SequencerRegistry is RegistryCore {
     /// to `to`; the caller sends it).
     function _takeRewards(uint32 id, address to) internal returns (uint256 amount) {
         Delegation storage d = _delegations[id][msg.sender];
-        _sync(id, d);
+        // Nothing held and nothing queued: nothing to settle (and no slot to write).
+        if (d.shares != 0 || d.count != 0) _sync(id, d);
         amount = d.owed;
         if (amount == 0) return 0;
         d.owed = 0;

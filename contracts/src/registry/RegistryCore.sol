@@ -267,6 +267,8 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
         uint256 accAfter,
         uint256 dustAfter
     );
+    /// @notice A range is paid: `total` is what the completing call paid (the whole range when
+    ///         paid at once; each earlier part has its RewardsPartDistributed).
     event RewardsDistributed(uint64 firstEpoch, uint64 lastEpoch, uint256 total);
     /// @notice One part of a payment in parts: sequencers up to `lastId` paid for the range.
     event RewardsPartDistributed(uint64 firstEpoch, uint64 lastEpoch, uint32 lastId, uint256 total);
