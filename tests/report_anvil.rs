@@ -2,8 +2,10 @@
 //! devnet's economics: a report built by `economics` (settlement from the registry's own
 //! checkpoints, the report and its hash) is voted by two of the three oracle members and
 //! executed by anyone; every figure on chain (partner and treasury credits, carried dust,
-//! accumulators, operator rewards, the emission drawn, the pool's delegations) is what Rust
-//! computed, to the wei. The chain's clock is advanced, never waited for.
+//! accumulators, operator rewards, the emission drawn) is what Rust computed, to the wei. A
+//! second report catches up the epochs since and delegates the pool's buffer as Rust's
+//! `allocate` water-fills it, with the moves `stake_moves` plans. The chain's clock is
+//! advanced, never waited for.
 
 mod support;
 
@@ -24,7 +26,11 @@ use seqstake::{
     },
     config::EconomicsConfig,
     economics::{
-        report::{EpochAttestations, LiquidActions, build_report, epoch_entry, report_hash},
+        allocation::{AllocationLimits, Candidate, allocate},
+        moves::{PoolStake, StakeMove, stake_moves},
+        report::{
+            AllocationTarget, EpochAttestations, LiquidActions, build_report, epoch_entry, report_hash,
+        },
         revenue::RevenueShareTerms,
         schedule::emission_at,
         settlement::{ChainEpoch, EpochInputs, Settlement, SettlementParams, settle_epoch},
@@ -158,6 +164,134 @@ async fn a_report_built_in_rust_executes_on_chain_to_the_wei() {
     confirm(&anyone, "execute", *sent.tx_hash()).await.expect("executed");
 
     check_outcome(&admin, &system, &config, [&s0, &s1]).await;
+    second_report(&chain, &system, &config, &s1).await;
+}
+
+/// The next report: the epochs since the first one (no revenue, the emission), and the pool's
+/// buffer surplus delegated as `allocate` water-fills it, with the moves `stake_moves` plans,
+/// which the contract makes to the wei.
+async fn second_report(
+    chain: &Chain,
+    system: &SystemAddresses,
+    config: &EconomicsConfig,
+    before: &Settlement,
+) {
+    let admin = chain.wallet(0);
+    let registry = SequencerRegistry::new(system.registry, &admin);
+    let token = LiquidStakingToken::new(system.token, &admin);
+    let first = before.epoch + 1;
+    let current = registry.currentEpoch().call().await.expect("epoch");
+    let settlements = settle_quiet_epochs(&registry, config, before, first..current, first - 2).await;
+    assert!(settlements.len() >= 2, "a catch-up of several epochs");
+
+    // The pool keeps `buffer_target_bps` of its assets and water-fills the rest.
+    let pooled = token.totalPooledAssets().call().await.expect("pooled");
+    let keep = pooled * U256::from(config.liquid.buffer_target_bps) / U256::from(10_000u64);
+    let mut candidates = Vec::new();
+    for id in [1u32, 2] {
+        let point = registry.stakeAt(id, current + 1).call().await.expect("stake");
+        candidates.push(Candidate {
+            id,
+            current: U256::ZERO,
+            total_stake: U256::from(point.bond) + U256::from(point.tokens),
+            active: true,
+            jailed: false,
+        });
+    }
+    let limits = AllocationLimits {
+        per_sequencer_cap: pooled * U256::from(config.liquid.per_sequencer_cap_bps) / U256::from(10_000u64),
+        max_moved: config.liquid.max_moved_per_epoch,
+    };
+    let allocation = allocate(&candidates, pooled - keep, &limits).expect("allocate");
+    let targets: Vec<AllocationTarget> =
+        allocation.targets.iter().map(|&(id, target)| AllocationTarget { sequencerId: id, target }).collect();
+    let pools = [1u32, 2].map(|id| PoolStake { id, delegated: U256::ZERO, redelegated_in: U256::ZERO });
+    let moves = stake_moves(&pools, &targets).expect("moves");
+    assert!(moves.len() <= usize::from(config.report.max_stake_moves_per_report));
+    assert_eq!(moves.len(), 2, "both pools receive stake: {moves:?}");
+    assert!(moves.iter().all(|m| matches!(m, StakeMove::Delegate { .. })), "from the buffer: {moves:?}");
+
+    let attested = EpochAttestations {
+        evidence: vec![B256::ZERO; 2],
+        missed_blocks: vec![0, 0],
+        total_supply: U256::ZERO,
+    };
+    let entries: Vec<_> = settlements.iter().map(|s| epoch_entry(s, &attested).expect("entry")).collect();
+    let liquid = LiquidActions { poolRewards: U256::ZERO, allocation: targets.clone(), batches: vec![] };
+    let ref_block = admin.get_block_number().await.expect("block number");
+    let report = build_report(ref_block, SETTLEMENT_CHAIN, entries, vec![1, 2], liquid, 8).expect("report");
+    let hash = report_hash(&report, SETTLEMENT_CHAIN, system.executor);
+    for member in [4usize, 6] {
+        let provider = chain.wallet(member);
+        let sent =
+            ReportExecutor::new(system.executor, &provider).vote(first, hash).send().await.expect("vote");
+        confirm(&provider, "vote", *sent.tx_hash()).await.expect("voted");
+    }
+    let anyone = chain.wallet(8);
+    let call = report_for_call(&report).expect("same ABI");
+    let sent = ReportExecutor::new(system.executor, &anyone).execute(call).send().await.expect("execute");
+    confirm(&anyone, "execute", *sent.tx_hash()).await.expect("executed");
+
+    for m in &moves {
+        let StakeMove::Delegate { to, amount } = *m else { unreachable!("only delegations") };
+        let stake = token.stakeOf(to).call().await.expect("stakeOf");
+        assert!(amount - stake <= U256::from(1u64), "pool {to} holds what Rust planned: {stake} of {amount}");
+    }
+    let executor = ReportExecutor::new(system.executor, &admin);
+    let last = settlements.last().expect("settled");
+    assert_eq!(executor.carriedDust().call().await.expect("dust"), last.dust_out);
+    for s in &last.sequencers {
+        let pool = registry.pool(s.id).call().await.expect("pool");
+        assert_eq!((pool.acc, U256::from(pool.dust)), (s.acc_after, s.dust_after), "sequencer {}", s.id);
+    }
+}
+
+/// Settles `epochs` with no revenue, each sequencer producing 2 blocks, from the registry's
+/// checkpoints, continuing `before`; `reserve_first` is the reserve's first epoch.
+async fn settle_quiet_epochs<P: Provider>(
+    registry: &SequencerRegistry::SequencerRegistryInstance<P>,
+    config: &EconomicsConfig,
+    before: &Settlement,
+    epochs: std::ops::Range<u64>,
+    reserve_first: u64,
+) -> Vec<Settlement> {
+    let params = SettlementParams::from_config(config).expect("params");
+    let mut settlements: Vec<Settlement> = Vec::new();
+    for epoch in epochs {
+        let mut sequencers = sequencer_inputs(registry, epoch, &[(1, 2), (2, 2)]).await;
+        let previous = settlements.last().unwrap_or(before);
+        for (s, p) in sequencers.iter_mut().zip(&previous.sequencers) {
+            (s.acc_before, s.dust_before) = (p.acc_after, p.dust_after);
+        }
+        let inputs = EpochInputs {
+            epoch,
+            chains: vec![
+                ChainEpoch {
+                    chain_id: SERVED_CHAIN,
+                    gross: U256::ZERO,
+                    cost: U256::ZERO,
+                    mev: U256::ZERO,
+                    share: Some(RevenueShareTerms {
+                        partner: config.revenue_share[0].partner,
+                        a_bps: config.revenue_share[0].a_bps,
+                        b_bps: config.revenue_share[0].b_bps,
+                    }),
+                },
+                ChainEpoch {
+                    chain_id: SETTLEMENT_CHAIN,
+                    gross: U256::ZERO,
+                    cost: U256::ZERO,
+                    mev: U256::ZERO,
+                    share: None,
+                },
+            ],
+            emission: emission_at(&config.emission, epoch - reserve_first).expect("emission"),
+            dust_in: previous.dust_out,
+            sequencers,
+        };
+        settlements.push(settle_epoch(&inputs, &params).expect("settle"));
+    }
+    settlements
 }
 
 /// Runs the wiring batch: refused before the timelock's delay, executed by anyone after it.
