@@ -113,8 +113,6 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
 
     /// @notice The first epoch of the next report (its consensus slot).
     uint64 public nextEpoch;
-    /// @notice When the last report executed (deployment before the first).
-    uint64 public lastReportTime;
     /// @notice Settlement dust carried to the next report's first epoch.
     uint256 public carriedDust;
     /// @notice Pull payments owed (partners, treasury).
@@ -282,7 +280,6 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         uint64 first = SequencerRegistry(payable(p.registry)).nextRewardEpoch();
         if (EmissionReserve(p.reserve).nextEpoch() != first) revert InvalidParameter("reserve");
         nextEpoch = first;
-        lastReportTime = uint64(block.timestamp);
     }
 
     /// @notice Accepts revenue drawn from a vault and emission drawn from the reserve.
@@ -310,7 +307,6 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         uint256 rateBefore = token.shareRate();
         uint256 maxRise = _maxRise(rateBefore, h.lastEpoch - h.firstEpoch + 1);
         nextEpoch = h.lastEpoch + 1;
-        lastReportTime = uint64(block.timestamp);
 
         (uint256 toRegistry, uint256 toTreasury, uint256[] memory draws) =
             _settleEpochs(h.firstEpoch, r.epochs);
@@ -482,9 +478,9 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             }
             previous = s.id;
             rewards += s.reward;
+            // Redistributed jailed parts are zero (checked above): only the treasury's count.
             if (s.jailed) jailedPart += s.reward;
         }
-        if (!jailedToTreasury) jailedPart = 0;
     }
 
     /// Pays the sequencers through the registry (one entry per sequencer over the report's
@@ -605,15 +601,15 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     {
         uint256 n = alloc.length;
         uint256[] memory over = new uint256[](n);
-        uint256[] memory under = _positionsIn(ids);
+        uint256[] memory under = new uint256[](n);
+        uint256[] memory positions = _positionsIn(ids);
         uint256 increases;
         for (uint256 i; i < n; ++i) {
             // The token's stake with a sequencer: its delegation and the positions redelegated
             // into it (booked at their value); only the delegation can be moved away.
             uint256 delegated = token.stakeOf(ids[i]);
-            uint256 current = delegated + under[i];
+            uint256 current = delegated + positions[i];
             uint256 target = alloc[i].target;
-            under[i] = 0;
             if (target > current) under[i] = target - current;
             else over[i] = Math.min(current - target, delegated);
         }

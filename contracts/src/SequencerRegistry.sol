@@ -224,8 +224,7 @@ contract SequencerRegistry is RegistryCore {
     /// to `to`; the caller sends it).
     function _takeRewards(uint32 id, address to) internal returns (uint256 amount) {
         Delegation storage d = _delegations[id][msg.sender];
-        // Nothing held and nothing queued: nothing to settle (and no slot to write).
-        if (d.shares != 0 || d.count != 0) _sync(id, d);
+        _sync(id, d);
         amount = d.owed;
         if (amount == 0) return 0;
         d.owed = 0;
@@ -845,7 +844,6 @@ contract SequencerRegistry is RegistryCore {
         }
     }
 
-    /// Settles the account's rewards as far as the paid epochs allow.
     /// The first epoch not yet paid for pool `p`: `nextRewardEpoch`, or past the range when a
     /// payment in parts has already paid this pool (its credited end is then ahead).
     function _paidEnd(Pool storage p) internal view returns (uint64) {
@@ -854,7 +852,11 @@ contract SequencerRegistry is RegistryCore {
         return credited > next ? credited : next;
     }
 
+    /// Settles the account's rewards as far as the paid epochs allow. An account that holds no
+    /// shares and has nothing queued has nothing to settle (its entry is never read before a
+    /// queued change resets it), so no slot is written.
     function _sync(uint32 id, Delegation storage d) internal {
+        if (d.shares == 0 && d.count == 0) return;
         (uint256 shares, uint256 entry, uint256 owed, uint8 head, uint8 count) = _settled(id, d);
         d.shares = shares;
         d.entry = entry;

@@ -310,9 +310,9 @@ contract ReportExecutorTest is SystemFixture {
         _run(_first()); // 8 and 8 delegated
         _requestAs(staker, token.balanceOf(staker) / 2); // the queue lacks about 6
         for (uint32 id = 1; id <= 2; ++id) {
-            string memory at = string.concat(".input.pools[", vm.toString(id - 1), "]");
+            string memory path = string.concat(".input.pools[", vm.toString(id - 1), "]");
             assertEq(
-                token.stakeOf(id), vm.parseUint(vm.parseJsonString(json, string.concat(at, ".delegated")))
+                token.stakeOf(id), vm.parseUint(vm.parseJsonString(json, string.concat(path, ".delegated")))
             );
         }
         _toEpoch(7);
@@ -323,11 +323,11 @@ contract ReportExecutorTest is SystemFixture {
         uint256 count;
         for (uint256 i; vm.keyExistsJson(json, string.concat(".expected.moves[", vm.toString(i), "]")); ++i) {
             count += 1;
-            string memory at = string.concat(".expected.moves[", vm.toString(i), "]");
-            string memory kind = vm.parseJsonString(json, string.concat(at, ".kind"));
-            uint32 from = uint32(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".from"))));
-            uint32 to = uint32(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".to"))));
-            uint256 amount = vm.parseUint(vm.parseJsonString(json, string.concat(at, ".amount")));
+            string memory path = string.concat(".expected.moves[", vm.toString(i), "]");
+            string memory kind = vm.parseJsonString(json, string.concat(path, ".kind"));
+            uint32 from = uint32(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".from"))));
+            uint32 to = uint32(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".to"))));
+            uint256 amount = vm.parseUint(vm.parseJsonString(json, string.concat(path, ".amount")));
             bytes memory call;
             if (keccak256(bytes(kind)) == keccak256("redelegate")) {
                 call = abi.encodeCall(token.redelegateStake, (from, to, amount));
@@ -350,12 +350,13 @@ contract ReportExecutorTest is SystemFixture {
         Plan[] memory plans = _plans(2);
         for (uint256 k; k < 2; ++k) {
             for (uint256 i; i < 2; ++i) {
-                string memory at = string.concat(".input.epochs[", vm.toString(k), "][", vm.toString(i), "]");
-                assertEq(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".id"))), i + 1);
+                string memory path =
+                    string.concat(".input.epochs[", vm.toString(k), "][", vm.toString(i), "]");
+                assertEq(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".id"))), i + 1);
                 plans[k].blocks[i] =
-                    uint64(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".blocks"))));
+                    uint64(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".blocks"))));
                 plans[k].missed[i] =
-                    uint64(vm.parseUint(vm.parseJsonString(json, string.concat(at, ".missed"))));
+                    uint64(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".missed"))));
             }
         }
         assertEq(vm.parseUint(vm.parseJsonString(json, ".input.max_missed_bps")), executor.maxMissedBps());

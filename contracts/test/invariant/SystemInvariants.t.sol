@@ -130,8 +130,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         ids = new uint32[](2);
         uint256 m;
         for (uint32 id = 1; id <= 2; ++id) {
-            RegistryCore.Sequencer memory s = registry.sequencer(id);
-            if (!s.jailed && s.bond >= registry.minBond()) ids[m++] = id;
+            if (_isEligible(id)) ids[m++] = id;
         }
         assembly ("memory-safe") {
             mstore(ids, m)
