@@ -18,7 +18,7 @@ use seqstake::{
     chain::{
         bindings::{
             EmissionReserve, FeeVault, SequencerRegistry,
-            executor::{ReportExecutor, report_for_call},
+            executor::{ReportExecutor, ReportTypes, report_for_call},
             liquid::LiquidStakingToken,
         },
         system::{DeployInputs, SystemAddresses, Wiring, deploy_system, execute_wiring, wiring_in_place},
@@ -76,34 +76,11 @@ async fn a_report_built_in_rust_executes_on_chain_to_the_wei() {
     // Settle both epochs in Rust: nothing had stake in `first` (its rewards wait as pool
     // dust), the bonds and the delegation count in `first + 1`, where the revenue settles.
     let params = SettlementParams::from_config(&config).expect("params");
-    let terms = &config.revenue_share[0];
-    let chains = |gross: [U256; 2]| {
-        vec![
-            ChainEpoch {
-                chain_id: SERVED_CHAIN,
-                gross: gross[0],
-                cost: tokens(1) / U256::from(2u64),
-                mev: U256::ZERO,
-                share: Some(RevenueShareTerms {
-                    partner: terms.partner,
-                    a_bps: terms.a_bps,
-                    b_bps: terms.b_bps,
-                }),
-            },
-            ChainEpoch {
-                chain_id: SETTLEMENT_CHAIN,
-                gross: gross[1],
-                cost: U256::ZERO,
-                mev: U256::ZERO,
-                share: None,
-            },
-        ]
-    };
     let blocks = [(1u32, 3u64), (2, 1)];
     let s0 = settle_epoch(
         &EpochInputs {
             epoch: first,
-            chains: chains([U256::ZERO, U256::ZERO]),
+            chains: served_chains(&config, [U256::ZERO; 2], U256::ZERO),
             emission: emission_at(&config.emission, 0).expect("emission"),
             dust_in: U256::ZERO,
             sequencers: sequencer_inputs(&registry, first, &blocks).await,
@@ -119,7 +96,7 @@ async fn a_report_built_in_rust_executes_on_chain_to_the_wei() {
     let s1 = settle_epoch(
         &EpochInputs {
             epoch: first + 1,
-            chains: chains([served_gross, home_gross]),
+            chains: served_chains(&config, [served_gross, home_gross], tokens(1) / U256::from(2u64)),
             emission: emission_at(&config.emission, 1).expect("emission"),
             dust_in: s0.dust_out,
             sequencers: next,
@@ -147,21 +124,11 @@ async fn a_report_built_in_rust_executes_on_chain_to_the_wei() {
     assert_eq!(executor.reportHash(call.clone(), system.executor).call().await.expect("hash"), hash);
 
     // One member is a minority; a second makes the quorum; anyone executes.
-    let vote = |member: usize| {
-        let provider = chain.wallet(member);
-        async move {
-            let sent =
-                ReportExecutor::new(system.executor, &provider).vote(first, hash).send().await.expect("vote");
-            confirm(&provider, "vote", *sent.tx_hash()).await.expect("voted");
-        }
-    };
-    vote(5).await;
+    vote(&chain, system.executor, 5, first, hash).await;
     let early = ReportExecutor::new(system.executor, chain.wallet(7)).execute(call.clone()).send().await;
     assert!(early.is_err(), "one vote of three does not execute");
-    let anyone = chain.wallet(8);
-    vote(6).await;
-    let sent = ReportExecutor::new(system.executor, &anyone).execute(call).send().await.expect("execute");
-    confirm(&anyone, "execute", *sent.tx_hash()).await.expect("executed");
+    vote(&chain, system.executor, 6, first, hash).await;
+    execute(&chain, system.executor, call).await;
 
     check_outcome(&admin, &system, &config, [&s0, &s1]).await;
     second_report(&chain, &system, &config, &s1).await;
@@ -222,15 +189,9 @@ async fn second_report(
     let report = build_report(ref_block, SETTLEMENT_CHAIN, entries, vec![1, 2], liquid, 8).expect("report");
     let hash = report_hash(&report, SETTLEMENT_CHAIN, system.executor);
     for member in [4usize, 6] {
-        let provider = chain.wallet(member);
-        let sent =
-            ReportExecutor::new(system.executor, &provider).vote(first, hash).send().await.expect("vote");
-        confirm(&provider, "vote", *sent.tx_hash()).await.expect("voted");
+        vote(chain, system.executor, member, first, hash).await;
     }
-    let anyone = chain.wallet(8);
-    let call = report_for_call(&report).expect("same ABI");
-    let sent = ReportExecutor::new(system.executor, &anyone).execute(call).send().await.expect("execute");
-    confirm(&anyone, "execute", *sent.tx_hash()).await.expect("executed");
+    execute(chain, system.executor, report_for_call(&report).expect("same ABI")).await;
 
     for m in &moves {
         let StakeMove::Delegate { to, amount } = *m else { unreachable!("only delegations") };
@@ -265,26 +226,7 @@ async fn settle_quiet_epochs<P: Provider>(
         }
         let inputs = EpochInputs {
             epoch,
-            chains: vec![
-                ChainEpoch {
-                    chain_id: SERVED_CHAIN,
-                    gross: U256::ZERO,
-                    cost: U256::ZERO,
-                    mev: U256::ZERO,
-                    share: Some(RevenueShareTerms {
-                        partner: config.revenue_share[0].partner,
-                        a_bps: config.revenue_share[0].a_bps,
-                        b_bps: config.revenue_share[0].b_bps,
-                    }),
-                },
-                ChainEpoch {
-                    chain_id: SETTLEMENT_CHAIN,
-                    gross: U256::ZERO,
-                    cost: U256::ZERO,
-                    mev: U256::ZERO,
-                    share: None,
-                },
-            ],
+            chains: served_chains(config, [U256::ZERO; 2], U256::ZERO),
             emission: emission_at(&config.emission, epoch - reserve_first).expect("emission"),
             dust_in: previous.dust_out,
             sequencers,
@@ -292,6 +234,42 @@ async fn settle_quiet_epochs<P: Provider>(
         settlements.push(settle_epoch(&inputs, &params).expect("settle"));
     }
     settlements
+}
+
+/// Every served chain's revenue for one epoch: the served chain (with its partner's terms)
+/// and the settlement chain (no partner).
+fn served_chains(config: &EconomicsConfig, gross: [U256; 2], served_cost: U256) -> Vec<ChainEpoch> {
+    let terms = &config.revenue_share[0];
+    vec![
+        ChainEpoch {
+            chain_id: SERVED_CHAIN,
+            gross: gross[0],
+            cost: served_cost,
+            mev: U256::ZERO,
+            share: Some(RevenueShareTerms { partner: terms.partner, a_bps: terms.a_bps, b_bps: terms.b_bps }),
+        },
+        ChainEpoch {
+            chain_id: SETTLEMENT_CHAIN,
+            gross: gross[1],
+            cost: U256::ZERO,
+            mev: U256::ZERO,
+            share: None,
+        },
+    ]
+}
+
+/// Oracle member `member` (a development account) votes `hash` for `slot`.
+async fn vote(chain: &Chain, executor: Address, member: usize, slot: u64, hash: B256) {
+    let provider = chain.wallet(member);
+    let sent = ReportExecutor::new(executor, &provider).vote(slot, hash).send().await.expect("vote");
+    confirm(&provider, "vote", *sent.tx_hash()).await.expect("voted");
+}
+
+/// Anyone (development account 8) executes the agreed report.
+async fn execute(chain: &Chain, executor: Address, report: ReportTypes::Report) {
+    let anyone = chain.wallet(8);
+    let sent = ReportExecutor::new(executor, &anyone).execute(report).send().await.expect("execute");
+    confirm(&anyone, "execute", *sent.tx_hash()).await.expect("executed");
 }
 
 /// Runs the wiring batch: refused before the timelock's delay, executed by anyone after it.

@@ -84,3 +84,13 @@ pub mod executor {
         ReportTypes::Report::abi_decode(&report.abi_encode())
     }
 }
+
+alloy::sol! {
+    /// OpenZeppelin `AccessControl`'s role calls, which every contract the timelock administers
+    /// has: the wiring grants roles and checks them through it.
+    #[sol(rpc)]
+    interface IAccessControl {
+        function grantRole(bytes32 role, address account) external;
+        function hasRole(bytes32 role, address account) external view returns (bool);
+    }
+}

@@ -15,7 +15,7 @@ use alloy::{
 use super::{
     ChainError,
     bindings::{
-        EmissionReserve, FeeVault, SeqstakeTimelock, SequencerRegistry, SlashingManager,
+        EmissionReserve, IAccessControl, SeqstakeTimelock, SequencerRegistry, SlashingManager,
         executor::ReportExecutor,
         liquid::{LiquidStakingToken, WithdrawalQueue},
     },
@@ -79,9 +79,9 @@ pub async fn deploy_system<P: Provider>(
     let registry = deploy_registry(provider, registry_params(config, inputs.genesis_time), timelock).await?;
     let slashing_manager = deploy_slashing_manager(provider, config, registry, timelock).await?;
     let token = deploy_token(provider, config, registry, timelock).await?;
-    let queue = deploy(
+    let queue = deployed_at(
         provider,
-        "deploy WithdrawalQueue",
+        "deploy WithdrawalQueue".to_owned(),
         WithdrawalQueue::deploy_builder(
             provider,
             token,
@@ -103,9 +103,9 @@ pub async fn deploy_system<P: Provider>(
         .call()
         .await
         .map_err(|source| ChainError::Contract { action: "read nextRewardEpoch".to_owned(), source })?;
-    let reserve = deploy(
+    let reserve = deployed_at(
         provider,
-        "deploy EmissionReserve",
+        "deploy EmissionReserve".to_owned(),
         EmissionReserve::deploy_builder(provider, reserve_params(config, first_epoch), timelock)
             .send()
             .await
@@ -139,14 +139,25 @@ pub async fn execute_wiring<P: Provider>(
     Ok(())
 }
 
-/// The wiring: the token's queue, the registry's slash listener and slasher, and the report
-/// contract's roles on the registry, the token, the queue, each vault and the reserve.
+/// Every role the wiring grants: `(contract, role, account)`. The report contract holds its
+/// roles on the registry, the token, the queue, the reserve and each vault; the slashing manager
+/// slashes in the registry.
+fn grants(system: &SystemAddresses) -> Vec<(Address, &'static str, Address)> {
+    let e = system.executor;
+    let mut grants = vec![
+        (system.registry, "SLASHER_ROLE", system.slashing_manager),
+        (system.registry, "REPORTER_ROLE", e),
+        (system.token, "REPORTER_ROLE", e),
+        (system.queue, "FINALIZER_ROLE", e),
+        (system.reserve, "DRAWER_ROLE", e),
+    ];
+    grants.extend(system.vaults.iter().map(|&(_, vault)| (vault, "DRAWER_ROLE", e)));
+    grants
+}
+
+/// The wiring: the token's queue, the registry's slash listener, then every grant.
 fn wiring(system: &SystemAddresses) -> Wiring {
-    let role = |name: &str| keccak256(name);
-    let grant = |role: B256, account: Address| -> Bytes {
-        SequencerRegistry::grantRoleCall { role, account }.abi_encode().into()
-    };
-    let mut calls = vec![
+    let mut calls: Vec<(Address, Bytes)> = vec![
         (
             system.token,
             LiquidStakingToken::setWithdrawalQueueCall { queue: system.queue }.abi_encode().into(),
@@ -155,14 +166,10 @@ fn wiring(system: &SystemAddresses) -> Wiring {
             system.registry,
             SequencerRegistry::setSlashListenerCall { listener: system.token }.abi_encode().into(),
         ),
-        (system.registry, grant(role("SLASHER_ROLE"), system.slashing_manager)),
-        (system.registry, grant(role("REPORTER_ROLE"), system.executor)),
-        (system.token, grant(role("REPORTER_ROLE"), system.executor)),
-        (system.queue, grant(role("FINALIZER_ROLE"), system.executor)),
-        (system.reserve, grant(role("DRAWER_ROLE"), system.executor)),
     ];
-    calls
-        .extend(system.vaults.iter().map(|&(_, vault)| (vault, grant(role("DRAWER_ROLE"), system.executor))));
+    calls.extend(grants(system).into_iter().map(|(target, role, account)| {
+        (target, IAccessControl::grantRoleCall { role: keccak256(role), account }.abi_encode().into())
+    }));
     Wiring { calls, salt: keccak256(system.executor) }
 }
 
@@ -188,14 +195,6 @@ async fn schedule_wiring<P: Provider>(
     Ok(())
 }
 
-async fn deploy<P: Provider>(
-    provider: &P,
-    action: &str,
-    sent: Result<alloy::primitives::TxHash, alloy::contract::Error>,
-) -> Result<Address, ChainError> {
-    deployed_at(provider, action.to_owned(), sent).await
-}
-
 async fn deploy_slashing_manager<P: Provider>(
     provider: &P,
     config: &EconomicsConfig,
@@ -209,7 +208,7 @@ async fn deploy_slashing_manager<P: Provider>(
         periodEpochs: config.slashing.period_epochs,
     };
     let sent = SlashingManager::deploy_builder(provider, registry, params, timelock).send().await;
-    deploy(provider, "deploy SlashingManager", sent.map(|p| *p.tx_hash())).await
+    deployed_at(provider, "deploy SlashingManager".to_owned(), sent.map(|p| *p.tx_hash())).await
 }
 
 async fn deploy_token<P: Provider>(
@@ -239,7 +238,7 @@ async fn deploy_token<P: Provider>(
         staleTimeoutEpochs: liquid.stale_timeout_epochs,
     };
     let sent = LiquidStakingToken::deploy_builder(provider, params, timelock).send().await;
-    deploy(provider, "deploy LiquidStakingToken", sent.map(|p| *p.tx_hash())).await
+    deployed_at(provider, "deploy LiquidStakingToken".to_owned(), sent.map(|p| *p.tx_hash())).await
 }
 
 /// The reserve's parameters for the configured schedule, its first epoch the registry's first
@@ -312,7 +311,7 @@ async fn deploy_executor<P: Provider>(
         ReportExecutor::deploy_builder(provider, params, config.oracle.members.clone(), quorum, timelock)
             .send()
             .await;
-    deploy(provider, "deploy ReportExecutor", sent.map(|p| *p.tx_hash())).await
+    deployed_at(provider, "deploy ReportExecutor".to_owned(), sent.map(|p| *p.tx_hash())).await
 }
 
 /// Reads back what the wiring set, for a caller that wants to check a deployment: whether the
@@ -323,22 +322,14 @@ pub async fn wiring_in_place<P: Provider>(
     system: &SystemAddresses,
 ) -> Result<bool, ChainError> {
     let read = |source| ChainError::Contract { action: "read the wiring".to_owned(), source };
-    let registry = SequencerRegistry::new(system.registry, provider);
     let token = LiquidStakingToken::new(system.token, provider);
-    let queue = WithdrawalQueue::new(system.queue, provider);
-    let reserve = EmissionReserve::new(system.reserve, provider);
-    let e = system.executor;
-    let mut ok = registry.hasRole(keccak256("REPORTER_ROLE"), e).call().await.map_err(read)?
-        && registry.hasRole(keccak256("SLASHER_ROLE"), system.slashing_manager).call().await.map_err(read)?
-        && token.hasRole(keccak256("REPORTER_ROLE"), e).call().await.map_err(read)?
-        && queue.hasRole(keccak256("FINALIZER_ROLE"), e).call().await.map_err(read)?
-        && reserve.hasRole(keccak256("DRAWER_ROLE"), e).call().await.map_err(read)?
-        && token.withdrawalQueue().call().await.map_err(read)? == system.queue
+    let registry = SequencerRegistry::new(system.registry, provider);
+    let mut ok = token.withdrawalQueue().call().await.map_err(read)? == system.queue
         && registry.slashListener().call().await.map_err(read)? == system.token;
-    for &(_, vault) in &system.vaults {
+    for (target, role, account) in grants(system) {
         ok = ok
-            && FeeVault::new(vault, provider)
-                .hasRole(keccak256("DRAWER_ROLE"), e)
+            && IAccessControl::new(target, provider)
+                .hasRole(keccak256(role), account)
                 .call()
                 .await
                 .map_err(read)?;
