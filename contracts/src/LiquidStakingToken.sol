@@ -89,6 +89,9 @@ contract LiquidStakingToken is
     uint256 public immutable stakeLimitRefillPerBlock;
     SequencerRegistry public immutable registry;
     address public immutable treasury;
+    /// @notice The most redelegation positions the token holds at once: every report's harvest
+    ///         reads each, so their number bounds a report's gas.
+    uint256 public constant MAX_POSITIONS = 32;
     uint16 public immutable poolFeeBps;
     uint16 public immutable perSequencerCapBps;
     uint256 public immutable maxMovedPerEpoch;
@@ -225,6 +228,8 @@ contract LiquidStakingToken is
     error NotActive(uint32 id);
     /// @dev The sequencer would hold more than the per-sequencer cap.
     error SequencerCapExceeded(uint32 id, uint256 value, uint256 cap);
+    /// @dev The token holds `MAX_POSITIONS` positions already.
+    error TooManyPositions(uint256 maxPositions);
     /// @dev More stake would move in this epoch than allowed.
     error MoveLimitExceeded(uint256 moved, uint256 maxMoved);
     /// @dev Arrays of different lengths.
@@ -529,8 +534,8 @@ contract LiquidStakingToken is
     /// @param dst The sequencer it joins.
     /// @param amount What to move (its shares' value, rounded up to whole shares).
     /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with NotActive
-    ///      if `dst` is not active; with MoveLimitExceeded; with SequencerCapExceeded; with the
-    ///      registry's errors.
+    ///      if `dst` is not active; with MoveLimitExceeded; with SequencerCapExceeded; with
+    ///      TooManyPositions for a new position past `MAX_POSITIONS`; with the registry's errors.
     function redelegateStake(uint32 src, uint32 dst, uint256 amount)
         external
         onlyRole(REPORTER_ROLE)
@@ -551,6 +556,7 @@ contract LiquidStakingToken is
         bytes32 key = keccak256(abi.encode(src, dst, epoch));
         uint256 index = _positionIndex[key];
         if (index == 0) {
+            if (_positions.length == MAX_POSITIONS) revert TooManyPositions(MAX_POSITIONS);
             _positions.push(PositionRef({src: src, dst: dst, epoch: epoch, released: false, booked: moved}));
             _positionIndex[key] = _positions.length;
         } else {

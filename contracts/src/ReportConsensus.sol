@@ -2,7 +2,6 @@
 pragma solidity 0.8.37;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReportTypes} from "./interfaces/ReportTypes.sol";
 
 /// @title ReportConsensus
 /// @notice The oracle members' agreement on a report, inherited by the report contract
@@ -105,19 +104,6 @@ abstract contract ReportConsensus is AccessControl {
     /// @return The members.
     function members() external view returns (address[] memory) {
         return _members;
-    }
-
-    /// @notice The hash members vote for `report` to be executed by `reportContract` on this
-    ///         chain (the `report_hash` row of the shared vectors).
-    /// @param report The report.
-    /// @param reportContract The contract that executes it.
-    /// @return The hash.
-    function reportHash(ReportTypes.Report calldata report, address reportContract)
-        public
-        view
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(ReportTypes.DOMAIN_TAG, block.chainid, reportContract, report));
     }
 
     /// Whether votes for `slot` are taken (the report contract: the next report's slot only).

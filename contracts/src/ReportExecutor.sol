@@ -14,41 +14,59 @@ import {EmissionReserve} from "./EmissionReserve.sol";
 
 /// @title ReportExecutor
 /// @notice The report contract: the oracle members agree on a report's hash (ReportConsensus,
-///         k of n with k > n/2) and anyone may then execute it with the data. Execution checks
-///         what the report claims and drives the system, in this order (docs/CONTRACTS.md):
-///         1. per epoch: the epochs continue the last report; each served chain is listed with
-///            its configured partner terms and its share is `RewardMath.partnerShare` of its
-///            inputs; the protocol fee is exact; the emission is drawn from the reserve (which
-///            enforces its schedule and its balance); dust carried in is the dust carried out
-///            before; inputs + dustIn == shares + fee + rewards + dustOut;
-///         2. each chain's revenue is drawn from its vault (never more than arrived);
-///         3. partners and the treasury (fee, jailed sequencers' parts) are credited as pull
-///            payments; the sequencers are paid through `registry.distributeRewards`;
-///            sequencers past the downtime threshold over the report's epochs are jailed;
-///         4. the liquid pool harvests (exactly the report's `poolRewards`), releases matured
-///            redelegations, brings matured buckets back, moves its stake to the allocation
-///            (decreases paired with increases by redelegation, the remaining increases from
-///            the buffer, the remaining decreases undelegated: this is how a report undelegates
-///            for the queue, and the token refuses more than the queue lacks for an active
-///            sequencer), at most `maxMovesPerReport` stake moves (each costs the registry a
-///            position, a bucket or a pending change; skipped while the registry is paused),
-///            and finalizes the batches;
-///         5. the active set from the next epoch is updated (checked by the registry against the
-///            stake the moves left; a refused set is an event, and anyone may then submit the
-///            right one until the next report);
-///         6. the share rate after execution is not below the rate before (beyond a wei of
-///            registry rounding per stake move) and rose at most `maxRateAprBps` a year over the
-///            epochs the report covers (the time its rewards accrued over, so catch-up reports
-///            executed back to back are bounded alike), plus the instant-exit fees joining the
-///            pool at the harvest. Outside reports the rate falls only by a slash the
-///            registry reports to the token, so a fall is always a recorded slash.
-///         The whole report is emitted (`ReportInputs`), so `verify` needs no archive node.
+///         k of n with k > n/2) and anyone may then execute it with the data, one step per
+///         call (`execute`), so that the largest report fits a block (docs/CONTRACTS.md):
+///         1. the first call checks the whole report, and everything a later call could refuse
+///            by the report's own content: per epoch, the epochs continue the last report; each
+///            served chain is listed with its configured partner terms and its share is
+///            `RewardMath.partnerShare` of its inputs; the protocol fee is exact; the emission
+///            is drawn from the reserve (which enforces its schedule and its balance); dust
+///            carried in is the dust carried out before; inputs + dustIn == shares + fee +
+///            rewards + dustOut; sequencer ids are registered; the allocation's ids increase;
+///            the claimed pool rewards raise the rate within the bound. It draws each chain's
+///            revenue from its vault (never more than arrived), credits partners and the
+///            treasury (fee, jailed sequencers' parts) as pull payments, and emits the whole
+///            report (`ReportInputs`), so `verify` needs no archive node;
+///         2. that call and the next pay the sequencers, `SEQUENCERS_PER_CALL` per call, through
+///            `registry.distributeRewardsPart`, and jail those past the downtime threshold over
+///            the report's epochs;
+///         3. the call after the last part drives the liquid pool in one step that runs whole
+///            or not at all (a refusal is the event `LiquidStepFailed`: the payments stand and
+///            the next report's harvest collects the pool's rewards): the pool harvests
+///            (exactly the report's `poolRewards`), releases matured redelegations, brings
+///            matured buckets back, moves its stake to the allocation (decreases paired with
+///            increases by redelegation, the remaining increases from the buffer, the remaining
+///            decreases undelegated: this is how a report undelegates for the queue, and the
+///            token refuses more than the queue lacks for an active sequencer), at most
+///            `maxMovesPerReport` stake moves (each costs the registry a position, a bucket or
+///            a pending change; skipped while the registry is paused), and finalizes the
+///            batches; then the share rate after the step is not below the rate before (beyond
+///            a wei of registry rounding per stake move) and rose at most `maxRateAprBps` a year
+///            over the epochs the pool had not harvested (at most `maxEpochsPerReport`), plus
+///            the instant-exit fees joining the pool at the harvest. Outside reports the rate
+///            falls only by a slash the registry reports to the token, so a fall is always a
+///            recorded slash. The same call updates the active set from the next epoch (checked
+///            by the registry against the stake the moves left; a refused set is an event, and
+///            anyone may then submit the right one until the next report).
 /// @dev Holds only what it owes: `totalOwed` (pull payments) plus `carriedDust` (settlement
 ///      dust). Both are internal accounting; the balance is at least their sum.
 contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     uint256 internal constant SECONDS_PER_YEAR = 365 days;
     /// @notice The most served chains one report settles.
     uint256 public constant MAX_CHAINS = 8;
+    /// @notice The most sequencers one call pays: about 110,000 gas each over 8 epochs, so a
+    ///         part stays far inside a block.
+    uint256 public constant SEQUENCERS_PER_CALL = 100;
+    /// @notice Bounds on one report's work, so that each call of its execution fits a block
+    ///         (docs/BENCHMARKS.md): sequencers per epoch, allocation entries (pools
+    ///         harvested), finalization batches, stake moves, epochs, matured buckets brought
+    ///         back per report (the rest wait for the next; anyone may withdraw them).
+    uint256 public constant MAX_SEQUENCERS = 200;
+    uint256 public constant MAX_ALLOCATION = 200;
+    uint256 public constant MAX_BATCHES = 16;
+    uint256 public constant MAX_MOVES = 16;
+    uint256 public constant MAX_EPOCHS = 8;
+    uint256 public constant BUCKETS_PER_REPORT = 32;
 
     /// @notice One served chain: its fee vault and its revenue-share terms.
     struct ServedChain {
@@ -83,6 +101,14 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         uint16 maxMovesPerReport;
         /// The served chains, in the order every epoch entry lists them.
         ServedChain[] chains;
+    }
+
+    /// @notice A report's steps, one call each (Idle: no report executing).
+    enum Stage {
+        Idle,
+        Paying,
+        Harvesting,
+        Moving
     }
 
     /// @notice An unbonding bucket the report opened for the token, brought back once matured.
@@ -125,6 +151,20 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     /// @notice The registry refused the last report's active set: anyone may submit the right
     ///         one until the next report.
     bool public activeSetStale;
+    /// @notice The executing report's next step: its sequencers' parts, the pool's harvest,
+    ///         or the pool's moves (with the active set: the last call).
+    Stage public stage;
+    /// @notice The last sequencer id the executing report has paid (0 before its first part).
+    uint32 public paidThrough;
+    /// @notice The first epoch whose rewards the pool has not harvested: the rate bound counts
+    ///         the epochs from it (a report whose pool step failed leaves its rewards to the next).
+    uint64 public unharvestedFrom;
+    /// @notice The hash of the report being executed, zero when none: its later calls carry the
+    ///         same report.
+    bytes32 public executing;
+    /// The rate before the executing report's harvest and the most it may rise by its end.
+    uint256 internal _rateBeforeHarvest;
+    uint256 internal _maxRise;
 
     /// @notice A report executed.
     event ReportExecuted(uint64 indexed firstEpoch, uint64 lastEpoch, uint64 refBlock, bytes32 reportHash);
@@ -159,6 +199,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     /// @notice The registry refused the report's active set (stake moved since it was
     ///         computed); the set stays as it was and anyone may submit the right one.
     event ActiveSetRejected(uint64 indexed firstEpoch, uint32[] ids);
+    /// @notice The pool's step of the report was refused (`reason`, the error it reverted
+    ///         with) and undone: the payments stand, and the next report's harvest collects the
+    ///         pool's rewards.
+    event LiquidStepFailed(uint64 indexed firstEpoch, bytes reason);
     /// @notice The registry is paused: the pool's stake moves and releases wait for a report
     ///         after the pause (payments, harvest and finalization go on).
     event LiquidMovesSkipped(uint64 indexed firstEpoch, uint64 pausedUntil);
@@ -208,6 +252,12 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     error UnexpectedValue(address sender);
     /// @dev The active set can be submitted outside a report only after a report's was refused.
     error ActiveSetNotStale();
+    /// @dev Another report is being executed: its calls carry its data until it ends.
+    error ReportInProgress(bytes32 executing, bytes32 reportHash);
+    /// @dev The pool's steps are the report contract's own calls.
+    error NotSelf();
+    /// @dev More finalization batches than `MAX_BATCHES`.
+    error TooManyBatches(uint256 batches, uint256 maxBatches);
     /// @dev A registry or token call ran out of gas (the caller gave too little).
     error OutOfGas();
     /// @dev The native transfer failed.
@@ -233,8 +283,12 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         ) revert ZeroAddress();
         if (p.protocolFeeBps > RewardMath.BPS) revert InvalidParameter("protocolFeeBps");
         if (p.maxMissedBps > RewardMath.BPS) revert InvalidParameter("maxMissedBps");
-        if (p.maxEpochsPerReport == 0) revert InvalidParameter("maxEpochsPerReport");
-        if (p.maxMovesPerReport == 0) revert InvalidParameter("maxMovesPerReport");
+        if (p.maxEpochsPerReport == 0 || p.maxEpochsPerReport > MAX_EPOCHS) {
+            revert InvalidParameter("maxEpochsPerReport");
+        }
+        if (p.maxMovesPerReport == 0 || p.maxMovesPerReport > MAX_MOVES) {
+            revert InvalidParameter("maxMovesPerReport");
+        }
         // The largest rise one report may make must stay within the instant-exit fee, or a
         // deposit before a report and an exit after it would profit.
         uint256 largestMove = Math.mulDiv(
@@ -280,6 +334,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         uint64 first = SequencerRegistry(payable(p.registry)).nextRewardEpoch();
         if (EmissionReserve(p.reserve).nextEpoch() != first) revert InvalidParameter("reserve");
         nextEpoch = first;
+        unharvestedFrom = first;
     }
 
     /// @notice Accepts revenue drawn from a vault and emission drawn from the reserve.
@@ -289,34 +344,138 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ execution
-    /// @notice Executes an agreed report (see the contract's notice for every check and step).
-    ///         Anyone may call it.
-    /// @param r The report whose hash has the quorum for slot `r.header.firstEpoch`.
-    /// @dev Reverts with NotAgreed; WrongChain; WrongRange; TooManyEpochs; RefBlockNotPast;
+    /// @notice Executes an agreed report, one step per call: anyone calls it with the same
+    ///         report until it returns true (see the contract's notice for every check).
+    ///         1. The first call checks the whole report, settles its epochs (vault and reserve
+    ///            draws, credits, dust, `ReportInputs`) and pays the first part of the
+    ///            sequencers. Everything a later call could refuse by the report's content is
+    ///            checked here, and every step's work is bounded, so a report that started
+    ///            always ends.
+    ///         2. Each later call pays the next `SEQUENCERS_PER_CALL` sequencers (by id)
+    ///            through `registry.distributeRewardsPart`, and jails those of them past the
+    ///            downtime threshold.
+    ///         3. The next call harvests the pool (`harvestStep`); the one after moves its stake
+    ///            and finalizes the batches (`moveStep`), updates the active set and ends the
+    ///            report (`ReportExecuted`). Each pool step runs whole or not at all: a refusal
+    ///            is `LiquidStepFailed` (a refused harvest skips the moves and ends the report
+    ///            at once), the payments stand, and the next report's harvest collects what
+    ///            this one left.
+    /// @param r The report whose hash has the quorum for slot `r.header.firstEpoch`, or the
+    ///        report being executed.
+    /// @return done Whether this call ended the report.
+    /// @dev Reverts with ReportInProgress for another report while one is executing; on the
+    ///      first call with NotAgreed; WrongChain; WrongRange; TooManyEpochs; RefBlockNotPast;
     ///      WrongChainTerms; WrongShare; WrongProtocolFee; DustMismatch; NotConserved;
-    ///      MalformedSequencers; MalformedAllocation; TooManyMoves; PoolRewardsMismatch;
-    ///      FinalizationAboveReport; RateFell; RateRoseTooFast; with the reserve's WrongEpoch or
-    ///      WrongAmount (emission off schedule or above the reserve); with a vault's
-    ///      InsufficientRevenue (revenue above what arrived); with the registry's, the token's
-    ///      and the queue's errors for payments, moves and batches they refuse.
-    function execute(ReportTypes.Report calldata r) external nonReentrant {
+    ///      MalformedSequencers; MalformedAllocation; TooManyBatches; RateRoseTooFast (the pool
+    ///      rewards it claims); with the reserve's WrongEpoch or WrongAmount (emission off schedule or
+    ///      above the reserve); with a vault's InsufficientRevenue (revenue above what
+    ///      arrived); with OutOfGas when a call it makes runs out of gas.
+    function execute(ReportTypes.Report calldata r) external nonReentrant returns (bool done) {
         ReportTypes.Header calldata h = r.header;
         bytes32 hash = _calldataHash();
+        bytes32 current = executing;
+        if (current == bytes32(0)) {
+            _open(r, hash);
+        } else if (hash != current) {
+            revert ReportInProgress(current, hash);
+        }
+        Stage next = stage;
+        if (next == Stage.Paying) {
+            _payPart(h.firstEpoch, h.lastEpoch, r.epochs);
+            return false;
+        }
+        if (next == Stage.Harvesting) {
+            try this.harvestStep(h.lastEpoch, r.liquid) {
+                unharvestedFrom = h.lastEpoch + 1;
+                stage = Stage.Moving;
+                return false;
+            } catch (bytes memory reason) {
+                // Without the harvest the moves are skipped: they were planned on its buffer.
+                _refused(h.firstEpoch, reason);
+            }
+        } else {
+            try this.moveStep(h.firstEpoch, r.liquid) {}
+            catch (bytes memory reason) {
+                _refused(h.firstEpoch, reason);
+            }
+        }
+        _end(r, hash);
+        return true;
+    }
+
+    /// @notice The pool's harvest, a step of a report run by the report contract itself (so
+    ///         that a refusal undoes it alone): the pools of the allocation and the token's
+    ///         positions, exactly the report's `poolRewards`, raising the rate within the bound.
+    /// @param last The report's last epoch.
+    /// @param l The report's liquid actions.
+    /// @dev Reverts with NotSelf for any other caller; with PoolRewardsMismatch; RateFell;
+    ///      RateRoseTooFast.
+    function harvestStep(uint64 last, ReportTypes.LiquidActions calldata l) external {
+        if (msg.sender != address(this)) revert NotSelf();
+        uint256 rate = token.shareRate();
+        (uint256 aprRise, uint256 supply) = _aprRise(rate, last);
+        uint256 maxRise =
+            aprRise + Math.mulDiv(token.pendingFees(), RewardMath.RAY, supply, Math.Rounding.Ceil);
+        uint256 harvested = token.harvest(_allocationIds(l));
+        if (harvested != l.poolRewards) revert PoolRewardsMismatch(harvested, l.poolRewards);
+        _checkRate(rate, rate, 0, maxRise);
+        (_rateBeforeHarvest, _maxRise) = (rate, maxRise);
+    }
+
+    /// @notice The pool's moves, a step of a report run by the report contract itself after its
+    ///         harvest (a refusal undoes it alone): matured buckets, releases, stake moves,
+    ///         finalization; the rate after them not below the rate before (beyond the rounding
+    ///         of the moves) and within the report's bound from before the harvest.
+    /// @param first The report's first epoch.
+    /// @param l The report's liquid actions.
+    /// @dev Reverts with NotSelf for any other caller; with TooManyMoves;
+    ///      FinalizationAboveReport; RateFell; RateRoseTooFast; with the token's and the queue's
+    ///      errors for the moves and batches they refuse.
+    function moveStep(uint64 first, ReportTypes.LiquidActions calldata l) external {
+        if (msg.sender != address(this)) revert NotSelf();
+        uint256 start = token.shareRate();
+        _bringBackMatured();
+        uint256 moves;
+        uint64 pausedUntil = registry.pausedUntil();
+        if (block.timestamp < pausedUntil) {
+            // Releases and stake moves are paused in the registry; claims never are.
+            emit LiquidMovesSkipped(first, pausedUntil);
+        } else {
+            token.releaseMatured();
+            moves = _rebalance(l.allocation, _allocationIds(l));
+        }
+        if (l.batches.length > 0) _finalize(l.batches, _maxRise);
+        _checkRate(start, _rateBeforeHarvest, moves, _maxRise);
+    }
+
+    /// Checks the whole report and settles its epochs.
+    function _open(ReportTypes.Report calldata r, bytes32 hash) internal {
+        ReportTypes.Header calldata h = r.header;
         if (!isAgreed(h.firstEpoch, hash)) revert NotAgreed(h.firstEpoch, hash);
         _checkHeader(h, r.epochs.length);
-        uint256 rateBefore = token.shareRate();
-        uint256 maxRise = _maxRise(rateBefore, h.lastEpoch - h.firstEpoch + 1);
+        _checkLiquid(h.lastEpoch, r.liquid);
         nextEpoch = h.lastEpoch + 1;
-
-        (uint256 toRegistry, uint256 toTreasury, uint256[] memory draws) =
-            _settleEpochs(h.firstEpoch, r.epochs);
+        (uint256 toTreasury, uint256[] memory draws) = _settleEpochs(h.firstEpoch, r.epochs);
         for (uint256 i; i < draws.length; ++i) {
             if (draws[i] > 0) FeeVault(payable(_chains[i].vault)).draw(draws[i], address(this));
         }
         _credit(treasury, toTreasury);
-        _paySequencers(h.firstEpoch, h.lastEpoch, r.epochs, toRegistry);
-        uint256 moves = _driveLiquid(h.firstEpoch, r.liquid, maxRise);
-        // The set for the next epoch, against the stake the moves above left.
+        (executing, stage) = (hash, Stage.Paying);
+        emit ReportInputs(h.firstEpoch, msg.data[4:]);
+    }
+
+    /// A pool step was refused: its error is an event (an empty one is out of gas: the caller
+    /// gave too little, and the whole call reverts).
+    function _refused(uint64 first, bytes memory reason) internal {
+        if (reason.length == 0) revert OutOfGas();
+        emit LiquidStepFailed(first, reason);
+    }
+
+    /// Updates the active set and ends the report.
+    function _end(ReportTypes.Report calldata r, bytes32 hash) internal {
+        ReportTypes.Header calldata h = r.header;
+        (executing, stage, paidThrough) = (bytes32(0), Stage.Idle, 0);
+        // The set for the next epoch, against the stake the moves left.
         activeSetStale = false;
         if (r.activeSet.length > 0) {
             try registry.updateActiveSet(r.activeSet) {}
@@ -326,9 +485,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
                 emit ActiveSetRejected(h.firstEpoch, r.activeSet);
             }
         }
-        _checkRate(rateBefore, moves, maxRise);
         emit ReportExecuted(h.firstEpoch, h.lastEpoch, h.refBlock, hash);
-        emit ReportInputs(h.firstEpoch, msg.data[4:]);
     }
 
     /// @notice Submits the active set from the next epoch (the registry checks it is the top
@@ -410,11 +567,11 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         if (h.refBlock >= block.number) revert RefBlockNotPast(h.refBlock, block.number);
     }
 
-    /// Checks and settles each epoch; returns what the registry and the treasury receive and
-    /// what to draw from each vault.
+    /// Checks and settles each epoch; returns what the treasury receives and what to draw
+    /// from each vault (the sequencers' rewards stay here until their parts are paid).
     function _settleEpochs(uint64 first, ReportTypes.EpochEntry[] calldata epochs)
         internal
-        returns (uint256 toRegistry, uint256 toTreasury, uint256[] memory draws)
+        returns (uint256 toTreasury, uint256[] memory draws)
     {
         draws = new uint256[](_chains.length);
         uint256 dust = carriedDust;
@@ -430,7 +587,6 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             uint256 inputs = revenue + e.emission + e.dustIn;
             uint256 outputs = shares + fee + rewards + e.dustOut;
             if (inputs != outputs) revert NotConserved(e.epoch, inputs, outputs);
-            toRegistry += rewards - jailedPart;
             toTreasury += fee + jailedPart;
             dust = e.dustOut;
             emit EpochSettled(e.epoch, revenue, shares, fee, e.emission, rewards, e.dustIn, e.dustOut);
@@ -471,6 +627,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         returns (uint256 rewards, uint256 jailedPart)
     {
         uint32 previous;
+        if (e.sequencers.length > MAX_SEQUENCERS) revert MalformedSequencers(e.epoch, MAX_SEQUENCERS);
         for (uint256 i; i < e.sequencers.length; ++i) {
             ReportTypes.SequencerReward calldata s = e.sequencers[i];
             if (s.id <= previous || (s.jailed && !jailedToTreasury && s.reward != 0)) {
@@ -481,97 +638,84 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             // Redistributed jailed parts are zero (checked above): only the treasury's count.
             if (s.jailed) jailedPart += s.reward;
         }
-    }
-
-    /// Pays the sequencers through the registry (one entry per sequencer over the report's
-    /// epochs) and jails those that missed more than `maxMissedBps` of their expected blocks
-    /// over the report's epochs.
-    function _paySequencers(
-        uint64 first,
-        uint64 last,
-        ReportTypes.EpochEntry[] calldata epochs,
-        uint256 value
-    ) internal {
-        uint32[] memory ids = _union(epochs);
-        uint256 n = ids.length;
-        SequencerRegistry.SequencerRewards[] memory rewards = new SequencerRegistry.SequencerRewards[](n);
-        uint256[] memory blocks = new uint256[](n);
-        uint256[] memory missed = new uint256[](n);
-        for (uint256 j; j < n; ++j) {
-            rewards[j].id = ids[j];
-            rewards[j].amounts = new uint256[](epochs.length);
-        }
-        for (uint256 k; k < epochs.length; ++k) {
-            ReportTypes.SequencerReward[] calldata list = epochs[k].sequencers;
-            uint256 j;
-            for (uint256 i; i < list.length; ++i) {
-                ReportTypes.SequencerReward calldata s = list[i];
-                while (ids[j] != s.id) ++j;
-                if (!s.jailed) rewards[j].amounts[k] = s.reward;
-                blocks[j] += s.blocks;
-                missed[j] += s.missedBlocks;
-            }
-        }
-        registry.distributeRewards{value: value}(first, last, rewards);
-        uint32[] memory down = new uint32[](n);
-        uint256 m;
-        for (uint256 j; j < n; ++j) {
-            if (missed[j] > 0 && missed[j] * RewardMath.BPS > (blocks[j] + missed[j]) * maxMissedBps) {
-                down[m++] = ids[j];
-            }
-        }
-        if (m > 0) {
-            assembly ("memory-safe") {
-                mstore(down, m)
-            }
-            registry.jailForDowntime(down);
+        // Every id is a registered sequencer, so no part the registry is paid can be refused.
+        if (previous > registry.sequencerCount()) {
+            revert MalformedSequencers(e.epoch, e.sequencers.length - 1);
         }
     }
 
-    /// The sequencer ids of every epoch, merged (each epoch's list is strictly increasing).
-    function _union(ReportTypes.EpochEntry[] calldata epochs) internal pure returns (uint32[] memory ids) {
-        for (uint256 k; k < epochs.length; ++k) {
-            ReportTypes.SequencerReward[] calldata list = epochs[k].sequencers;
-            uint32[] memory merged = new uint32[](ids.length + list.length);
-            (uint256 i, uint256 j, uint256 m) = (0, 0, 0);
-            while (i < ids.length || j < list.length) {
-                if (j == list.length || (i < ids.length && ids[i] < list[j].id)) {
-                    merged[m++] = ids[i++];
-                } else {
-                    if (i < ids.length && ids[i] == list[j].id) ++i;
-                    merged[m++] = list[j++].id;
-                }
+    /// Pays the next part: the `SEQUENCERS_PER_CALL` lowest ids above `paidThrough` of all
+    /// epochs, one entry each over the report's epochs, then jails those of them that missed
+    /// more than `maxMissedBps` of their expected blocks over the report's epochs.
+    function _payPart(uint64 first, uint64 last, ReportTypes.EpochEntry[] calldata epochs) internal {
+        uint256 count = epochs.length;
+        uint256[] memory next = new uint256[](count);
+        for (uint256 k; k < count; ++k) {
+            next[k] = _firstAbove(epochs[k].sequencers, paidThrough);
+        }
+        SequencerRegistry.SequencerRewards[] memory rewards =
+            new SequencerRegistry.SequencerRewards[](SEQUENCERS_PER_CALL);
+        uint32[] memory down = new uint32[](SEQUENCERS_PER_CALL);
+        (uint256 n, uint256 m, uint256 value) = (0, 0, 0);
+        uint32 id;
+        while (n < SEQUENCERS_PER_CALL) {
+            // The lowest id not paid yet, over every epoch's list (each strictly increasing).
+            id = type(uint32).max;
+            for (uint256 k; k < count; ++k) {
+                ReportTypes.SequencerReward[] calldata list = epochs[k].sequencers;
+                if (next[k] < list.length && list[next[k]].id < id) id = list[next[k]].id;
             }
-            assembly ("memory-safe") {
-                mstore(merged, m)
+            if (id == type(uint32).max) break;
+            uint256[] memory amounts = new uint256[](count);
+            (uint256 blocks, uint256 missed) = (0, 0);
+            for (uint256 k; k < count; ++k) {
+                ReportTypes.SequencerReward[] calldata list = epochs[k].sequencers;
+                if (next[k] == list.length || list[next[k]].id != id) continue;
+                ReportTypes.SequencerReward calldata s = list[next[k]++];
+                if (!s.jailed) (amounts[k], value) = (s.reward, value + s.reward);
+                (blocks, missed) = (blocks + s.blocks, missed + s.missedBlocks);
             }
-            ids = merged;
+            rewards[n++] = SequencerRegistry.SequencerRewards({id: id, amounts: amounts});
+            if (missed > 0 && missed * RewardMath.BPS > (blocks + missed) * maxMissedBps) down[m++] = id;
+        }
+        bool complete = true;
+        for (uint256 k; k < count; ++k) {
+            if (next[k] < epochs[k].sequencers.length) complete = false;
+        }
+        assembly ("memory-safe") {
+            mstore(rewards, n)
+            mstore(down, m)
+        }
+        registry.distributeRewardsPart{value: value}(first, last, rewards, complete);
+        if (m > 0) registry.jailForDowntime(down);
+        if (n > 0) paidThrough = rewards[n - 1].id;
+        if (complete) stage = Stage.Harvesting;
+    }
+
+    /// The index of the first entry of `list` (ids strictly increasing) with an id above `id`.
+    function _firstAbove(ReportTypes.SequencerReward[] calldata list, uint32 id)
+        internal
+        pure
+        returns (uint256 low)
+    {
+        uint256 high = list.length;
+        while (low < high) {
+            uint256 mid = Math.average(low, high);
+            if (list[mid].id <= id) low = mid + 1;
+            else high = mid;
         }
     }
 
     // ------------------------------------------------------------------ the liquid pool
-    function _driveLiquid(uint64 first, ReportTypes.LiquidActions calldata l, uint256 maxRise)
+    function _allocationIds(ReportTypes.LiquidActions calldata l)
         internal
-        returns (uint256 moves)
+        pure
+        returns (uint32[] memory ids)
     {
-        uint256 n = l.allocation.length;
-        uint32[] memory ids = new uint32[](n);
-        for (uint256 i; i < n; ++i) {
+        ids = new uint32[](l.allocation.length);
+        for (uint256 i; i < ids.length; ++i) {
             ids[i] = l.allocation[i].sequencerId;
-            if (i > 0 && ids[i] <= ids[i - 1]) revert MalformedAllocation(i);
         }
-        uint256 harvested = token.harvest(ids);
-        if (harvested != l.poolRewards) revert PoolRewardsMismatch(harvested, l.poolRewards);
-        _bringBackMatured();
-        uint64 pausedUntil = registry.pausedUntil();
-        if (block.timestamp < pausedUntil) {
-            // Releases and stake moves are paused in the registry; claims never are.
-            emit LiquidMovesSkipped(first, pausedUntil);
-        } else {
-            token.releaseMatured();
-            moves = _rebalance(l.allocation, ids);
-        }
-        if (l.batches.length > 0) _finalize(l.batches, maxRise);
     }
 
     /// Withdraws the buckets earlier reports opened, once matured, into the token's buffer. A
@@ -579,7 +723,8 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     function _bringBackMatured() internal {
         uint64 epoch = registry.currentEpoch();
         uint256 head = bucketsHead;
-        while (head < _buckets.length) {
+        uint256 end = Math.min(_buckets.length, head + BUCKETS_PER_REPORT);
+        while (head < end) {
             OpenBucket memory b = _buckets[head];
             if (b.completionEpoch > epoch) break;
             try token.withdrawUnbonded(b.id, b.completionEpoch) {}
@@ -700,19 +845,42 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         queue.finalize(ends);
     }
 
-    /// The most the share rate may rise in a report covering `epochs` epochs: `maxRateAprBps`
-    /// a year over them, plus what the instant-exit fees joining the pool at this report's
-    /// harvest are worth (no report can leave them out).
-    function _maxRise(uint256 before, uint256 epochs) internal view returns (uint256) {
-        uint256 supply = token.totalSupply() + RewardMath.VIRTUAL_SHARES;
-        return Math.mulDiv(
-            before, uint256(maxRateAprBps) * epochs * epochLength, RewardMath.BPS * SECONDS_PER_YEAR
-        ) + Math.mulDiv(token.pendingFees(), RewardMath.RAY, supply, Math.Rounding.Ceil);
+    /// What `maxRateAprBps` a year allows the rate to rise over the epochs the pool has not
+    /// harvested through `last` (at most `maxEpochsPerReport`: the instant-exit fee covers no
+    /// more), and the token's supply with its virtual shares.
+    function _aprRise(uint256 rate, uint64 last) internal view returns (uint256 rise, uint256 supply) {
+        uint256 epochs = Math.min(last + 1 - unharvestedFrom, maxEpochsPerReport);
+        rise = Math.mulDiv(
+            rate, uint256(maxRateAprBps) * epochs * epochLength, RewardMath.BPS * SECONDS_PER_YEAR
+        );
+        supply = token.totalSupply() + RewardMath.VIRTUAL_SHARES;
     }
 
-    function _checkRate(uint256 before, uint256 moves, uint256 maxRise) internal view {
-        uint256 afterReport = token.shareRate();
-        if (afterReport < before) {
+    /// Checks, before anything moves, what a later call could refuse in the pool's step by the
+    /// report's own claims: the allocation's ids strictly increasing, and the rise the claimed
+    /// pool rewards make (net of the pool fee) within the APR bound. The instant-exit fees
+    /// joining at the harvest are on top of the bound, in the rate check after the step.
+    function _checkLiquid(uint64 last, ReportTypes.LiquidActions calldata l) internal view {
+        if (l.allocation.length > MAX_ALLOCATION) revert MalformedAllocation(MAX_ALLOCATION);
+        if (l.batches.length > MAX_BATCHES) revert TooManyBatches(l.batches.length, MAX_BATCHES);
+        for (uint256 i = 1; i < l.allocation.length; ++i) {
+            if (l.allocation[i].sequencerId <= l.allocation[i - 1].sequencerId) {
+                revert MalformedAllocation(i);
+            }
+        }
+        uint256 rate = token.shareRate();
+        (uint256 aprRise, uint256 supply) = _aprRise(rate, last);
+        uint256 net = l.poolRewards - RewardMath.applyBps(l.poolRewards, token.poolFeeBps());
+        uint256 rise = Math.mulDiv(net, RewardMath.RAY, supply);
+        if (rise > aprRise) revert RateRoseTooFast(rate, rate + rise, aprRise);
+    }
+
+    /// The rate after a pool step: not below `start` (the rate before the step) beyond the
+    /// registry's rounding of its `moves`, and not above `base` (the rate before the harvest)
+    /// by more than `maxRise`.
+    function _checkRate(uint256 start, uint256 base, uint256 moves, uint256 maxRise) internal view {
+        uint256 afterStep = token.shareRate();
+        if (afterStep < start) {
             // A stake move may cost the token two wei of the registry's rounding (one at each
             // end), a release or a matured bucket one more.
             uint256 tolerance = Math.mulDiv(
@@ -721,10 +889,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
                 token.totalSupply() + RewardMath.VIRTUAL_SHARES,
                 Math.Rounding.Ceil
             );
-            if (before - afterReport > tolerance) revert RateFell(before, afterReport);
+            if (start - afterStep > tolerance) revert RateFell(start, afterStep);
             return;
         }
-        if (afterReport - before > maxRise) revert RateRoseTooFast(before, afterReport, maxRise);
+        if (afterStep > base && afterStep - base > maxRise) revert RateRoseTooFast(base, afterStep, maxRise);
     }
 
     function _credit(address account, uint256 amount) internal {

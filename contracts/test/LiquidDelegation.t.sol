@@ -249,6 +249,34 @@ contract LiquidDelegationTest is LiquidFixture {
         assertEq(token.positions().length, 0);
     }
 
+    /// Every report's harvest reads each position, so the token holds at most MAX_POSITIONS; a
+    /// move into a position it holds already is still taken.
+    function test_redelegateStake_opensAtMostMaxPositions() public {
+        for (uint32 id = 1; id <= 3; ++id) {
+            _delegate(id, 10 ether);
+        }
+        uint64 epoch = 6;
+        vm.startPrank(reporter);
+        while (token.positions().length < token.MAX_POSITIONS()) {
+            _warpToEpoch(epoch++);
+            for (uint32 src = 1; src <= 3 && token.positions().length < token.MAX_POSITIONS(); ++src) {
+                for (uint32 dst = 1; dst <= 3 && token.positions().length < token.MAX_POSITIONS(); ++dst) {
+                    if (src != dst) token.redelegateStake(src, dst, 0.01 ether);
+                }
+            }
+        }
+        LiquidStakingToken.PositionRef[] memory held = token.positions();
+        LiquidStakingToken.PositionRef memory last = held[held.length - 1];
+        // 3 -> 2 in this epoch would be a new position.
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.TooManyPositions.selector, 32));
+        token.redelegateStake(3, 2, 0.01 ether);
+        token.redelegateStake(last.src, last.dst, 0.01 ether);
+        vm.stopPrank();
+        held = token.positions();
+        assertEq(held.length, 32);
+        assertApproxEqAbs(held[31].booked, 0.02 ether, 2, "added to the position it holds");
+    }
+
     function test_redelegateStake_isBoundedAndItsPositionTakesTheSourcesSlash() public {
         _delegate(1, 30 ether);
         _warpToEpoch(6);

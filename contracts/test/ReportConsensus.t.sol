@@ -3,7 +3,6 @@ pragma solidity 0.8.37;
 
 import {Test} from "./utils/Test.sol";
 import {ReportConsensus} from "../src/ReportConsensus.sol";
-import {ReportTypes} from "../src/interfaces/ReportTypes.sol";
 
 /// ReportConsensus with one open slot (the report contract opens the next report's slot).
 contract ConsensusHarness is ReportConsensus {
@@ -164,15 +163,5 @@ contract ReportConsensusTest is Test {
         (two[0], two[1]) = (a, b);
         vm.expectRevert(ReportConsensus.InvalidMembership.selector);
         new ConsensusHarness(two, 1, admin); // 1 of 2 is not a majority
-    }
-
-    function test_reportHashIsTheSharedVectorsHash() public view {
-        string memory json =
-            vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/report_hash.json"));
-        ReportTypes.Report memory report =
-            abi.decode(vm.parseJsonBytes(json, ".expected.encoded"), (ReportTypes.Report));
-        assertEq(block.chainid, vm.parseUint(vm.parseJsonString(json, ".input.chain_id")));
-        address reportContract = vm.parseJsonAddress(json, ".input.report_contract");
-        assertEq(consensus.reportHash(report, reportContract), vm.parseJsonBytes32(json, ".expected.hash"));
     }
 }

@@ -27,6 +27,7 @@ contract ReportExecutorTest is SystemFixture {
         return _prepare(_report(_plans(1), _liquid(8 ether, 8 ether)));
     }
 
+    /// The first call refuses `r` with `err`: nothing moves.
     function _expectRejected(ReportTypes.Report memory r, bytes memory err) internal {
         _agree(r);
         vm.expectRevert(err);
@@ -52,7 +53,7 @@ contract ReportExecutorTest is SystemFixture {
         emit ReportExecutor.RevenueShareCredited(
             5, OP_CHAIN, partner, GROSS, GROSS / 4, 250, 1500, 1_125_000_000_000
         );
-        executor.execute(r);
+        _executeAll(r);
 
         assertEq(vaultOp.totalDrawn(), GROSS + 7, "the OP chain's revenue and MEV drawn");
         assertEq(vaultHome.totalDrawn(), GROSS / 2 + 3, "the home chain's revenue drawn");
@@ -138,7 +139,7 @@ contract ReportExecutorTest is SystemFixture {
         _vote(memberB, other);
         _vote(memberA, r);
         _vote(memberC, r);
-        executor.execute(r);
+        _executeAll(r);
         assertEq(executor.nextEpoch(), 6);
     }
 
@@ -150,7 +151,53 @@ contract ReportExecutorTest is SystemFixture {
         vm.expectRevert(abi.encodeWithSelector(ReportExecutor.NotAgreed.selector, 5, _hash(r)));
         executor.execute(r);
         _agree(r);
-        executor.execute(r);
+        _executeAll(r);
+        assertEq(executor.nextEpoch(), 6);
+    }
+
+    /// The `report_hash` shared vector: the hash the report contract computes from its own
+    /// calldata (the one votes must match) is the vector's, at the vector's contract address
+    /// (this contract's code and storage copied there; no votes, so the report is NotAgreed).
+    function test_theCalldataHashIsTheSharedVectorsHash() public {
+        string memory json =
+            vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/report_hash.json"));
+        ReportTypes.Report memory report =
+            abi.decode(vm.parseJsonBytes(json, ".expected.encoded"), (ReportTypes.Report));
+        assertEq(block.chainid, vm.parseUint(vm.parseJsonString(json, ".input.chain_id")));
+        address copy = vm.parseJsonAddress(json, ".input.report_contract");
+        vm.etch(copy, address(executor).code);
+        for (uint256 slot; slot < 32; ++slot) {
+            vm.store(copy, bytes32(slot), vm.load(address(executor), bytes32(slot)));
+        }
+        bytes32 expected = vm.parseJsonBytes32(json, ".expected.hash");
+        vm.expectRevert(
+            abi.encodeWithSelector(ReportExecutor.NotAgreed.selector, report.header.firstEpoch, expected)
+        );
+        ReportExecutor(payable(copy)).execute(report);
+    }
+
+    function test_anotherReportWaitsForTheOneExecuting() public {
+        ReportTypes.Report memory r = _first();
+        _agree(r);
+        assertFalse(executor.execute(r), "the first call pays; the pool's harvest is next");
+        assertEq(executor.executing(), _hash(r));
+        assertEq(uint256(executor.stage()), uint256(ReportExecutor.Stage.Harvesting));
+        ReportTypes.Report memory other = _report(_plans(1), _liquid(8 ether, 8 ether));
+        vm.expectRevert(
+            abi.encodeWithSelector(ReportExecutor.ReportInProgress.selector, _hash(r), _hash(other))
+        );
+        executor.execute(other);
+        // Anyone may go on with it.
+        vm.startPrank(address(0xCAFE));
+        assertFalse(executor.execute(r), "the harvest");
+        assertTrue(executor.execute(r), "the moves end the report");
+        vm.stopPrank();
+        assertEq(executor.executing(), bytes32(0));
+        assertEq(uint256(executor.stage()), uint256(ReportExecutor.Stage.Idle));
+        vm.expectRevert(ReportExecutor.NotSelf.selector);
+        executor.harvestStep(5, r.liquid);
+        vm.expectRevert(ReportExecutor.NotSelf.selector);
+        executor.moveStep(5, r.liquid);
     }
 
     // ------------------------------------------------------------------ rejected reports
@@ -268,10 +315,70 @@ contract ReportExecutorTest is SystemFixture {
         _expectRejected(r, abi.encodeWithSelector(ReportExecutor.MalformedAllocation.selector, 1));
     }
 
-    function test_rejectsPoolRewardsTheTokenDidNotHarvest() public {
+    /// Each call's work is bounded, so a report that started always ends within blocks.
+    function test_rejectsReportsPastTheBoundsOfOneCall() public {
         ReportTypes.Report memory r = _first();
+        r.liquid.allocation = new ReportTypes.AllocationTarget[](201);
+        for (uint256 i; i < 201; ++i) {
+            r.liquid.allocation[i] = ReportTypes.AllocationTarget({sequencerId: uint32(i + 1), target: 0});
+        }
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.MalformedAllocation.selector, 200));
+        r = _first();
+        r.liquid.batches = new ReportTypes.FinalizationBatch[](17);
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.TooManyBatches.selector, 17, 16));
+        // An unregistered sequencer: no part paying it could be taken.
+        _toEpoch(6);
+        Plan[] memory plans = _plans(1);
+        plans[0].ids[1] = 3;
+        _expectRejected(
+            _report(plans, _liquid(0, 0)),
+            abi.encodeWithSelector(ReportExecutor.MalformedSequencers.selector, 5, 1)
+        );
+        plans[0] = _plan();
+        (plans[0].ids, plans[0].blocks, plans[0].missed, plans[0].jailed) =
+        (new uint32[](201), new uint64[](201), new uint64[](201), new bool[](201));
+        for (uint256 i; i < 201; ++i) {
+            (plans[0].ids[i], plans[0].blocks[i]) = (uint32(i + 1), 1);
+        }
+        _expectRejected(
+            _report(plans, _liquid(0, 0)),
+            abi.encodeWithSelector(ReportExecutor.MalformedSequencers.selector, 5, 200)
+        );
+    }
+
+    /// A refused pool step is undone whole; the payments stand; the next report's harvest
+    /// collects what the pool earned and its rate bound counts the epochs since the last
+    /// harvest.
+    function test_aRefusedPoolStepIsUndoneAndThePaymentsStand() public {
+        _run(_first());
+        _toEpoch(8);
+        ReportTypes.Report memory r = _prepare(_report(_plans(2), _liquid(8 ether, 8 ether)));
+        uint256 harvest = r.liquid.poolRewards;
+        assertGt(harvest, 0, "the pool earned in epoch 7");
         r.liquid.poolRewards += 1;
-        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.PoolRewardsMismatch.selector, 0, 1));
+        r.liquid.allocation[0].target = 9 ether; // a move the refusal undoes
+        uint256 rate = token.shareRate();
+        uint256 buffered = token.bufferedAssets();
+        assertEq(
+            _liquidStepFailure(r),
+            abi.encodeWithSelector(ReportExecutor.PoolRewardsMismatch.selector, harvest, harvest + 1)
+        );
+        assertEq(executor.nextEpoch(), 8, "the report ended");
+        assertEq(registry.nextRewardEpoch(), 8, "the sequencers were paid");
+        assertEq(executor.executing(), bytes32(0));
+        assertEq(token.shareRate(), rate, "no harvest");
+        assertEq(token.bufferedAssets(), buffered, "no move");
+        assertApproxEqAbs(token.stakeOf(1), 8 ether, 1, "the stake as before");
+        assertEq(uint256(token.lastReportEpoch()), 6, "the token saw no report");
+        assertEq(executor.unharvestedFrom(), 6);
+        // The next report harvests epochs 6 to 8 at once, within a bound over all three.
+        _toEpoch(9);
+        r = _prepare(_report(_plans(1), _liquid(8 ether, 8 ether)));
+        assertGt(r.liquid.poolRewards, harvest, "the pool rewards of both reports");
+        _run(r);
+        assertEq(executor.unharvestedFrom(), 9);
+        assertEq(uint256(token.lastReportEpoch()), 9);
+        assertGt(token.shareRate(), rate, "the harvest raised the rate");
     }
 
     // ------------------------------------------------------------------ jailing and the active set
@@ -320,6 +427,7 @@ contract ReportExecutorTest is SystemFixture {
         uint256 t2 = vm.parseUint(vm.parseJsonString(json, ".input.targets[1].target"));
         ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(t1, t2)));
         _agree(r);
+        _toLastCall(r);
         uint256 count;
         for (uint256 i; vm.keyExistsJson(json, string.concat(".expected.moves[", vm.toString(i), "]")); ++i) {
             count += 1;
@@ -339,7 +447,7 @@ contract ReportExecutorTest is SystemFixture {
             vm.expectCall(address(token), call);
         }
         assertEq(count, 2, "a redelegation and an undelegation");
-        executor.execute(r);
+        assertTrue(executor.execute(r));
     }
 
     /// The `downtime` shared vector: the sequencers the report contract jails are the ones the
@@ -380,6 +488,7 @@ contract ReportExecutorTest is SystemFixture {
         r.activeSet[0] = 2; // not the top by stake: both are eligible
         r = _prepare(r);
         _agree(r);
+        _toLastCall(r);
         vm.expectEmit(true, false, false, true, address(executor));
         emit ReportExecutor.ActiveSetRejected(5, r.activeSet);
         executor.execute(r);
@@ -422,6 +531,7 @@ contract ReportExecutorTest is SystemFixture {
         _toEpoch(7);
         ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(6 ether, 10 ether)));
         _agree(r);
+        _toLastCall(r);
         vm.expectEmit(true, false, false, false, address(executor));
         emit ReportExecutor.LiquidMovesSkipped(6, 0);
         executor.execute(r);
@@ -453,9 +563,13 @@ contract ReportExecutorTest is SystemFixture {
         r.liquid.batches = new ReportTypes.FinalizationBatch[](1);
         r.liquid.batches[0] = ReportTypes.FinalizationBatch({lastTicketId: id, shareRate: 1});
         r = _prepare(r);
-        _agree(r);
-        vm.expectPartialRevert(ReportExecutor.FinalizationAboveReport.selector);
-        executor.execute(r);
+        bytes memory reason = _liquidStepFailure(r);
+        assertEq(bytes4(reason), ReportExecutor.FinalizationAboveReport.selector);
+        (uint256 index,, uint256 reported) = abi.decode(_tail(reason), (uint256, uint256, uint256));
+        assertEq(index, 0);
+        assertEq(reported, 1);
+        assertEq(queue.lastFinalizedId(), 0, "nothing finalized");
+        assertEq(executor.unharvestedFrom(), 7, "the harvest stands");
     }
 
     function test_undelegatesWhatTheQueueLacks() public {
@@ -478,12 +592,13 @@ contract ReportExecutorTest is SystemFixture {
         // Undelegating more than the queue lacks from an active sequencer is refused.
         _toEpoch(8);
         r = _prepare(_report(_plans(1), _liquid(token.stakeOf(1) - 1 ether, token.stakeOf(2))));
-        _expectRejected(
-            r, abi.encodeWithSelector(LiquidStakingToken.UndelegationNotNeeded.selector, 1 ether, 0)
+        assertEq(
+            _liquidStepFailure(r),
+            abi.encodeWithSelector(LiquidStakingToken.UndelegationNotNeeded.selector, 1 ether, 0)
         );
         // Once matured, a later report brings the buckets back into the buffer.
         _toEpoch(8 + UNBONDING);
-        _run(_prepare(_report(_plans(UNBONDING + 1), _liquid(token.stakeOf(1), token.stakeOf(2)))));
+        _run(_prepare(_report(_plans(UNBONDING), _liquid(token.stakeOf(1), token.stakeOf(2)))));
         assertEq(executor.openBuckets().length, 0);
         assertEq(token.unbondingAssets(), 0);
     }
@@ -544,11 +659,15 @@ contract ReportExecutorTest is SystemFixture {
         p = _executorParams();
         p.maxEpochsPerReport = 0;
         _expectInvalid(p, "maxEpochsPerReport");
+        p.maxEpochsPerReport = 9; // past MAX_EPOCHS: the first call would not fit a block
+        _expectInvalid(p, "maxEpochsPerReport");
         p = _executorParams();
         p.maxRateAprBps = 0;
         _expectInvalid(p, "maxRateAprBps");
         p = _executorParams();
         p.maxMovesPerReport = 0;
+        _expectInvalid(p, "maxMovesPerReport");
+        p.maxMovesPerReport = 17; // past MAX_MOVES: the moves call would not fit a block
         _expectInvalid(p, "maxMovesPerReport");
         p = _executorParams();
         p.chains[1].chainId = OP_CHAIN;
@@ -659,25 +778,22 @@ contract ReportExecutorMoveBoundTest is SystemFixture {
     }
 
     function test_rejectsMoreStakeMovesThanOneReportMakes() public {
-        // Two delegations are two moves: past the bound of one.
+        // Two delegations are two moves: past the bound of one, so the pool step is refused.
         _toEpoch(6);
-        ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(8 ether, 0)));
-        ReportTypes.Report memory two = _report(_plans(1), _liquid(8 ether, 8 ether));
-        _agree(two);
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.TooManyMoves.selector, 2, 1));
-        executor.execute(two);
-        _run(r);
+        ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(8 ether, 8 ether)));
+        assertEq(_liquidStepFailure(r), abi.encodeWithSelector(ReportExecutor.TooManyMoves.selector, 2, 1));
+        assertEq(token.stakeOf(1) + token.stakeOf(2), 0, "nothing delegated");
         _toEpoch(7);
+        _run(_prepare(_report(_plans(1), _liquid(8 ether, 0))));
+        _toEpoch(8);
         _run(_prepare(_report(_plans(1), _liquid(8 ether, 8 ether))));
         _requestAs(staker, token.balanceOf(staker) / 2); // the queue lacks about 6
-        _toEpoch(8);
+        _toEpoch(9);
         // Pool 1 gives 1 to pool 2 (a redelegation) and 3 more to the queue (an undelegation).
-        r = _report(_plans(1), _liquid(token.stakeOf(1) - 4 ether, token.stakeOf(2) + 1 ether));
-        r = _prepare(r);
-        _agree(r);
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.TooManyMoves.selector, 2, 1));
-        executor.execute(r);
+        r = _prepare(_report(_plans(1), _liquid(token.stakeOf(1) - 4 ether, token.stakeOf(2) + 1 ether)));
+        assertEq(_liquidStepFailure(r), abi.encodeWithSelector(ReportExecutor.TooManyMoves.selector, 2, 1));
         // One move is within the bound.
+        _toEpoch(10);
         r = _report(_plans(1), _liquid(token.stakeOf(1) - 1 ether, token.stakeOf(2) + 1 ether));
         _run(_prepare(r));
         assertApproxEqAbs(token.stakeOf(1), 7 ether, 2, "redelegated away");
@@ -686,7 +802,7 @@ contract ReportExecutorMoveBoundTest is SystemFixture {
         assertEq(uint256(held[0].dst), 2);
         assertApproxEqAbs(held[0].booked, 1 ether, 2, "a position in pool 2");
         // The position counts as stake with pool 2: the same targets move nothing again.
-        _toEpoch(9);
+        _toEpoch(11);
         _run(_prepare(_report(_plans(1), _liquid(7 ether, 9 ether))));
         assertEq(token.positions().length, 1, "no second redelegation");
     }
@@ -719,5 +835,105 @@ contract ReportExecutorRedistributeTest is SystemFixture {
         _run(r);
         assertEq(executor.owed(treasury), r.epochs[0].protocolFee, "the treasury gets the fee only");
         assertEq(registry.operatorRewards(2), 0);
+    }
+}
+
+/// A report for more sequencers than one call pays executes in parts: each call pays the next
+/// `SEQUENCERS_PER_CALL` ids, and the parts leave every sequencer exactly what one payment of
+/// the whole report leaves.
+contract ReportExecutorPartsTest is SystemFixture {
+    uint256 internal constant N = 130;
+    uint32 internal constant DOWN = 120;
+
+    function _params() internal view override returns (RegistryCore.Params memory p) {
+        p = super._params();
+        p.maxCandidates = 200;
+        p.maxActive = 200;
+    }
+
+    function setUp() public {
+        _setUpSystem();
+        for (uint256 i = 3; i <= N; ++i) {
+            _registerAs(address(uint160(0x10000 + i)), 10 ether, uint16(100 * (i % 7)));
+        }
+    }
+
+    /// Every sequencer produced blocks; sequencer DOWN missed most of its own.
+    function _plan() internal view override returns (Plan memory p) {
+        p = super._plan();
+        (p.ids, p.blocks, p.missed, p.jailed) =
+        (new uint32[](N), new uint64[](N), new uint64[](N), new bool[](N));
+        for (uint256 i; i < N; ++i) {
+            p.ids[i] = uint32(i + 1);
+            p.blocks[i] = uint64(1 + (i % 5));
+        }
+        p.missed[DOWN - 1] = 20;
+        p.jailed[7] = true; // its part goes to the treasury
+    }
+
+    function test_aReportLargerThanOneCallPaysInParts() public {
+        _toEpoch(7);
+        ReportTypes.Report memory r = _report(_plans(2), _liquid(8 ether, 8 ether));
+        r.activeSet = new uint32[](0);
+        r = _prepare(r);
+        // What one payment of the whole report would leave each sequencer (undone below).
+        (uint256[] memory operator, uint256[] memory acc) = _paidAtOnce(r);
+
+        uint256 registryBefore = address(registry).balance;
+        _agree(r);
+        assertFalse(executor.execute(r));
+        assertEq(executor.paidThrough(), executor.SEQUENCERS_PER_CALL());
+        assertEq(uint256(executor.stage()), uint256(ReportExecutor.Stage.Paying));
+        assertEq(registry.nextRewardEpoch(), 5, "the registry's payment is open");
+        assertEq(executor.nextEpoch(), 7, "the next report's slot is open for votes");
+        assertFalse(registry.sequencer(DOWN).jailed, "not paid yet");
+        assertFalse(executor.execute(r));
+        assertEq(executor.paidThrough(), N);
+        assertEq(uint256(executor.stage()), uint256(ReportExecutor.Stage.Harvesting));
+        assertEq(registry.nextRewardEpoch(), 7, "the range is paid");
+        assertTrue(registry.sequencer(DOWN).jailed, "jailed for downtime in its part");
+        assertFalse(executor.execute(r), "the harvest");
+        assertTrue(executor.execute(r), "the moves");
+        assertEq(executor.executing(), bytes32(0));
+
+        uint256 rewards;
+        for (uint256 k; k < 2; ++k) {
+            for (uint256 i; i < N; ++i) {
+                if (!r.epochs[k].sequencers[i].jailed) rewards += r.epochs[k].sequencers[i].reward;
+            }
+        }
+        assertEq(address(registry).balance - registryBefore, rewards + 16 ether, "every reward paid once");
+        assertEq(address(executor).balance, executor.totalOwed() + executor.carriedDust());
+        for (uint32 id = 1; id <= N; ++id) {
+            assertEq(registry.operatorRewards(id), operator[id - 1], "as one payment");
+            assertEq(registry.pool(id).acc, acc[id - 1], "as one payment");
+        }
+    }
+
+    /// Each sequencer's operator rewards and pool accumulator after one `distributeRewards` of
+    /// the whole report (reverted).
+    function _paidAtOnce(ReportTypes.Report memory r)
+        internal
+        returns (uint256[] memory operator, uint256[] memory acc)
+    {
+        uint256 snapshot = vm.snapshotState();
+        SequencerRegistry.SequencerRewards[] memory all = new SequencerRegistry.SequencerRewards[](N);
+        uint256 value;
+        for (uint256 i; i < N; ++i) {
+            all[i].id = uint32(i + 1);
+            all[i].amounts = new uint256[](2);
+            for (uint256 k; k < 2; ++k) {
+                ReportTypes.SequencerReward memory s = r.epochs[k].sequencers[i];
+                if (!s.jailed) (all[i].amounts[k], value) = (s.reward, value + s.reward);
+            }
+        }
+        vm.deal(reporter, value);
+        vm.prank(reporter);
+        registry.distributeRewards{value: value}(5, 6, all);
+        (operator, acc) = (new uint256[](N), new uint256[](N));
+        for (uint32 id = 1; id <= N; ++id) {
+            (operator[id - 1], acc[id - 1]) = (registry.operatorRewards(id), registry.pool(id).acc);
+        }
+        vm.revertToState(snapshot);
     }
 }

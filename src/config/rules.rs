@@ -12,9 +12,10 @@ use crate::economics::precision::{BPS, RAY, SECONDS_PER_YEAR};
 pub const MAX_ACTIVE_SEQUENCERS: u32 = 200;
 /// The most epochs one report may cover: the 30M-gas worst case is measured at 8.
 pub const MAX_EPOCHS_PER_REPORT: u32 = 8;
-/// The most stake moves one report may make: each costs the report a few hundred thousand gas
+/// The most stake moves one report may make (the report contract's `MAX_MOVES`): each costs its
+/// last call up to 700,000 gas, and 16 redelegations keep that call inside a 30M-gas block
 /// (docs/BENCHMARKS.md).
-pub const MAX_STAKE_MOVES_PER_REPORT: u16 = 64;
+pub const MAX_STAKE_MOVES_PER_REPORT: u16 = 16;
 /// The longest epoch: one year.
 pub const MAX_EPOCH_SECONDS: u64 = SECONDS_PER_YEAR;
 /// The most unbonding entries one delegator may hold with one sequencer.

@@ -441,9 +441,9 @@ fn report_bounds() {
     assert_only_violation(&config, "report.max_rate_apr_bps", "1..=10000");
     let mut config = devnet();
     config.report.max_stake_moves_per_report = 0;
-    assert_only_violation(&config, "report.max_stake_moves_per_report", "1..=64");
-    config.report.max_stake_moves_per_report = 65;
-    assert_only_violation(&config, "report.max_stake_moves_per_report", "1..=64");
+    assert_only_violation(&config, "report.max_stake_moves_per_report", "1..=16");
+    config.report.max_stake_moves_per_report = 17;
+    assert_only_violation(&config, "report.max_stake_moves_per_report", "1..=16");
 }
 
 #[test]

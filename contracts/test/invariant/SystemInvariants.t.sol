@@ -22,6 +22,11 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
     uint256 internal base;
     /// The partner's shares by the formula, over every executed report.
     uint256 internal partnerShares;
+    /// A call after a report's first refused (the report could not end), and its error.
+    bool internal stuck;
+    bytes internal stuckReason;
+    /// Reports that ended with their pool step refused.
+    uint256 internal poolStepsRefused;
 
     function _executorParams() internal view override returns (ReportExecutor.Params memory p) {
         p = super._executorParams();
@@ -77,6 +82,12 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         assertEq(executor.owed(partner) + handler.partnerClaimed(), partnerShares, "partner shares");
     }
 
+    /// A report that started always ends: no call after its first is refused.
+    function invariant_reportsAlwaysEnd() public view {
+        assertFalse(stuck, string(stuckReason));
+        assertEq(executor.executing(), bytes32(0), "no report left half executed");
+    }
+
     /// A ticket pays exactly its finalized value.
     function invariant_ticketsPayTheirFinalizedValue() public view {
         assertFalse(handler.ticketMispaid(), "a ticket paid other than its finalized value");
@@ -115,7 +126,17 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         liquid.poolRewards = harvest;
         r.liquid = liquid;
         _agree(r);
-        try executor.execute(r) {
+        try executor.execute(r) returns (bool done) {
+            // Once the first call moved value, every later call must go through.
+            while (!done) {
+                try executor.execute(r) returns (bool ended) {
+                    done = ended;
+                } catch (bytes memory reason) {
+                    (stuck, stuckReason) = (true, reason);
+                    return false;
+                }
+            }
+            if (executor.unharvestedFrom() != executor.nextEpoch()) poolStepsRefused += 1;
             Plan memory last = plans[count - 1];
             partnerShares += RewardMath.partnerShare(last.gross[0], last.cost[0], 250, 1500);
             return true;
@@ -262,6 +283,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
             assertGt(handler.calls(actions[i]), 0, actions[i]);
         }
         assertGe(handler.calls("report"), 5, "reports executed");
+        assertEq(poolStepsRefused, 0, "every pool step the runner built ran");
         assertGt(token.stakedAssets(), 0, "the pool delegated");
         assertGt(queue.lastFinalizedId(), 0, "a report finalized tickets");
         assertGt(partnerShares, 0, "partner shares credited");
@@ -269,5 +291,6 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         invariant_holdingsCoverEveryClaim();
         invariant_revenueShareIsTheFormula();
         invariant_ticketsPayTheirFinalizedValue();
+        invariant_reportsAlwaysEnd();
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {LiquidFixture} from "./LiquidFixture.sol";
+import {Vm} from "./Vm.sol";
 import {ReportExecutor} from "../../src/ReportExecutor.sol";
 import {FeeVault} from "../../src/FeeVault.sol";
 import {EmissionReserve} from "../../src/EmissionReserve.sol";
@@ -259,7 +260,7 @@ abstract contract SystemFixture is LiquidFixture {
     }
 
     function _hash(ReportTypes.Report memory r) internal view returns (bytes32) {
-        return executor.reportHash(r, address(executor));
+        return keccak256(abi.encode(ReportTypes.DOMAIN_TAG, block.chainid, address(executor), r));
     }
 
     function _vote(address member, ReportTypes.Report memory r) internal {
@@ -274,29 +275,82 @@ abstract contract SystemFixture is LiquidFixture {
         _vote(memberB, r);
     }
 
-    /// Sets `poolRewards` to what the token will harvest: a dry run of the execution (reverted)
-    /// reads it from the PoolRewardsMismatch error, as an oracle's eth_call would.
+    /// Sets `poolRewards` to what the token will harvest: a dry run (reverted) pays every part
+    /// of the report and reads what the token's harvest returns, as an oracle's eth_call
+    /// would. A report refused before its pool step is returned as it came: its execution
+    /// shows the refusal.
     function _withPoolRewards(ReportTypes.Report memory r) internal returns (ReportTypes.Report memory) {
         uint256 snapshot = vm.snapshotState();
-        r.liquid.poolRewards = type(uint256).max;
+        r.liquid.poolRewards = 0;
         _agree(r);
-        try executor.execute(r) {
-            fail("the dry run must stop at the pool rewards");
-        } catch (bytes memory reason) {
-            bytes4 selector = bytes4(reason);
-            assertEq(selector, ReportExecutor.PoolRewardsMismatch.selector, "dry run reaches the harvest");
-            (uint256 harvested,) = abi.decode(_args(reason), (uint256, uint256));
-            r.liquid.poolRewards = harvested;
-        }
+        uint256 harvested;
+        try this.dryRunHarvest(r) returns (uint256 amount) {
+            harvested = amount;
+        } catch {}
         vm.revertToState(snapshot);
+        r.liquid.poolRewards = harvested;
         return r;
     }
 
-    function _args(bytes memory reason) internal pure returns (bytes memory args) {
+    /// Pays every part of the agreed report `r`, then harvests its allocation's pools as the
+    /// report contract would (`_withPoolRewards` undoes it all).
+    function dryRunHarvest(ReportTypes.Report memory r) external returns (uint256) {
+        _payAll(r);
+        uint32[] memory ids = new uint32[](r.liquid.allocation.length);
+        for (uint256 i; i < ids.length; ++i) {
+            ids[i] = r.liquid.allocation[i].sequencerId;
+        }
+        vm.prank(address(executor));
+        return token.harvest(ids);
+    }
+
+    /// Executes the report being executed, or an agreed one, to its end (one call per step).
+    function _executeAll(ReportTypes.Report memory r) internal {
+        while (!executor.execute(r)) {}
+    }
+
+    /// Executes the agreed report `r` until its sequencers are paid (the pool's harvest next).
+    function _payAll(ReportTypes.Report memory r) internal {
+        executor.execute(r);
+        while (executor.stage() == ReportExecutor.Stage.Paying) {
+            executor.execute(r);
+        }
+    }
+
+    /// Executes the agreed report `r` up to its last call (the pool's moves and the active
+    /// set), for a test to watch that call alone.
+    function _toLastCall(ReportTypes.Report memory r) internal {
+        _payAll(r);
+        assertFalse(executor.execute(r), "the harvest ran");
+        assertEq(uint256(executor.stage()), uint256(ReportExecutor.Stage.Moving));
+    }
+
+    /// An error's arguments (its data after the selector).
+    function _tail(bytes memory reason) internal pure returns (bytes memory args) {
         args = new bytes(reason.length - 4);
         for (uint256 i; i < args.length; ++i) {
             args[i] = reason[i + 4];
         }
+    }
+
+    /// Executes `r` to its end and returns the error its pool step was refused with (the step
+    /// must have been refused).
+    function _liquidStepFailure(ReportTypes.Report memory r) internal returns (bytes memory reason) {
+        _agree(r);
+        _payAll(r);
+        vm.recordLogs();
+        _executeAll(r);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (
+                logs[i].emitter == address(executor)
+                    && logs[i].topics[0] == ReportExecutor.LiquidStepFailed.selector
+            ) {
+                assertEq(uint256(logs[i].topics[1]), r.header.firstEpoch);
+                return abi.decode(logs[i].data, (bytes));
+            }
+        }
+        fail("the pool step was not refused");
     }
 
     /// Sends the report's revenue to the vaults and fills in its pool rewards.
@@ -305,10 +359,10 @@ abstract contract SystemFixture is LiquidFixture {
         return _withPoolRewards(r);
     }
 
-    /// Agrees and executes.
+    /// Agrees and executes every step.
     function _run(ReportTypes.Report memory r) internal {
         _agree(r);
-        executor.execute(r);
+        _executeAll(r);
     }
 
     /// Warps to the start of `epoch` (+1 s) and moves the block number on.

@@ -164,6 +164,16 @@ abstract contract Test {
         assertEq(left, right, "");
     }
 
+    function assertEq(bytes memory left, bytes memory right, string memory message) internal pure {
+        if (keccak256(left) != keccak256(right)) {
+            fail(_pair("assertEq(bytes)", vm.toString(left), "!=", vm.toString(right), message));
+        }
+    }
+
+    function assertEq(bytes memory left, bytes memory right) internal pure {
+        assertEq(left, right, "");
+    }
+
     function assertNotEq(uint256 left, uint256 right, string memory message) internal pure {
         if (left == right) {
             fail(_pair("assertNotEq(uint256)", vm.toString(left), "==", vm.toString(right), message));

@@ -16,6 +16,9 @@ interface Vm {
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
     function deal(address account, uint256 newBalance) external;
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function store(address target, bytes32 slot, bytes32 value) external;
     function getBlockTimestamp() external view returns (uint256 timestamp);
     function getBlockNumber() external view returns (uint256 height);
 
@@ -72,4 +75,5 @@ interface Vm {
     function toString(address value) external pure returns (string memory stringifiedValue);
     function toString(bytes32 value) external pure returns (string memory stringifiedValue);
     function toString(bool value) external pure returns (string memory stringifiedValue);
+    function toString(bytes calldata value) external pure returns (string memory stringifiedValue);
 }
