@@ -89,8 +89,9 @@ contract LiquidStakingToken is
     uint256 public immutable stakeLimitRefillPerBlock;
     SequencerRegistry public immutable registry;
     address public immutable treasury;
-    /// @notice The most redelegation positions the token holds at once: every report's harvest
-    ///         reads each, so their number bounds a report's gas.
+    /// @notice The most unreleased redelegation positions the token holds at once: every
+    ///         report's harvest reads each position (and a released one until the harvest after
+    ///         its release), so this bounds a report's gas.
     uint256 public constant MAX_POSITIONS = 32;
     uint16 public immutable poolFeeBps;
     uint16 public immutable perSequencerCapBps;
@@ -122,6 +123,8 @@ contract LiquidStakingToken is
     uint256 public unbondingAssets;
     /// @notice The part of `stakedAssets` in redelegated positions (not yet released).
     uint256 public redelegatedAssets;
+    /// @notice The positions not yet released (at most `MAX_POSITIONS`).
+    uint256 public unreleasedPositions;
 
     /// @notice A redelegation of the token's: held as a position in `dst`'s pool until it
     ///         matures; kept in the list until released and its rewards harvested.
@@ -228,7 +231,7 @@ contract LiquidStakingToken is
     error NotActive(uint32 id);
     /// @dev The sequencer would hold more than the per-sequencer cap.
     error SequencerCapExceeded(uint32 id, uint256 value, uint256 cap);
-    /// @dev The token holds `MAX_POSITIONS` positions already.
+    /// @dev The token holds `MAX_POSITIONS` unreleased positions already.
     error TooManyPositions(uint256 maxPositions);
     /// @dev More stake would move in this epoch than allowed.
     error MoveLimitExceeded(uint256 moved, uint256 maxMoved);
@@ -556,7 +559,8 @@ contract LiquidStakingToken is
         bytes32 key = keccak256(abi.encode(src, dst, epoch));
         uint256 index = _positionIndex[key];
         if (index == 0) {
-            if (_positions.length == MAX_POSITIONS) revert TooManyPositions(MAX_POSITIONS);
+            if (unreleasedPositions == MAX_POSITIONS) revert TooManyPositions(MAX_POSITIONS);
+            unreleasedPositions += 1;
             _positions.push(PositionRef({src: src, dst: dst, epoch: epoch, released: false, booked: moved}));
             _positionIndex[key] = _positions.length;
         } else {
@@ -588,6 +592,7 @@ contract LiquidStakingToken is
             released += 1;
             emit RedelegationReleased(p.src, p.dst, p.epoch, shares);
         }
+        unreleasedPositions -= released;
         if (released > 0) _rateMoved();
     }
 

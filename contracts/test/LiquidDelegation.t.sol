@@ -249,8 +249,9 @@ contract LiquidDelegationTest is LiquidFixture {
         assertEq(token.positions().length, 0);
     }
 
-    /// Every report's harvest reads each position, so the token holds at most MAX_POSITIONS; a
-    /// move into a position it holds already is still taken.
+    /// Every report's harvest reads each position, so the token holds at most MAX_POSITIONS
+    /// unreleased; a move into a position it holds already is still taken, and released ones
+    /// make room.
     function test_redelegateStake_opensAtMostMaxPositions() public {
         for (uint32 id = 1; id <= 3; ++id) {
             _delegate(id, 10 ether);
@@ -274,7 +275,16 @@ contract LiquidDelegationTest is LiquidFixture {
         vm.stopPrank();
         held = token.positions();
         assertEq(held.length, 32);
+        assertEq(token.unreleasedPositions(), 32);
         assertApproxEqAbs(held[31].booked, 0.02 ether, 2, "added to the position it holds");
+        // The six positions of epoch 6 mature at 6 + 1 + 6: released, they make room for six.
+        _warpToEpoch(13);
+        vm.startPrank(reporter);
+        assertEq(token.releaseMatured(), 6);
+        assertEq(token.unreleasedPositions(), 26);
+        token.redelegateStake(3, 2, 0.01 ether);
+        vm.stopPrank();
+        assertEq(token.positions().length, 33, "released positions wait for their last harvest");
     }
 
     function test_redelegateStake_isBoundedAndItsPositionTakesTheSourcesSlash() public {

@@ -222,14 +222,6 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         }
     }
 
-    function _stakeWith(uint32 id) internal view returns (uint256 total) {
-        total = token.stakeOf(id);
-        LiquidStakingToken.PositionRef[] memory held = token.positions();
-        for (uint256 p; p < held.length; ++p) {
-            if (!held[p].released && held[p].dst == id) total += held[p].booked;
-        }
-    }
-
     function _isEligible(uint32 id) internal view returns (bool) {
         RegistryCore.Sequencer memory s = registry.sequencer(id);
         return !s.jailed && s.bond >= registry.minBond();

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {LiquidFixture} from "./LiquidFixture.sol";
 import {Vm} from "./Vm.sol";
 import {ReportExecutor} from "../../src/ReportExecutor.sol";
+import {LiquidStakingToken} from "../../src/LiquidStakingToken.sol";
 import {FeeVault} from "../../src/FeeVault.sol";
 import {EmissionReserve} from "../../src/EmissionReserve.sol";
 import {ReportTypes} from "../../src/interfaces/ReportTypes.sol";
@@ -351,6 +352,16 @@ abstract contract SystemFixture is LiquidFixture {
             }
         }
         fail("the pool step was not refused");
+    }
+
+    /// The token's stake with a pool as the report contract counts it: its delegation and its
+    /// unreleased positions there.
+    function _stakeWith(uint32 id) internal view returns (uint256 total) {
+        total = token.stakeOf(id);
+        LiquidStakingToken.PositionRef[] memory held = token.positions();
+        for (uint256 p; p < held.length; ++p) {
+            if (!held[p].released && held[p].dst == id) total += held[p].booked;
+        }
     }
 
     /// Sends the report's revenue to the vaults and fills in its pool rewards.
