@@ -145,6 +145,9 @@ contract LiquidStakingToken is
     /// @notice Instant-exit fees held outside the pooled assets until the next harvest, so the
     ///         rate moves only at a report.
     uint256 public pendingFees;
+    /// @notice Rewards claimed beyond what a harvest could add to the pool within the report's
+    ///         rate bound, held outside the pooled assets: the next harvests add them first.
+    uint256 public carriedRewards;
     /// @notice The largest loss pending slash proposals could cause the token: bunker mode
     ///         (instant exit closed, finalization at the rate less this) while positive.
     uint256 public pendingSlashLoss;
@@ -178,8 +181,10 @@ contract LiquidStakingToken is
     event StakeUndelegated(uint32 indexed id, uint256 shares, uint256 amount, uint64 completionEpoch);
     /// @notice A matured bucket paid `amount` back into the buffer.
     event UnbondedWithdrawn(uint32 indexed id, uint64 indexed completionEpoch, uint256 amount);
-    /// @notice Rewards were harvested into the buffer; `fee` of them went to the treasury as `feeShares`.
-    event Harvested(uint256 rewards, uint256 fee, uint256 feeShares);
+    /// @notice Rewards were harvested: `claimed` from the registry, `rewards` of those and of
+    ///         the rewards carried before joined the buffer (the rest is carried to the next
+    ///         harvest), and `fee` of them went to the treasury as `feeShares`.
+    event Harvested(uint256 claimed, uint256 rewards, uint256 fee, uint256 feeShares);
     /// @notice The registry reported a slash loss.
     event SlashLossRecorded(
         uint32 indexed id, uint256 poolLoss, uint256 unbondingLoss, uint256 redelegatedLoss
@@ -461,19 +466,26 @@ contract LiquidStakingToken is
         emit UnbondedWithdrawn(id, completionEpoch, amount);
     }
 
-    /// @notice Claims the token's rewards in the given pools into the buffer and takes the pool
-    ///         fee as shares minted to the treasury (worth at most the fee, so holders keep the
-    ///         rest and the rate cannot fall).
+    /// @notice Claims the token's rewards in the given pools and its positions; adds at most
+    ///         `maxRewards` of them and of the rewards carried before to the buffer (the rest is
+    ///         carried to the next harvest: the report's rate bound, so a windfall joins the
+    ///         pool over several reports); takes the pool fee on what joined as shares minted to
+    ///         the treasury (worth at most the fee, so holders keep the rest and the rate cannot
+    ///         fall).
     /// @param ids The pools to harvest.
-    /// @return rewards What was claimed.
+    /// @param maxRewards The most rewards that join the pool now.
+    /// @return claimed What was claimed.
     /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE.
-    function harvest(uint32[] calldata ids)
+    function harvest(uint32[] calldata ids, uint256 maxRewards)
         external
         onlyRole(REPORTER_ROLE)
         nonReentrant
-        returns (uint256 rewards)
+        returns (uint256 claimed)
     {
-        rewards = registry.claimRewardsMany(ids, address(this)) + _harvestPositions();
+        claimed = registry.claimRewardsMany(ids, address(this)) + _harvestPositions();
+        uint256 available = claimed + carriedRewards;
+        uint256 rewards = Math.min(available, maxRewards);
+        carriedRewards = available - rewards;
         // Instant-exit fees since the last report join the pool now, with the rewards.
         bufferedAssets += SafeCast.toUint128(rewards + pendingFees);
         pendingFees = 0;
@@ -488,7 +500,7 @@ contract LiquidStakingToken is
             );
             _mint(treasury, feeShares);
         }
-        emit Harvested(rewards, fee, feeShares);
+        emit Harvested(claimed, rewards, fee, feeShares);
         _rateMoved();
     }
 

@@ -23,33 +23,37 @@ import {EmissionReserve} from "./EmissionReserve.sol";
 ///            is drawn from the reserve (which enforces its schedule and its balance); dust
 ///            carried in is the dust carried out before; inputs + dustIn == shares + fee +
 ///            rewards + dustOut; sequencer ids are registered; the allocation's ids increase;
-///            the claimed pool rewards raise the rate within the bound. It draws each chain's
-///            revenue from its vault (never more than arrived), credits partners and the
+///            every list is within the bounds that keep each call in a block. It draws each
+///            chain's revenue from its vault (never more than arrived), credits partners and the
 ///            treasury (fee, jailed sequencers' parts) as pull payments, and emits the whole
 ///            report (`ReportInputs`), so `verify` needs no archive node;
-///         2. that call and the next pay the sequencers, `SEQUENCERS_PER_CALL` per call, through
+///         2. that call and each next one pay `SEQUENCERS_PER_CALL` sequencers (by id) through
 ///            `registry.distributeRewardsPart`, and jail those past the downtime threshold over
 ///            the report's epochs;
-///         3. the call after the last part drives the liquid pool in one step that runs whole
-///            or not at all (a refusal is the event `LiquidStepFailed`: the payments stand and
-///            the next report's harvest collects the pool's rewards): the pool harvests
-///            (exactly the report's `poolRewards`), releases matured redelegations, brings
-///            matured buckets back, moves its stake to the allocation (decreases paired with
-///            increases by redelegation, the remaining increases from the buffer, the remaining
-///            decreases undelegated: this is how a report undelegates for the queue, and the
-///            token refuses more than the queue lacks for an active sequencer), at most
-///            `maxMovesPerReport` stake moves (each costs the registry a position, a bucket or
-///            a pending change; skipped while the registry is paused), and finalizes the
-///            batches; then the share rate after the step is not below the rate before (beyond
-///            a wei of registry rounding per stake move) and rose at most `maxRateAprBps` a year
-///            over the epochs the pool had not harvested (at most `maxEpochsPerReport`), plus
-///            the instant-exit fees joining the pool at the harvest. Outside reports the rate
-///            falls only by a slash the registry reports to the token, so a fall is always a
-///            recorded slash. The same call updates the active set from the next epoch (checked
-///            by the registry against the stake the moves left; a refused set is an event, and
-///            anyone may then submit the right one until the next report).
-/// @dev Holds only what it owes: `totalOwed` (pull payments) plus `carriedDust` (settlement
-///      dust). Both are internal accounting; the balance is at least their sum.
+///         3. the next call is the pool's harvest (`harvestStep`): matured buckets back in the
+///            buffer, the harvest (exactly the report's `poolRewards` claimed; what joins the
+///            pool is capped so that the rate rises at most `maxRateAprBps` a year over the
+///            epochs since the last harvest, at most `maxEpochsPerReport`, and the rest is
+///            carried to later harvests), the finalization batches;
+///         4. the last call is the pool's moves (`moveStep`): releases of matured
+///            redelegations, stake moves to the allocation (decreases paired with increases by
+///            redelegation, the remaining increases from the buffer, the remaining decreases
+///            undelegated: this is how a report undelegates for the queue, and the token
+///            refuses more than the queue lacks for an active sequencer), at most
+///            `maxMovesPerReport` (skipped while the registry is paused); then the active set
+///            from the next epoch (checked by the registry against the stake the moves left; a
+///            refused set is an event, and anyone may then submit the right one until the next
+///            report).
+///         Each pool step runs whole or not at all: a refusal is the event `LiquidStepFailed`
+///         (a refused harvest also skips the moves), the payments stand, and the next report
+///         harvests what this one left. After each, the share rate is not below the rate
+///         before it (beyond a wei of registry rounding per move or bucket) nor above the rate
+///         before the harvest by more than the bound plus the instant-exit fees joining at the
+///         harvest. Outside reports the rate falls only by a slash the registry reports to the
+///         token, so a fall is always a recorded slash.
+/// @dev Holds what it owes, `totalOwed` (pull payments) plus `carriedDust` (settlement dust),
+///      and, while a report executes, the rewards of its sequencers not paid yet. All internal
+///      accounting; the balance is at least their sum.
 contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     uint256 internal constant SECONDS_PER_YEAR = 365 days;
     /// @notice The most served chains one report settles.
@@ -354,9 +358,9 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     ///         2. Each later call pays the next `SEQUENCERS_PER_CALL` sequencers (by id)
     ///            through `registry.distributeRewardsPart`, and jails those of them past the
     ///            downtime threshold.
-    ///         3. The next call harvests the pool (`harvestStep`); the one after moves its stake
-    ///            and finalizes the batches (`moveStep`), updates the active set and ends the
-    ///            report (`ReportExecuted`). Each pool step runs whole or not at all: a refusal
+    ///         3. The next call harvests the pool and finalizes the batches (`harvestStep`);
+    ///            the one after moves its stake (`moveStep`), updates the active set and ends
+    ///            the report (`ReportExecuted`). Each pool step runs whole or not at all: a refusal
     ///            is `LiquidStepFailed` (a refused harvest skips the moves and ends the report
     ///            at once), the payments stand, and the next report's harvest collects what
     ///            this one left.
@@ -366,10 +370,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     /// @dev Reverts with ReportInProgress for another report while one is executing; on the
     ///      first call with NotAgreed; WrongChain; WrongRange; TooManyEpochs; RefBlockNotPast;
     ///      WrongChainTerms; WrongShare; WrongProtocolFee; DustMismatch; NotConserved;
-    ///      MalformedSequencers; MalformedAllocation; TooManyBatches; RateRoseTooFast (the pool
-    ///      rewards it claims); with the reserve's WrongEpoch or WrongAmount (emission off schedule or
-    ///      above the reserve); with a vault's InsufficientRevenue (revenue above what
-    ///      arrived); with OutOfGas when a call it makes runs out of gas.
+    ///      MalformedSequencers; MalformedAllocation; TooManyBatches; with the reserve's
+    ///      WrongEpoch or WrongAmount (emission off schedule or above the reserve); with a
+    ///      vault's InsufficientRevenue (revenue above what arrived); on a pool step's call with
+    ///      OutOfGas when the step ran out of gas (the caller gave too little: nothing is skipped).
     function execute(ReportTypes.Report calldata r) external nonReentrant returns (bool done) {
         ReportTypes.Header calldata h = r.header;
         bytes32 hash = _calldataHash();
@@ -404,37 +408,48 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     }
 
     /// @notice The pool's harvest, a step of a report run by the report contract itself (so
-    ///         that a refusal undoes it alone): the pools of the allocation and the token's
-    ///         positions, exactly the report's `poolRewards`, raising the rate within the bound.
+    ///         that a refusal undoes it alone): matured buckets back in the buffer; the harvest
+    ///         of the allocation's pools and the token's positions, which must claim exactly the
+    ///         report's `poolRewards`, with what joins the pool capped by the rate bound (the
+    ///         token carries the rest); the finalization batches.
     /// @param last The report's last epoch.
     /// @param l The report's liquid actions.
-    /// @dev Reverts with NotSelf for any other caller; with PoolRewardsMismatch; RateFell;
-    ///      RateRoseTooFast.
+    /// @dev Reverts with NotSelf for any other caller; with PoolRewardsMismatch;
+    ///      FinalizationAboveReport; RateFell; RateRoseTooFast; with the queue's errors for
+    ///      the batches it refuses.
     function harvestStep(uint64 last, ReportTypes.LiquidActions calldata l) external {
         if (msg.sender != address(this)) revert NotSelf();
         uint256 rate = token.shareRate();
+        uint256 back = _bringBackMatured();
         (uint256 aprRise, uint256 supply) = _aprRise(rate, last);
+        // The most rewards that keep the rise within the bound, net of the pool fee (a wei
+        // less, for rounding); the rest is carried to the next harvest.
+        uint256 net = Math.mulDiv(aprRise, supply, RewardMath.RAY);
+        net = net > 0 ? net - 1 : 0;
+        uint256 feeBps = token.poolFeeBps();
+        uint256 maxRewards = feeBps == RewardMath.BPS
+            ? type(uint256).max
+            : Math.mulDiv(net, RewardMath.BPS, RewardMath.BPS - feeBps);
         uint256 maxRise =
             aprRise + Math.mulDiv(token.pendingFees(), RewardMath.RAY, supply, Math.Rounding.Ceil);
-        uint256 harvested = token.harvest(_allocationIds(l));
+        uint256 harvested = token.harvest(_allocationIds(l), maxRewards);
         if (harvested != l.poolRewards) revert PoolRewardsMismatch(harvested, l.poolRewards);
-        _checkRate(rate, rate, 0, maxRise);
+        if (l.batches.length > 0) _finalize(l.batches, maxRise);
+        _checkRate(rate, rate, back, maxRise);
         (_rateBeforeHarvest, _maxRise) = (rate, maxRise);
     }
 
     /// @notice The pool's moves, a step of a report run by the report contract itself after its
-    ///         harvest (a refusal undoes it alone): matured buckets, releases, stake moves,
-    ///         finalization; the rate after them not below the rate before (beyond the rounding
-    ///         of the moves) and within the report's bound from before the harvest.
+    ///         harvest (a refusal undoes it alone): releases of matured positions and the stake
+    ///         moves; the rate after them not below the rate before (beyond the rounding of the
+    ///         moves) and within the report's bound from before the harvest.
     /// @param first The report's first epoch.
     /// @param l The report's liquid actions.
-    /// @dev Reverts with NotSelf for any other caller; with TooManyMoves;
-    ///      FinalizationAboveReport; RateFell; RateRoseTooFast; with the token's and the queue's
-    ///      errors for the moves and batches they refuse.
+    /// @dev Reverts with NotSelf for any other caller; with TooManyMoves; RateFell;
+    ///      RateRoseTooFast; with the token's errors for the moves it refuses.
     function moveStep(uint64 first, ReportTypes.LiquidActions calldata l) external {
         if (msg.sender != address(this)) revert NotSelf();
         uint256 start = token.shareRate();
-        _bringBackMatured();
         uint256 moves;
         uint64 pausedUntil = registry.pausedUntil();
         if (block.timestamp < pausedUntil) {
@@ -444,7 +459,6 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             token.releaseMatured();
             moves = _rebalance(l.allocation, _allocationIds(l));
         }
-        if (l.batches.length > 0) _finalize(l.batches, _maxRise);
         _checkRate(start, _rateBeforeHarvest, moves, _maxRise);
     }
 
@@ -453,7 +467,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         ReportTypes.Header calldata h = r.header;
         if (!isAgreed(h.firstEpoch, hash)) revert NotAgreed(h.firstEpoch, hash);
         _checkHeader(h, r.epochs.length);
-        _checkLiquid(h.lastEpoch, r.liquid);
+        _checkLiquid(r.liquid);
         nextEpoch = h.lastEpoch + 1;
         (uint256 toTreasury, uint256[] memory draws) = _settleEpochs(h.firstEpoch, r.epochs);
         for (uint256 i; i < draws.length; ++i) {
@@ -464,10 +478,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         emit ReportInputs(h.firstEpoch, msg.data[4:]);
     }
 
-    /// A pool step was refused: its error is an event (an empty one is out of gas: the caller
-    /// gave too little, and the whole call reverts).
+    /// A pool step was refused: its error is an event. Out of gas (an empty error, or the
+    /// OutOfGas a nested `try` raised) is the caller's too little gas: the whole call reverts.
     function _refused(uint64 first, bytes memory reason) internal {
-        if (reason.length == 0) revert OutOfGas();
+        if (reason.length == 0 || bytes4(reason) == OutOfGas.selector) revert OutOfGas();
         emit LiquidStepFailed(first, reason);
     }
 
@@ -533,7 +547,8 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ checks and settlement
-    /// `reportHash(r, address(this))` for `execute(r)`'s calldata, hashed where it lies instead
+    /// `keccak256(abi.encode(DOMAIN_TAG, chainid, this, r))` for `execute(r)`'s calldata (the
+    /// hash members vote, `economics::report::report_hash` in Rust), hashed where it lies instead
     /// of re-encoding the report (which costs millions of gas in the worst case). The canonical
     /// encoding of one dynamic argument is `0x20 ++ tail`; `abi.encode(DOMAIN_TAG, chainid,
     /// this, r)` is `DOMAIN_TAG ++ chainid ++ this ++ 0x80 ++ tail`. Any other encoding hashes
@@ -552,7 +567,8 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     }
 
     function _slotOpen(uint64 slot) internal view override returns (bool) {
-        return slot == nextEpoch;
+        // The next report is computed on the state this one leaves: no votes until it ends.
+        return slot == nextEpoch && executing == bytes32(0);
     }
 
     function _checkHeader(ReportTypes.Header calldata h, uint256 entries) internal view {
@@ -720,7 +736,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
 
     /// Withdraws the buckets earlier reports opened, once matured, into the token's buffer. A
     /// bucket someone else already withdrew (anyone may) is skipped.
-    function _bringBackMatured() internal {
+    function _bringBackMatured() internal returns (uint256 count) {
         uint64 epoch = registry.currentEpoch();
         uint256 head = bucketsHead;
         uint256 end = Math.min(_buckets.length, head + BUCKETS_PER_REPORT);
@@ -734,6 +750,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             delete _buckets[head];
             head += 1;
         }
+        count = head - bucketsHead;
         bucketsHead = head;
     }
 
@@ -856,11 +873,9 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         supply = token.totalSupply() + RewardMath.VIRTUAL_SHARES;
     }
 
-    /// Checks, before anything moves, what a later call could refuse in the pool's step by the
-    /// report's own claims: the allocation's ids strictly increasing, and the rise the claimed
-    /// pool rewards make (net of the pool fee) within the APR bound. The instant-exit fees
-    /// joining at the harvest are on top of the bound, in the rate check after the step.
-    function _checkLiquid(uint64 last, ReportTypes.LiquidActions calldata l) internal view {
+    /// Checks, before anything moves, the pool's lists: within their bounds, the allocation's
+    /// ids strictly increasing.
+    function _checkLiquid(ReportTypes.LiquidActions calldata l) internal pure {
         if (l.allocation.length > MAX_ALLOCATION) revert MalformedAllocation(MAX_ALLOCATION);
         if (l.batches.length > MAX_BATCHES) revert TooManyBatches(l.batches.length, MAX_BATCHES);
         for (uint256 i = 1; i < l.allocation.length; ++i) {
@@ -868,11 +883,6 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
                 revert MalformedAllocation(i);
             }
         }
-        uint256 rate = token.shareRate();
-        (uint256 aprRise, uint256 supply) = _aprRise(rate, last);
-        uint256 net = l.poolRewards - RewardMath.applyBps(l.poolRewards, token.poolFeeBps());
-        uint256 rise = Math.mulDiv(net, RewardMath.RAY, supply);
-        if (rise > aprRise) revert RateRoseTooFast(rate, rate + rise, aprRise);
     }
 
     /// The rate after a pool step: not below `start` (the rate before the step) beyond the
@@ -892,7 +902,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             if (start - afterStep > tolerance) revert RateFell(start, afterStep);
             return;
         }
-        if (afterStep > base && afterStep - base > maxRise) revert RateRoseTooFast(base, afterStep, maxRise);
+        // Two wei of the rate's own rounding beyond the bound.
+        if (afterStep > base && afterStep - base > maxRise + 2) {
+            revert RateRoseTooFast(base, afterStep, maxRise);
+        }
     }
 
     function _credit(address account, uint256 amount) internal {

@@ -322,8 +322,9 @@ contract SequencerRegistry is RegistryCore {
     /// @param epoch The epoch it was made in.
     /// @return shares The shares moved.
     /// @dev Reverts with IsPaused while paused; with UnknownRedelegation if the caller has no
-    ///      such position; with NotMatured before `epoch + 1 + unbondingEpochs`; with ZeroAmount if
-    ///      nothing is left in it; with TooManyPendingChanges at the account's limit.
+    ///      such position; with NotMatured before `epoch + 1 + unbondingEpochs`; with
+    ///      TooManyPendingChanges at the account's limit. A position with nothing left in it
+    ///      (released before, or slashed to nothing) releases nothing and returns 0.
     function releaseRedelegation(uint32 src, uint32 dst, uint64 epoch)
         external
         whenNotPaused
@@ -337,7 +338,7 @@ contract SequencerRegistry is RegistryCore {
         if (now_ < maturity) revert NotMatured(maturity, now_);
         Delegation storage position = _syncPosition(dst, key);
         shares = _latestShares(position);
-        if (shares == 0) revert ZeroAmount();
+        if (shares == 0) return 0;
         _pushChange(dst, key, position, now_, 0);
         Tranche storage tranche = _tranches[src][epoch][dst];
         tranche.shares -= Math.min(shares, tranche.shares);

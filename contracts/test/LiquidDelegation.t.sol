@@ -47,7 +47,7 @@ contract LiquidDelegationTest is LiquidFixture {
         uint32[] memory ids = new uint32[](3);
         (ids[0], ids[1], ids[2]) = (1, 2, 3);
         vm.prank(reporter);
-        return token.harvest(ids);
+        return token.harvest(ids, type(uint256).max);
     }
 
     function test_delegateBuffer_marksThePoolAtTheRegistrysValue() public {
@@ -117,6 +117,30 @@ contract LiquidDelegationTest is LiquidFixture {
         assertEq(token.totalSupply(), supply + feeShares);
         assertLe(token.convertToAssets(feeShares), rewards / 10, "the treasury gets at most the 10% fee");
         assertGt(token.shareRate(), rate, "holders keep the rest");
+    }
+
+    /// The report's rate bound caps what a harvest adds to the pool: the token carries the rest
+    /// outside the pooled assets, and the next harvest adds it first; the fee is taken on what
+    /// joins.
+    function test_harvest_carriesWhatThePoolMayNotTakeYet() public {
+        _delegate(1, 30 ether);
+        _warpToEpoch(7);
+        _payEach(1, 6, 4 ether);
+        (,, uint256 due,) = registry.delegation(1, address(token));
+        uint256 cap = due / 3;
+        uint32[] memory ids = new uint32[](1);
+        ids[0] = 1;
+        vm.prank(reporter);
+        assertEq(token.harvest(ids, cap), due, "everything claimed");
+        assertEq(token.bufferedAssets(), 30 ether + cap, "the cap joined");
+        assertEq(token.carriedRewards(), due - cap);
+        assertEq(address(token).balance, 30 ether + due, "the carried rewards are held");
+        assertLe(token.convertToAssets(token.balanceOf(treasury)), cap / 10, "the fee on what joined");
+        // Nothing new to claim: the carried rewards join at the next harvest, up to its cap.
+        vm.prank(reporter);
+        assertEq(token.harvest(ids, type(uint256).max), 0);
+        assertEq(token.carriedRewards(), 0);
+        assertEq(token.bufferedAssets(), 30 ether + due);
     }
 
     function test_slashLoss_lowersTheRateByTheReportedLoss() public {

@@ -57,7 +57,7 @@ contract LiquidExitTest is LiquidFixture {
         uint32[] memory ids = new uint32[](1);
         ids[0] = 1;
         vm.prank(reporter);
-        token.harvest(ids);
+        token.harvest(ids, type(uint256).max);
     }
 
     function test_instantExit_paysTheValueLessTheFeeWhichJoinsThePoolAtTheNextReport() public {

@@ -187,6 +187,10 @@ contract ReportExecutorTest is SystemFixture {
             abi.encodeWithSelector(ReportExecutor.ReportInProgress.selector, _hash(r), _hash(other))
         );
         executor.execute(other);
+        // The next report is computed on the state this one leaves: its slot waits too.
+        vm.prank(memberA);
+        vm.expectRevert(abi.encodeWithSelector(ReportConsensus.SlotClosed.selector, 6));
+        executor.vote(6, keccak256("the next report"));
         // Anyone may go on with it.
         vm.startPrank(address(0xCAFE));
         assertFalse(executor.execute(r), "the harvest");
@@ -234,17 +238,31 @@ contract ReportExecutorTest is SystemFixture {
         );
     }
 
-    function test_rejectsARateMoveBeyondTheBound() public {
+    /// A windfall does not jump the rate: what joins the pool is capped by the bound over the
+    /// report's epochs, and the token carries the rest, which joins at later reports within
+    /// theirs.
+    function test_aWindfallJoinsThePoolWithinTheRateBound() public {
         _run(_first());
         _toEpoch(8);
         Plan[] memory plans = _plans(2);
-        plans[1].gross[1] = 10 ether; // a windfall: far above 50% a year on 16 staked
+        plans[1].gross[1] = 10 ether; // far above 50% a year on 16 staked
         ReportTypes.Report memory r = _prepare(_report(plans, _liquid(8 ether, 8 ether)));
         uint256 before = token.shareRate();
-        _agree(r);
-        vm.expectPartialRevert(ReportExecutor.RateRoseTooFast.selector);
-        executor.execute(r);
-        assertEq(token.shareRate(), before, "nothing changed");
+        uint256 aprBound = before * 5000 * 2 * EPOCH / (10_000 * 365 days); // epochs 6 and 7
+        _run(r);
+        assertEq(executor.unharvestedFrom(), 8, "the harvest ran");
+        uint256 rise = token.shareRate() - before;
+        assertLe(rise, aprBound + 2, "within the bound");
+        assertGe(rise, aprBound - aprBound / 1000, "the bound's worth joined");
+        uint256 carried = token.carriedRewards();
+        assertGt(carried, r.liquid.poolRewards / 2, "most of the windfall is carried");
+        assertEq(address(token).balance, uint256(token.bufferedAssets()) + token.pendingFees() + carried);
+        // The next report joins more of it, within its own bound.
+        _toEpoch(9);
+        before = token.shareRate();
+        _run(_prepare(_report(_plans(1), _liquid(8 ether, 8 ether))));
+        assertLe(token.shareRate() - before, before * 5000 * EPOCH / (10_000 * 365 days) + 2);
+        assertLt(token.carriedRewards(), carried, "the carried rewards join over later reports");
     }
 
     function test_rejectsWrongShareFeeDustAndTerms() public {
@@ -569,7 +587,7 @@ contract ReportExecutorTest is SystemFixture {
         assertEq(index, 0);
         assertEq(reported, 1);
         assertEq(queue.lastFinalizedId(), 0, "nothing finalized");
-        assertEq(executor.unharvestedFrom(), 7, "the harvest stands");
+        assertEq(executor.unharvestedFrom(), 6, "the harvest step, batches included, was undone");
     }
 
     function test_undelegatesWhatTheQueueLacks() public {

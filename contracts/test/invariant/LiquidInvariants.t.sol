@@ -34,12 +34,14 @@ contract LiquidInvariantsTest is LiquidFixture {
         targetSelector(address(handler), selectors);
     }
 
-    /// The token holds its buffer and pending fees exactly, the queue its locked value exactly,
+    /// The token holds its buffer, pending fees and carried rewards exactly, the queue its locked value exactly,
     /// and the registry would pay at least what the token books as stake: every claim on the
     /// token and the queue is covered.
     function invariant_holdingsCoverEveryClaim() public view {
         assertEq(
-            address(token).balance, uint256(token.bufferedAssets()) + token.pendingFees(), "token holdings"
+            address(token).balance,
+            uint256(token.bufferedAssets()) + token.pendingFees() + token.carriedRewards(),
+            "token holdings"
         );
         assertEq(address(queue).balance, queue.lockedAssets(), "queue holdings");
         assertGe(handler.registryValue(), token.stakedAssets(), "the registry covers the booked stake");
@@ -81,6 +83,9 @@ contract LiquidInvariantsTest is LiquidFixture {
         handler.claim(1);
         handler.deposit(2, 10 ether);
         handler.instantExit(2, 10);
+        handler.advance(1);
+        handler.report(16); // a cap of 0: every reward is carried
+        assertGt(token.carriedRewards(), 0, "rewards carried past the cap");
         string[8] memory actions =
             ["deposit", "advance", "report", "request", "slash", "withdrawBucket", "claim", "instantExit"];
         for (uint256 i; i < actions.length; ++i) {

@@ -302,7 +302,7 @@ abstract contract SystemFixture is LiquidFixture {
             ids[i] = r.liquid.allocation[i].sequencerId;
         }
         vm.prank(address(executor));
-        return token.harvest(ids);
+        return token.harvest(ids, type(uint256).max);
     }
 
     /// Executes the report being executed, or an agreed one, to its end (one call per step).
