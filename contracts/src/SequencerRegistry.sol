@@ -421,6 +421,33 @@ contract SequencerRegistry is RegistryCore {
         }
     }
 
+    /// @notice Records the accumulator after up to `maxCount` of pool `id`'s queued changes made
+    ///         in epochs already paid, ahead of its next crediting. A pool that earned nothing
+    ///         for a long time (not active) while its delegators acted queues one change per
+    ///         epoch, and its next crediting records them all: this takes them in bounded calls
+    ///         instead, so that no report's payment part can be made too large to execute.
+    ///         Anyone may call it; it changes no balance (the accumulator after such a change
+    ///         is the pool's current one: nothing was credited since).
+    /// @param id The sequencer.
+    /// @param maxCount The most changes to record.
+    /// @return count The changes recorded.
+    /// @dev Reverts with UnknownSequencer for an id never registered.
+    function recordChanges(uint32 id, uint256 maxCount) external nonReentrant returns (uint256 count) {
+        if (id == 0 || id > sequencerCount) revert UnknownSequencer(id);
+        Pool storage p = _pools[id];
+        uint64 end = _paidEnd(p);
+        (uint64 head, uint64 tail) = (p.changesHead, p.changesTail);
+        uint256 acc = p.acc;
+        while (head < tail && count < maxCount) {
+            uint64 changed = _changeEpochs[id][head];
+            if (changed >= end) break;
+            _accAfterChange[id][changed] = acc + 2;
+            (head, count) = (head + 1, count + 1);
+        }
+        p.changesHead = head;
+        emit ChangesRecorded(id, count);
+    }
+
     // ================================================================ run by the extension
     /// @notice Registers the caller as a sequencer operator. Runs RegistryExtension.register
     ///         (reverts as documented there).

@@ -209,3 +209,68 @@ contract RegistryRewardPartsTest is RegistryFixture {
         assertEq(_state(), whole, "every action between parts == after one payment");
     }
 }
+
+/// A pool that earned nothing while its delegators acted queues one change per epoch, which
+/// its next crediting records all at once: anyone may record them ahead of it in bounded calls
+/// (`recordChanges`), which leaves every account exactly as the crediting would and leaves the
+/// crediting, a report's payment part, less to do.
+contract RegistryChangeBacklogTest is RegistryFixture {
+    address internal alice = address(0xA1);
+    address internal bob = address(0xB0);
+
+    function setUp() public {
+        _setUpRegistry(); // epoch 5
+        _registerAs(address(0x100), 10 ether, 500); // pool 1: earns nothing until epoch 46
+        _registerAs(address(0x200), 10 ether, 500); // pool 2: earns every epoch
+        _delegateAs(alice, 1, 5 ether);
+        for (uint64 epoch = 6; epoch < 46; ++epoch) {
+            _warpToEpoch(epoch);
+            _delegateAs(epoch % 2 == 0 ? alice : bob, 1, 1 ether);
+            _payEach(2, epoch - 1, 1 ether);
+        }
+        _warpToEpoch(47);
+        _payEach(2, 45, 1 ether);
+    }
+
+    function _state() internal view returns (bytes32) {
+        RegistryCore.Pool memory p = registry.pool(1);
+        (uint256 a1, uint256 a2, uint256 a3,) = registry.delegation(1, alice);
+        (uint256 b1, uint256 b2, uint256 b3,) = registry.delegation(1, bob);
+        return keccak256(
+            abi.encode(p.acc, p.dust, p.tokens, p.shares, registry.operatorRewards(1), a1, a2, a3, b1, b2, b3)
+        );
+    }
+
+    function test_recordedChangesLeaveWhatTheCreditingWould() public {
+        uint256 snapshot = vm.snapshotState();
+        uint256 direct = gasleft();
+        _payEach(1, 46, 1 ether);
+        direct -= gasleft();
+        bytes32 expected = _state();
+        vm.revertToState(snapshot);
+
+        // 41 changes queued (epochs 5..45), recorded by anyone in bounded calls.
+        vm.startPrank(address(0xCAFE));
+        assertEq(registry.recordChanges(1, 16), 16);
+        assertEq(registry.recordChanges(1, 100), 25);
+        assertEq(registry.recordChanges(1, 100), 0, "none left in paid epochs");
+        vm.stopPrank();
+        uint256 afterRecording = gasleft();
+        _payEach(1, 46, 1 ether);
+        afterRecording -= gasleft();
+        assertEq(_state(), expected, "every account as the crediting alone leaves it");
+        assertLt(afterRecording + 41 * 2000, direct, "the crediting walks none of them");
+
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.UnknownSequencer.selector, 3));
+        registry.recordChanges(3, 1);
+    }
+
+    /// A change in an epoch not paid yet waits for the crediting.
+    function test_changesInUnpaidEpochsWait() public {
+        _delegateAs(alice, 1, 1 ether); // epoch 47, not paid
+        registry.recordChanges(1, 100);
+        assertEq(registry.recordChanges(1, 100), 0);
+        RegistryCore.Pool memory p = registry.pool(1);
+        assertEq(p.changesTail - p.changesHead, 1, "epoch 47's change waits");
+    }
+}

@@ -272,6 +272,9 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     event RewardsDistributed(uint64 firstEpoch, uint64 lastEpoch, uint256 total);
     /// @notice One part of a payment in parts: sequencers up to `lastId` paid for the range.
     event RewardsPartDistributed(uint64 firstEpoch, uint64 lastEpoch, uint32 lastId, uint256 total);
+    /// @notice The accumulator after `count` of pool `id`'s queued changes was recorded ahead of
+    ///         its next crediting (`recordChanges`).
+    event ChangesRecorded(uint32 indexed id, uint256 count);
     event Jailed(uint32 indexed id, JailReason reason, uint64 unjailEpoch);
     event Unjailed(uint32 indexed id);
     event ActiveSetUpdated(uint64 indexed epoch, uint32[] ids);

@@ -303,6 +303,16 @@ contract RegistryHandler is Test {
         calls["slash"] += 1;
     }
 
+    /// Anyone records a pool's queued changes ahead of its crediting: no balance may move, and
+    /// the naive ledger must still agree afterwards.
+    function recordChanges(uint256 seq, uint256 count) external {
+        uint32 id = uint32(bound(seq, 1, SEQUENCERS));
+        uint256 owed = registry.totalOwed();
+        registry.recordChanges(id, bound(count, 0, 8));
+        assertEq(registry.totalOwed(), owed, "recording moves no balance");
+        calls["recordChanges"] += 1;
+    }
+
     function payInsurance() external {
         if (registry.insuranceOwed() == 0) return;
         uint256 before = insurance.balance;

@@ -15,7 +15,7 @@ contract RegistryInvariantsTest is RegistryFixture {
         _governRegistry(abi.encodeCall(registry.grantRole, (registry.REPORTER_ROLE(), address(handler))));
         _governRegistry(abi.encodeCall(registry.grantRole, (registry.SLASHER_ROLE(), address(handler))));
         handler.registerAll();
-        bytes4[] memory selectors = new bytes4[](15);
+        bytes4[] memory selectors = new bytes4[](16);
         selectors[0] = handler.delegate.selector;
         selectors[1] = handler.undelegate.selector;
         selectors[2] = handler.redelegate.selector;
@@ -31,6 +31,7 @@ contract RegistryInvariantsTest is RegistryFixture {
         selectors[12] = handler.payInsurance.selector;
         selectors[13] = handler.pay.selector; // reports are frequent
         selectors[14] = handler.delegate.selector;
+        selectors[15] = handler.recordChanges.selector;
         targetContract(address(handler));
         targetSelector(address(handler), selectors);
     }
