@@ -1,7 +1,8 @@
 //! The whole system on a real anvil, deployed by Rust from the committed artifacts with the
 //! devnet's economics: a report built by `economics` (settlement from the registry's own
 //! checkpoints, the report and its hash) is voted by two of the three oracle members and
-//! executed by anyone; every figure on chain (partner and treasury credits, carried dust,
+//! executed by anyone, call by call (its first call by hand, the rest taken up by
+//! `chain::report::execute_report`); every figure on chain (partner and treasury credits, carried dust,
 //! accumulators, operator rewards, the emission drawn) is what Rust computed, to the wei. A
 //! second report catches up the epochs since and delegates the pool's buffer as Rust's
 //! `allocate` water-fills it, with the moves `stake_moves` plans. The chain's clock is
@@ -21,6 +22,7 @@ use seqstake::{
             executor::{ReportExecutor, ReportTypes, report_for_call},
             liquid::LiquidStakingToken,
         },
+        report::execute_report,
         system::{DeployInputs, SystemAddresses, Wiring, deploy_system, execute_wiring, wiring_in_place},
         tx::confirm,
     },
@@ -265,26 +267,26 @@ async fn vote(chain: &Chain, executor: Address, member: usize, slot: u64, hash: 
 }
 
 /// Anyone (development account 8) executes the agreed report, whose hash Rust computed as
-/// `hash`, call by call: the first call's hash (from its calldata) is Rust's; the sequencers
-/// are paid in that call, the pool harvests in the next and moves in the last, which ends the
-/// report with the pool's steps run.
+/// `hash`, call by call (`chain::report::execute_report`): the first call's hash (from its
+/// calldata) is Rust's; the sequencers are paid in that call, the pool harvests in the next and
+/// moves in the last, which ends the report with both pool steps run.
 async fn execute(chain: &Chain, executor: Address, report: ReportTypes::Report, hash: B256) {
     let anyone = chain.wallet(8);
     let contract = ReportExecutor::new(executor, &anyone);
-    let mut calls = 0;
-    loop {
-        let sent = contract.execute(report.clone()).send().await.expect("execute");
-        confirm(&anyone, "execute", *sent.tx_hash()).await.expect("executed");
-        calls += 1;
-        let executing = contract.executing().call().await.expect("executing");
-        if executing == B256::ZERO {
-            break;
-        }
-        assert_eq!(executing, hash, "the contract's hash of the report is Rust's");
-    }
-    assert_eq!(calls, 3, "payment, harvest, moves");
+    let sent = contract.execute(report.clone()).send().await.expect("first call");
+    confirm(&anyone, "execute", *sent.tx_hash()).await.expect("first call executed");
+    assert_eq!(contract.executing().call().await.expect("executing"), hash, "the contract's hash is Rust's");
+    let execution = execute_report(&anyone, executor, &report).await.expect("the rest of the report");
+    assert_eq!(execution.calls.len(), 2, "taken up after the payment: harvest, moves");
+    assert!(
+        execution.refused_pool_steps.is_empty(),
+        "both pool steps ran: {:?}",
+        execution.refused_pool_steps
+    );
+    assert!(!execution.active_set_rejected);
+    assert_eq!(contract.executing().call().await.expect("executing"), B256::ZERO, "the report ended");
     let next = contract.nextEpoch().call().await.expect("next epoch");
-    assert_eq!(contract.unharvestedFrom().call().await.expect("unharvested"), next, "the pool's steps ran");
+    assert_eq!(contract.unharvestedFrom().call().await.expect("unharvested"), next, "the pool harvested");
 }
 
 /// Runs the wiring batch: refused before the timelock's delay, executed by anyone after it.

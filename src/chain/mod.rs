@@ -4,6 +4,7 @@
 
 pub mod bindings;
 pub mod deploy;
+pub mod report;
 pub mod system;
 pub mod tx;
 
@@ -47,6 +48,14 @@ pub enum ChainError {
         hash: TxHash,
         /// How long we waited.
         waited: Duration,
+    },
+    /// A report did not end within the calls its largest size takes.
+    #[error("{action}: not ended after {calls} calls")]
+    NotEnded {
+        /// What was being done.
+        action: String,
+        /// The calls made.
+        calls: usize,
     },
     /// A deployment's receipt carries no contract address.
     #[error("{action}: the receipt of {hash} has no contract address")]
