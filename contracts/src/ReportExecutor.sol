@@ -46,10 +46,10 @@ import {EmissionReserve} from "./EmissionReserve.sol";
 ///            report).
 ///         Each pool step runs whole or not at all: a refusal is the event `LiquidStepFailed`
 ///         (a refused harvest also skips the moves), the payments stand, and the next report
-///         harvests what this one left. After each, the share rate is not below the rate
-///         before it (beyond a wei of registry rounding per move or bucket) nor above the rate
-///         before the harvest by more than the bound plus the instant-exit fees joining at the
-///         harvest. Outside reports the rate falls only by a slash the registry reports to the
+///         harvests what this one left. The harvest raises the share rate at most by the bound
+///         plus the instant-exit fees joining with it; finalization may raise it (tickets take at
+///         most their value at request), never lower it; the moves leave it as it was. Each
+///         beyond a wei of registry rounding per move, release or bucket. Outside reports the rate falls only by a slash the registry reports to the
 ///         token, so a fall is always a recorded slash.
 /// @dev Holds what it owes, `totalOwed` (pull payments) plus `carriedDust` (settlement dust),
 ///      and, while a report executes, the rewards of its sequencers not paid yet. All internal
@@ -166,9 +166,6 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     /// @notice The hash of the report being executed, zero when none: its later calls carry the
     ///         same report.
     bytes32 public executing;
-    /// The rate before the executing report's harvest and the most it may rise by its end.
-    uint256 internal _rateBeforeHarvest;
-    uint256 internal _maxRise;
 
     /// @notice A report executed.
     event ReportExecuted(uint64 indexed firstEpoch, uint64 lastEpoch, uint64 refBlock, bytes32 reportHash);
@@ -434,15 +431,19 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             aprRise + Math.mulDiv(token.pendingFees(), RewardMath.RAY, supply, Math.Rounding.Ceil);
         uint256 harvested = token.harvest(_allocationIds(l), maxRewards);
         if (harvested != l.poolRewards) revert PoolRewardsMismatch(harvested, l.poolRewards);
-        if (l.batches.length > 0) _finalize(l.batches, maxRise);
-        _checkRate(rate, rate, back, maxRise);
-        (_rateBeforeHarvest, _maxRise) = (rate, maxRise);
+        _checkRate(rate, back, maxRise);
+        if (l.batches.length > 0) {
+            // Tickets take at most their value at request: what they leave raises the rate of
+            // the shares left, which the bound does not cover; it may only not fall.
+            uint256 harvestedRate = token.shareRate();
+            _finalize(l.batches, maxRise);
+            _checkRate(harvestedRate, 0, type(uint256).max);
+        }
     }
 
     /// @notice The pool's moves, a step of a report run by the report contract itself after its
     ///         harvest (a refusal undoes it alone): releases of matured positions and the stake
-    ///         moves; the rate after them not below the rate before (beyond the rounding of the
-    ///         moves) and within the report's bound from before the harvest.
+    ///         moves, which leave the rate as it was (beyond the registry's rounding).
     /// @param first The report's first epoch.
     /// @param l The report's liquid actions.
     /// @dev Reverts with NotSelf for any other caller; with TooManyMoves; RateFell;
@@ -456,10 +457,11 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             // Releases and stake moves are paused in the registry; claims never are.
             emit LiquidMovesSkipped(first, pausedUntil);
         } else {
-            token.releaseMatured();
-            moves = _rebalance(l.allocation, _allocationIds(l));
+            uint256 released = token.releaseMatured();
+            moves = released + _rebalance(l.allocation, _allocationIds(l));
         }
-        _checkRate(start, _rateBeforeHarvest, moves, _maxRise);
+        // Releases and moves change nothing but by the registry's rounding.
+        _checkRate(start, moves, 0);
     }
 
     /// Checks the whole report and settles its epochs.
@@ -885,26 +887,22 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         }
     }
 
-    /// The rate after a pool step: not below `start` (the rate before the step) beyond the
-    /// registry's rounding of its `moves`, and not above `base` (the rate before the harvest)
-    /// by more than `maxRise`.
-    function _checkRate(uint256 start, uint256 base, uint256 moves, uint256 maxRise) internal view {
+    /// The rate now against `before`: not below it, nor above it by more than `maxRise`, beyond
+    /// the registry's rounding of `roundings` moves, releases or buckets.
+    function _checkRate(uint256 before, uint256 roundings, uint256 maxRise) internal view {
         uint256 afterStep = token.shareRate();
-        if (afterStep < start) {
-            // A stake move may cost the token two wei of the registry's rounding (one at each
-            // end), a release or a matured bucket one more.
-            uint256 tolerance = Math.mulDiv(
-                2 * moves + 2,
-                RewardMath.RAY,
-                token.totalSupply() + RewardMath.VIRTUAL_SHARES,
-                Math.Rounding.Ceil
-            );
-            if (start - afterStep > tolerance) revert RateFell(start, afterStep);
-            return;
-        }
-        // Two wei of the rate's own rounding beyond the bound.
-        if (afterStep > base && afterStep - base > maxRise + 2) {
-            revert RateRoseTooFast(base, afterStep, maxRise);
+        // Each stake move may cost or give the token two wei of the registry's rounding (one at
+        // each end), a release or a matured bucket as much, and the step one more.
+        uint256 tolerance = Math.mulDiv(
+            2 * roundings + 2,
+            RewardMath.RAY,
+            token.totalSupply() + RewardMath.VIRTUAL_SHARES,
+            Math.Rounding.Ceil
+        );
+        if (afterStep < before) {
+            if (before - afterStep > tolerance) revert RateFell(before, afterStep);
+        } else if (afterStep - before > maxRise && afterStep - before - maxRise > tolerance) {
+            revert RateRoseTooFast(before, afterStep, maxRise);
         }
     }
 

@@ -257,11 +257,18 @@ contract ReportExecutorTest is SystemFixture {
         uint256 carried = token.carriedRewards();
         assertGt(carried, r.liquid.poolRewards / 2, "most of the windfall is carried");
         assertEq(address(token).balance, uint256(token.bufferedAssets()) + token.pendingFees() + carried);
-        // The next report joins more of it, within its own bound.
+        // The next report joins more of it, within its own bound, and finalizes a ticket: what
+        // the ticket leaves behind (it takes its value at request) is not the harvest's rise.
+        uint256 id = _requestAs(staker, token.balanceOf(staker) / 10);
         _toEpoch(9);
         before = token.shareRate();
-        _run(_prepare(_report(_plans(1), _liquid(8 ether, 8 ether))));
-        assertLe(token.shareRate() - before, before * 5000 * EPOCH / (10_000 * 365 days) + 2);
+        r = _report(_plans(1), _liquid(8 ether, 8 ether));
+        r.liquid.batches = new ReportTypes.FinalizationBatch[](1);
+        r.liquid.batches[0] = ReportTypes.FinalizationBatch({lastTicketId: id, shareRate: type(uint256).max});
+        _run(_prepare(r));
+        assertEq(executor.unharvestedFrom(), 9, "the harvest ran");
+        assertEq(queue.lastFinalizedId(), id, "and finalized the ticket");
+        assertGt(token.shareRate() - before, before * 5000 * EPOCH / (10_000 * 365 days), "the ticket's part");
         assertLt(token.carriedRewards(), carried, "the carried rewards join over later reports");
     }
 
