@@ -270,7 +270,8 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     /// @param admin DEFAULT_ADMIN_ROLE (the governance timelock).
     /// @dev Reverts with ZeroAddress for a zero contract, treasury or admin; with
     ///      InvalidParameter naming protocolFeeBps or maxMissedBps (above 10_000),
-    ///      maxEpochsPerReport or maxMovesPerReport (zero), maxRateAprBps (zero, or a largest
+    ///      maxEpochsPerReport or maxMovesPerReport (zero, or above MAX_EPOCHS or MAX_MOVES),
+    ///      maxRateAprBps (zero, or a largest
     ///      move per report above the token's instant-exit fee), chains (none, more than MAX_CHAINS, a repeated chain
     ///      id), vault (zero, or a vault of another chain), terms (bps above 10_000, or terms
     ///      without a partner) or reserve (its next epoch is not the registry's next reward
@@ -431,11 +432,10 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             aprRise + Math.mulDiv(token.pendingFees(), RewardMath.RAY, supply, Math.Rounding.Ceil);
         uint256 harvested = token.harvest(_allocationIds(l), maxRewards);
         if (harvested != l.poolRewards) revert PoolRewardsMismatch(harvested, l.poolRewards);
-        _checkRate(rate, back, maxRise);
+        uint256 harvestedRate = _checkRate(rate, back, maxRise);
         if (l.batches.length > 0) {
             // Tickets take at most their value at request: what they leave raises the rate of
             // the shares left, which the bound does not cover; it may only not fall.
-            uint256 harvestedRate = token.shareRate();
             _finalize(l.batches, maxRise);
             _checkRate(harvestedRate, 0, type(uint256).max);
         }
@@ -480,11 +480,16 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         emit ReportInputs(h.firstEpoch, msg.data[4:]);
     }
 
-    /// A pool step was refused: its error is an event. Out of gas (an empty error, or the
-    /// OutOfGas a nested `try` raised) is the caller's too little gas: the whole call reverts.
+    /// A pool step was refused: its error is an event.
     function _refused(uint64 first, bytes memory reason) internal {
-        if (reason.length == 0 || bytes4(reason) == OutOfGas.selector) revert OutOfGas();
+        _revertIfOutOfGas(reason);
         emit LiquidStepFailed(first, reason);
+    }
+
+    /// A `try` that ran out of gas (an empty error, or the OutOfGas a nested `try` raised) is
+    /// the caller's too little gas, not a refusal: the whole call reverts, so nothing is skipped.
+    function _revertIfOutOfGas(bytes memory reason) internal pure {
+        if (reason.length == 0 || bytes4(reason) == OutOfGas.selector) revert OutOfGas();
     }
 
     /// Updates the active set and ends the report.
@@ -496,7 +501,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         if (r.activeSet.length > 0) {
             try registry.updateActiveSet(r.activeSet) {}
             catch (bytes memory reason) {
-                if (reason.length == 0) revert OutOfGas();
+                _revertIfOutOfGas(reason);
                 activeSetStale = true;
                 emit ActiveSetRejected(h.firstEpoch, r.activeSet);
             }
@@ -593,6 +598,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
     {
         draws = new uint256[](_chains.length);
         uint256 dust = carriedDust;
+        uint32 registered = registry.sequencerCount();
         for (uint256 k; k < epochs.length; ++k) {
             ReportTypes.EpochEntry calldata e = epochs[k];
             if (e.epoch != first + k) revert WrongRange(first, e.epoch, first, epochs.length);
@@ -601,7 +607,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             uint256 fee = RewardMath.applyBps(revenue - shares, protocolFeeBps);
             if (e.protocolFee != fee) revert WrongProtocolFee(e.epoch, e.protocolFee, fee);
             reserve.draw(e.epoch, e.emission);
-            (uint256 rewards, uint256 jailedPart) = _sumRewards(e);
+            (uint256 rewards, uint256 jailedPart) = _sumRewards(e, registered);
             uint256 inputs = revenue + e.emission + e.dustIn;
             uint256 outputs = shares + fee + rewards + e.dustOut;
             if (inputs != outputs) revert NotConserved(e.epoch, inputs, outputs);
@@ -639,7 +645,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         }
     }
 
-    function _sumRewards(ReportTypes.EpochEntry calldata e)
+    function _sumRewards(ReportTypes.EpochEntry calldata e, uint32 registered)
         internal
         view
         returns (uint256 rewards, uint256 jailedPart)
@@ -657,7 +663,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             if (s.jailed) jailedPart += s.reward;
         }
         // Every id is a registered sequencer, so no part the registry is paid can be refused.
-        if (previous > registry.sequencerCount()) {
+        if (previous > registered) {
             revert MalformedSequencers(e.epoch, e.sequencers.length - 1);
         }
     }
@@ -747,7 +753,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             if (b.completionEpoch > epoch) break;
             try token.withdrawUnbonded(b.id, b.completionEpoch) {}
             catch (bytes memory reason) {
-                if (reason.length == 0) revert OutOfGas();
+                _revertIfOutOfGas(reason);
             }
             delete _buckets[head];
             head += 1;
@@ -887,10 +893,14 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         }
     }
 
-    /// The rate now against `before`: not below it, nor above it by more than `maxRise`, beyond
-    /// the registry's rounding of `roundings` moves, releases or buckets.
-    function _checkRate(uint256 before, uint256 roundings, uint256 maxRise) internal view {
-        uint256 afterStep = token.shareRate();
+    /// The rate now (returned) against `before`: not below it, nor above it by more than
+    /// `maxRise`, beyond the registry's rounding of `roundings` moves, releases or buckets.
+    function _checkRate(uint256 before, uint256 roundings, uint256 maxRise)
+        internal
+        view
+        returns (uint256 afterStep)
+    {
+        afterStep = token.shareRate();
         // Each stake move may cost or give the token two wei of the registry's rounding (one at
         // each end), a release or a matured bucket as much, and the step one more.
         uint256 tolerance = Math.mulDiv(

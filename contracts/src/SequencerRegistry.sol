@@ -435,16 +435,10 @@ contract SequencerRegistry is RegistryCore {
     function recordChanges(uint32 id, uint256 maxCount) external nonReentrant returns (uint256 count) {
         if (id == 0 || id > sequencerCount) revert UnknownSequencer(id);
         Pool storage p = _pools[id];
-        uint64 end = _paidEnd(p);
-        (uint64 head, uint64 tail) = (p.changesHead, p.changesTail);
-        uint256 acc = p.acc;
-        while (head < tail && count < maxCount) {
-            uint64 changed = _changeEpochs[id][head];
-            if (changed >= end) break;
-            _accAfterChange[id][changed] = acc + 2;
-            (head, count) = (head + 1, count + 1);
-        }
-        p.changesHead = head;
+        uint64 head = p.changesHead;
+        uint64 newHead = _recordChangesBefore(id, head, p.changesTail, _paidEnd(p), p.acc, maxCount);
+        p.changesHead = newHead;
+        count = newHead - head;
         emit ChangesRecorded(id, count);
     }
 
@@ -773,12 +767,8 @@ contract SequencerRegistry is RegistryCore {
 
     function _creditEpoch(uint32 id, uint64 epoch, uint256 reward, Crediting memory c) internal {
         // Changes made before this epoch need the accumulator as it stands before its reward.
-        while (c.changesHead < c.changesTail) {
-            uint64 changed = _changeEpochs[id][c.changesHead];
-            if (changed >= epoch) break;
-            _accAfterChange[id][changed] = c.acc + 2;
-            c.changesHead += 1;
-        }
+        c.changesHead =
+            _recordChangesBefore(id, c.changesHead, c.changesTail, epoch, c.acc, type(uint256).max);
         StakePoint memory point = _stakeAt(id, epoch);
         uint256 commission = RewardMath.applyBps(reward, point.epoch == 0 ? 0 : point.commissionBps);
         uint256 bondReward = RewardMath.bondPart(reward - commission, point.bond, point.tokens);
@@ -791,6 +781,26 @@ contract SequencerRegistry is RegistryCore {
         c.toOperator += commission + bondReward;
         c.creditedEnd = epoch + 1;
         emit RewardPaid(id, epoch, reward, commission, bondReward, poolReward, c.acc, dust);
+    }
+
+    /// Records `acc` as the accumulator after each of pool `id`'s queued changes from `head`
+    /// (up to `tail`, at most `maxCount`) made before epoch `before`; returns the new head.
+    function _recordChangesBefore(
+        uint32 id,
+        uint64 head,
+        uint64 tail,
+        uint64 before,
+        uint256 acc,
+        uint256 maxCount
+    ) internal returns (uint64) {
+        for (uint256 n; head < tail && n < maxCount; ++n) {
+            uint64 changed = _changeEpochs[id][head];
+            if (changed >= before) break;
+            // Stored plus 2: 0 is no change, 1 a change whose accumulator is not recorded yet.
+            _accAfterChange[id][changed] = acc + 2;
+            head += 1;
+        }
+        return head;
     }
 
     /// The pool's accumulator after epoch `epoch`'s reward, for a change made in `epoch` (which
