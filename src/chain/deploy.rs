@@ -12,7 +12,7 @@ use super::{
         FeeVault, RegistryCore, SeqstakeTimelock, SequencerRegistry,
         extension::{self, RegistryExtension},
     },
-    tx::confirm,
+    tx::confirm_sent,
 };
 use crate::config::{EconomicsConfig, SlashDestination};
 
@@ -33,8 +33,8 @@ pub(super) async fn deployed_at<P: Provider>(
     action: String,
     sent: Result<TxHash, alloy::contract::Error>,
 ) -> Result<Address, ChainError> {
-    let hash = sent.map_err(|source| ChainError::Contract { action: action.clone(), source })?;
-    let receipt = confirm(provider, &action, hash).await?;
+    let receipt = confirm_sent(provider, &action, sent).await?;
+    let hash = receipt.transaction_hash;
     receipt.contract_address.ok_or(ChainError::NoContractAddress { action, hash })
 }
 

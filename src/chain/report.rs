@@ -13,7 +13,7 @@ use alloy::{
 use super::{
     ChainError,
     bindings::executor::{ReportExecutor, ReportTypes},
-    tx::confirm,
+    tx::confirm_sent,
 };
 
 /// The most calls one report can take: 8 epochs of 200 sequencers (all different) paid 100 a
@@ -51,14 +51,9 @@ pub async fn execute_report<P: Provider>(
         Execution { calls: Vec::new(), refused_pool_steps: Vec::new(), active_set_rejected: false };
     while execution.calls.len() < MAX_CALLS {
         let action = format!("execute the report from epoch {first} (call {})", execution.calls.len() + 1);
-        let sent = contract
-            .execute(report.clone())
-            .send()
-            .await
-            .map_err(|source| ChainError::Contract { action: action.clone(), source })?;
-        let hash = *sent.tx_hash();
-        let receipt = confirm(provider, &action, hash).await?;
-        execution.calls.push(hash);
+        let sent = contract.execute(report.clone()).send().await;
+        let receipt = confirm_sent(provider, &action, sent.map(|p| *p.tx_hash())).await?;
+        execution.calls.push(receipt.transaction_hash);
         let mut ended = false;
         for log in receipt.logs().iter().filter(|log| log.address() == executor) {
             if let Ok(refused) = log.log_decode::<ReportExecutor::LiquidStepFailed>() {

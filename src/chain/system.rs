@@ -20,7 +20,7 @@ use super::{
         liquid::{LiquidStakingToken, WithdrawalQueue},
     },
     deploy::{deploy_fee_vault, deploy_registry, deploy_timelock, deployed_at, registry_params},
-    tx::confirm,
+    tx::confirm_sent,
 };
 use crate::config::{EconomicsConfig, EmissionConfig, JailedRewardDestination, largest_rate_move_bps};
 
@@ -133,9 +133,8 @@ pub async fn execute_wiring<P: Provider>(
     let sent = SeqstakeTimelock::new(timelock, provider)
         .executeBatch(targets, values, payloads, B256::ZERO, wiring.salt)
         .send()
-        .await
-        .map_err(|source| ChainError::Contract { action: action.to_owned(), source })?;
-    confirm(provider, action, *sent.tx_hash()).await?;
+        .await;
+    confirm_sent(provider, action, sent.map(|p| *p.tx_hash())).await?;
     Ok(())
 }
 
@@ -189,9 +188,8 @@ async fn schedule_wiring<P: Provider>(
     let sent = SeqstakeTimelock::new(system.timelock, provider)
         .scheduleBatch(targets, values, payloads, B256::ZERO, wiring.salt, U256::from(delay))
         .send()
-        .await
-        .map_err(|source| ChainError::Contract { action: action.to_owned(), source })?;
-    confirm(provider, action, *sent.tx_hash()).await?;
+        .await;
+    confirm_sent(provider, action, sent.map(|p| *p.tx_hash())).await?;
     Ok(())
 }
 

@@ -12,6 +12,17 @@ use super::ChainError;
 /// How long a transaction may take to be included before we give up on it.
 pub const RECEIPT_TIMEOUT: Duration = Duration::from_mins(2);
 
+/// Waits for a transaction sent as `sent` (`send()`'s result, mapped to its hash): a refused
+/// send is [`ChainError::Contract`], then as [`confirm`].
+pub async fn confirm_sent<P: Provider>(
+    provider: &P,
+    action: &str,
+    sent: Result<TxHash, alloy::contract::Error>,
+) -> Result<TransactionReceipt, ChainError> {
+    let hash = sent.map_err(|source| ChainError::Contract { action: action.to_owned(), source })?;
+    confirm(provider, action, hash).await
+}
+
 /// Waits until `hash` has a receipt; fails if it reverted or is not included within
 /// [`RECEIPT_TIMEOUT`].
 pub async fn confirm<P: Provider>(

@@ -1,6 +1,5 @@
 //! Helpers for the tests that run a real anvil: amounts, the chain's clock, wallets, and the
 //! settlement inputs the registry checkpointed.
-#![allow(dead_code, unreachable_pub)]
 
 use alloy::{
     network::EthereumWallet,
