@@ -11,22 +11,6 @@ contract EmissionReserveTest is Test {
     address internal admin = address(0xA11CE);
     address internal drawer = address(0xD4A3);
 
-    function _vector(string memory name) internal view returns (string memory) {
-        return vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/", name, ".json"));
-    }
-
-    function _uints(string memory json, string memory key) internal pure returns (uint256[] memory values) {
-        string[] memory texts = vm.parseJsonStringArray(json, key);
-        values = new uint256[](texts.length);
-        for (uint256 i; i < texts.length; ++i) {
-            values[i] = vm.parseUint(texts[i]);
-        }
-    }
-
-    function _uint(string memory json, string memory key) internal pure returns (uint256) {
-        return vm.parseUint(vm.parseJsonString(json, key));
-    }
-
     function _deploy(EmissionReserve.Params memory p, uint256 funding)
         internal
         returns (EmissionReserve reserve)

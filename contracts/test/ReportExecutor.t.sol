@@ -27,13 +27,6 @@ contract ReportExecutorTest is SystemFixture {
         return _prepare(_report(_plans(1), _liquid(8 ether, 8 ether)));
     }
 
-    /// The first call refuses `r` with `err`: nothing moves.
-    function _expectRejected(ReportTypes.Report memory r, bytes memory err) internal {
-        _agree(r);
-        vm.expectRevert(err);
-        executor.execute(r);
-    }
-
     // ------------------------------------------------------------------ a report end to end
     function test_executesAnAgreedReport() public {
         ReportTypes.Report memory r = _first();
@@ -159,11 +152,10 @@ contract ReportExecutorTest is SystemFixture {
     /// calldata (the one votes must match) is the vector's, at the vector's contract address
     /// (this contract's code and storage copied there; no votes, so the report is NotAgreed).
     function test_theCalldataHashIsTheSharedVectorsHash() public {
-        string memory json =
-            vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/report_hash.json"));
+        string memory json = _vector("report_hash");
         ReportTypes.Report memory report =
             abi.decode(vm.parseJsonBytes(json, ".expected.encoded"), (ReportTypes.Report));
-        assertEq(block.chainid, vm.parseUint(vm.parseJsonString(json, ".input.chain_id")));
+        assertEq(block.chainid, _uint(json, ".input.chain_id"));
         address copy = vm.parseJsonAddress(json, ".input.report_contract");
         vm.etch(copy, address(executor).code);
         for (uint256 slot; slot < 32; ++slot) {
@@ -263,8 +255,7 @@ contract ReportExecutorTest is SystemFixture {
         _toEpoch(9);
         before = token.shareRate();
         r = _report(_plans(1), _liquid(8 ether, 8 ether));
-        r.liquid.batches = new ReportTypes.FinalizationBatch[](1);
-        r.liquid.batches[0] = ReportTypes.FinalizationBatch({lastTicketId: id, shareRate: type(uint256).max});
+        r.liquid.batches = _oneBatch(id, type(uint256).max);
         _run(_prepare(r));
         assertEq(executor.unharvestedFrom(), 9, "the harvest ran");
         assertEq(queue.lastFinalizedId(), id, "and finalized the ticket");
@@ -437,19 +428,16 @@ contract ReportExecutorTest is SystemFixture {
     /// The `stake_moves` shared vector: the moves the report contract makes for an allocation
     /// are the ones the Rust planner (`economics::moves`) names.
     function test_stakeMovesFollowTheSharedVector() public {
-        string memory json =
-            vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/stake_moves.json"));
+        string memory json = _vector("stake_moves");
         _run(_first()); // 8 and 8 delegated
         _requestAs(staker, token.balanceOf(staker) / 2); // the queue lacks about 6
         for (uint32 id = 1; id <= 2; ++id) {
             string memory path = string.concat(".input.pools[", vm.toString(id - 1), "]");
-            assertEq(
-                token.stakeOf(id), vm.parseUint(vm.parseJsonString(json, string.concat(path, ".delegated")))
-            );
+            assertEq(token.stakeOf(id), _uint(json, string.concat(path, ".delegated")));
         }
         _toEpoch(7);
-        uint256 t1 = vm.parseUint(vm.parseJsonString(json, ".input.targets[0].target"));
-        uint256 t2 = vm.parseUint(vm.parseJsonString(json, ".input.targets[1].target"));
+        uint256 t1 = _uint(json, ".input.targets[0].target");
+        uint256 t2 = _uint(json, ".input.targets[1].target");
         ReportTypes.Report memory r = _prepare(_report(_plans(1), _liquid(t1, t2)));
         _agree(r);
         _toLastCall(r);
@@ -458,9 +446,9 @@ contract ReportExecutorTest is SystemFixture {
             count += 1;
             string memory path = string.concat(".expected.moves[", vm.toString(i), "]");
             string memory kind = vm.parseJsonString(json, string.concat(path, ".kind"));
-            uint32 from = uint32(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".from"))));
-            uint32 to = uint32(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".to"))));
-            uint256 amount = vm.parseUint(vm.parseJsonString(json, string.concat(path, ".amount")));
+            uint32 from = uint32(_uint(json, string.concat(path, ".from")));
+            uint32 to = uint32(_uint(json, string.concat(path, ".to")));
+            uint256 amount = _uint(json, string.concat(path, ".amount"));
             bytes memory call;
             if (keccak256(bytes(kind)) == keccak256("redelegate")) {
                 call = abi.encodeCall(token.redelegateStake, (from, to, amount));
@@ -478,29 +466,27 @@ contract ReportExecutorTest is SystemFixture {
     /// The `downtime` shared vector: the sequencers the report contract jails are the ones the
     /// Rust rule (`economics::downtime`) names.
     function test_downtimeFollowsTheSharedVector() public {
-        string memory json = vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/downtime.json"));
+        string memory json = _vector("downtime");
         _toEpoch(7);
         Plan[] memory plans = _plans(2);
         for (uint256 k; k < 2; ++k) {
             for (uint256 i; i < 2; ++i) {
                 string memory path =
                     string.concat(".input.epochs[", vm.toString(k), "][", vm.toString(i), "]");
-                assertEq(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".id"))), i + 1);
-                plans[k].blocks[i] =
-                    uint64(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".blocks"))));
-                plans[k].missed[i] =
-                    uint64(vm.parseUint(vm.parseJsonString(json, string.concat(path, ".missed"))));
+                assertEq(_uint(json, string.concat(path, ".id")), i + 1);
+                plans[k].blocks[i] = uint64(_uint(json, string.concat(path, ".blocks")));
+                plans[k].missed[i] = uint64(_uint(json, string.concat(path, ".missed")));
             }
         }
-        assertEq(vm.parseUint(vm.parseJsonString(json, ".input.max_missed_bps")), executor.maxMissedBps());
-        string[] memory jailed = vm.parseJsonStringArray(json, ".expected.jailed");
+        assertEq(_uint(json, ".input.max_missed_bps"), executor.maxMissedBps());
+        uint256[] memory jailed = _uints(json, ".expected.jailed");
         ReportTypes.Report memory r = _report(plans, _liquid(0, 0));
         r.activeSet = new uint32[](0);
         _run(_prepare(r));
         for (uint32 id = 1; id <= 2; ++id) {
             bool expected;
             for (uint256 j; j < jailed.length; ++j) {
-                expected = expected || vm.parseUint(jailed[j]) == id;
+                expected = expected || jailed[j] == id;
             }
             assertEq(registry.sequencer(id).jailed, expected, "jailed as the vector says");
         }
@@ -572,8 +558,7 @@ contract ReportExecutorTest is SystemFixture {
         uint256 id = _requestAs(staker, shares);
         _toEpoch(7);
         ReportTypes.Report memory r = _report(_plans(1), _liquid(8 ether, 8 ether));
-        r.liquid.batches = new ReportTypes.FinalizationBatch[](1);
-        r.liquid.batches[0] = ReportTypes.FinalizationBatch({lastTicketId: id, shareRate: type(uint256).max});
+        r.liquid.batches = _oneBatch(id, type(uint256).max);
         r = _prepare(r);
         _run(r);
         assertEq(queue.lastFinalizedId(), id);
@@ -585,8 +570,7 @@ contract ReportExecutorTest is SystemFixture {
         uint256 id = _requestAs(staker, token.balanceOf(staker) / 10);
         _toEpoch(7);
         ReportTypes.Report memory r = _report(_plans(1), _liquid(8 ether, 8 ether));
-        r.liquid.batches = new ReportTypes.FinalizationBatch[](1);
-        r.liquid.batches[0] = ReportTypes.FinalizationBatch({lastTicketId: id, shareRate: 1});
+        r.liquid.batches = _oneBatch(id, 1);
         r = _prepare(r);
         bytes memory reason = _liquidStepFailure(r);
         assertEq(bytes4(reason), ReportExecutor.FinalizationAboveReport.selector);
@@ -657,10 +641,7 @@ contract ReportExecutorTest is SystemFixture {
         vm.deal(address(this), 1);
         (bool ok, bytes memory reason) = address(executor).call{value: 1}("");
         assertFalse(ok);
-        assertEq(
-            keccak256(reason),
-            keccak256(abi.encodeWithSelector(ReportExecutor.UnexpectedValue.selector, address(this)))
-        );
+        assertEq(reason, abi.encodeWithSelector(ReportExecutor.UnexpectedValue.selector, address(this)));
     }
 
     // ------------------------------------------------------------------ deployment
@@ -778,9 +759,7 @@ contract ReportExecutorStaleOracleTest is SystemFixture {
             ReportTypes.Report memory r = _report(_plans(count), _liquid(token.stakeOf(1), token.stakeOf(2)));
             if (first) {
                 // The members computed this batch before they saw the stale finalization.
-                r.liquid.batches = new ReportTypes.FinalizationBatch[](1);
-                r.liquid.batches[0] =
-                    ReportTypes.FinalizationBatch({lastTicketId: id, shareRate: type(uint256).max});
+                r.liquid.batches = _oneBatch(id, type(uint256).max);
                 first = false;
             }
             _run(_prepare(r));
@@ -850,9 +829,7 @@ contract ReportExecutorRedistributeTest is SystemFixture {
         plans[0].jailed[1] = true;
         ReportTypes.Report memory r = _report(plans, _liquid(8 ether, 8 ether));
         _fund(r);
-        _agree(r);
-        vm.expectRevert(abi.encodeWithSelector(ReportExecutor.MalformedSequencers.selector, 5, 1));
-        executor.execute(r);
+        _expectRejected(r, abi.encodeWithSelector(ReportExecutor.MalformedSequencers.selector, 5, 1));
         // Settled as the Rust side does: no weight for the jailed one, the others share its part.
         plans[0].blocks[1] = 0;
         r = _withPoolRewards(_report(plans, _liquid(8 ether, 8 ether)));

@@ -124,11 +124,19 @@ contract SystemHandler is TicketActions {
         calls["delegate"] += 1;
     }
 
-    function redelegate(uint256 who, uint256 seq, uint256 fraction) external {
-        address actor = _actor(who);
-        uint32 src = _seq(seq);
-        (uint256 shares,,,) = registry.delegation(src, actor);
+    /// An actor, a pool and a fraction of the actor's shares there.
+    function _pickShares(uint256 who, uint256 seq, uint256 fraction)
+        internal
+        view
+        returns (address actor, uint32 id, uint256 shares)
+    {
+        (actor, id) = (_actor(who), _seq(seq));
+        (shares,,,) = registry.delegation(id, actor);
         shares = shares * bound(fraction, 1, 100) / 100;
+    }
+
+    function redelegate(uint256 who, uint256 seq, uint256 fraction) external {
+        (address actor, uint32 src, uint256 shares) = _pickShares(who, seq, fraction);
         if (shares == 0) return;
         vm.prank(actor);
         registry.redelegate(src, src == 1 ? 2 : 1, shares);
@@ -136,10 +144,7 @@ contract SystemHandler is TicketActions {
     }
 
     function undelegate(uint256 who, uint256 seq, uint256 fraction) external {
-        address actor = _actor(who);
-        uint32 id = _seq(seq);
-        (uint256 shares,,,) = registry.delegation(id, actor);
-        shares = shares * bound(fraction, 1, 100) / 100;
+        (address actor, uint32 id, uint256 shares) = _pickShares(who, seq, fraction);
         if (shares == 0) return;
         vm.prank(actor);
         registry.undelegate(id, shares);

@@ -124,11 +124,11 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         ReportTypes.Report memory r = _report(plans, _liquid(_stakeWith(1), _stakeWith(2)));
         r.activeSet = eligible;
         uint256 harvest = _withPoolRewards(r).liquid.poolRewards;
-        // The rate bound here is far above what the pool earns: everything carried joins.
-        uint256 joining = harvest + token.carriedRewards();
-        (ReportTypes.LiquidActions memory liquid, uint256 delegated) =
-            _liquidPlan(seed, token.bufferedAssets() + joining + token.pendingFees());
-        liquid.batches = _batches(token.bufferedAssets() + joining + token.pendingFees() - delegated);
+        // The buffer after the harvest: the rate bound here is far above what the pool earns, so
+        // everything carried joins.
+        uint256 buffered = token.bufferedAssets() + harvest + token.carriedRewards() + token.pendingFees();
+        (ReportTypes.LiquidActions memory liquid, uint256 delegated) = _liquidPlan(seed, buffered);
+        liquid.batches = _batches(buffered - delegated);
         liquid.poolRewards = harvest;
         r.liquid = liquid;
         _agree(r);

@@ -6,22 +6,6 @@ import {RewardMath} from "../../src/libraries/RewardMath.sol";
 
 /// @notice Solidity's rounding rows against the shared vectors that the Rust side also checks.
 contract RewardMathVectorsTest is Test {
-    function _vector(string memory name) internal view returns (string memory) {
-        return vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/", name, ".json"));
-    }
-
-    function _uint(string memory json, string memory key) internal pure returns (uint256) {
-        return vm.parseUint(vm.parseJsonString(json, key));
-    }
-
-    function _uints(string memory json, string memory key) internal pure returns (uint256[] memory values) {
-        string[] memory texts = vm.parseJsonStringArray(json, key);
-        values = new uint256[](texts.length);
-        for (uint256 i = 0; i < texts.length; i++) {
-            values[i] = vm.parseUint(texts[i]);
-        }
-    }
-
     function _checkShare(string memory name) internal view {
         string memory j = _vector(name);
         uint256 share = RewardMath.partnerShare(

@@ -364,6 +364,23 @@ abstract contract SystemFixture is LiquidFixture {
         }
     }
 
+    /// The first call refuses `r` with `err`: nothing moves.
+    function _expectRejected(ReportTypes.Report memory r, bytes memory err) internal {
+        _agree(r);
+        vm.expectRevert(err);
+        executor.execute(r);
+    }
+
+    /// One finalization batch: the tickets up to `lastTicketId`, at most at `shareRate`.
+    function _oneBatch(uint256 lastTicketId, uint256 shareRate)
+        internal
+        pure
+        returns (ReportTypes.FinalizationBatch[] memory batches)
+    {
+        batches = new ReportTypes.FinalizationBatch[](1);
+        batches[0] = ReportTypes.FinalizationBatch({lastTicketId: lastTicketId, shareRate: shareRate});
+    }
+
     /// Sends the report's revenue to the vaults and fills in its pool rewards.
     function _prepare(ReportTypes.Report memory r) internal returns (ReportTypes.Report memory) {
         _fund(r);

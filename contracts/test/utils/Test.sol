@@ -66,6 +66,29 @@ abstract contract Test {
     }
 
     // ------------------------------------------------------------------------------------
+    // Shared vectors (tests/vectors, which the Rust side checks too)
+    // ------------------------------------------------------------------------------------
+
+    /// @notice The shared vector `name` (`tests/vectors/<name>.json`).
+    function _vector(string memory name) internal view returns (string memory) {
+        return vm.readFile(string.concat(vm.projectRoot(), "/../tests/vectors/", name, ".json"));
+    }
+
+    /// @notice The decimal string at `key` as a number (vectors write amounts as strings).
+    function _uint(string memory json, string memory key) internal pure returns (uint256) {
+        return vm.parseUint(vm.parseJsonString(json, key));
+    }
+
+    /// @notice The array of decimal strings at `key` as numbers.
+    function _uints(string memory json, string memory key) internal pure returns (uint256[] memory values) {
+        string[] memory texts = vm.parseJsonStringArray(json, key);
+        values = new uint256[](texts.length);
+        for (uint256 i; i < texts.length; ++i) {
+            values[i] = vm.parseUint(texts[i]);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
     // Fuzz input shaping
     // ------------------------------------------------------------------------------------
 
