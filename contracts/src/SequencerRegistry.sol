@@ -77,7 +77,7 @@ contract SequencerRegistry is RegistryCore {
     /// @dev Reverts with IsPaused while paused; with WrongStatus unless the sequencer is
     ///      registered; with ZeroAmount if nothing is sent or it buys no share; with
     ///      TooManyPendingChanges if the account already has MAX_PENDING_CHANGES changes waiting
-    ///      for reports.
+    ///      for reports; with SlashInProgress while a slash of the sequencer is under way.
     function delegate(uint32 id) external payable whenNotPaused nonReentrant returns (uint256 shares) {
         shares = _delegate(id, msg.sender, msg.value);
     }
@@ -113,7 +113,8 @@ contract SequencerRegistry is RegistryCore {
     /// @return amount The tokens moved into the bucket.
     /// @dev Reverts with IsPaused while paused; with ZeroAmount for zero shares or shares worth
     ///      nothing; with InsufficientShares above the account's shares; with
-    ///      TooManyPendingChanges or TooManyUnbondingEntries at the account's limits.
+    ///      TooManyPendingChanges or TooManyUnbondingEntries at the account's limits; with
+    ///      SlashInProgress while a slash of the sequencer is under way.
     function undelegate(uint32 id, uint256 shares)
         external
         whenNotPaused
@@ -121,6 +122,7 @@ contract SequencerRegistry is RegistryCore {
         returns (uint64 completionEpoch, uint256 amount)
     {
         if (shares == 0) revert ZeroAmount();
+        _notSlashing(id);
         Delegation storage d = _delegations[id][msg.sender];
         _sync(id, d);
         uint256 held = _latestShares(d);
@@ -246,7 +248,8 @@ contract SequencerRegistry is RegistryCore {
     /// @dev Reverts with IsPaused while paused; with SameSequencer when `src == dst`; with
     ///      ZeroAmount for zero shares or shares worth nothing; with InsufficientShares above the
     ///      caller's shares in `src`; with WrongStatus unless `dst` is registered; with
-    ///      TooManyPendingChanges at the account's limit.
+    ///      TooManyPendingChanges at the account's limit; with SlashInProgress while a slash of
+    ///      `src` or `dst` is under way.
     function redelegate(uint32 src, uint32 dst, uint256 shares)
         external
         whenNotPaused
@@ -255,6 +258,7 @@ contract SequencerRegistry is RegistryCore {
     {
         if (src == dst) revert SameSequencer(src);
         if (shares == 0) revert ZeroAmount();
+        _notSlashing(src);
         Delegation storage from = _delegations[src][msg.sender];
         _sync(src, from);
         uint256 held = _latestShares(from);
@@ -281,6 +285,7 @@ contract SequencerRegistry is RegistryCore {
             });
         }
         Delegation storage to = _syncPosition(dst, key);
+        _foldSlashes(dst, key, to);
         dstShares = _mintShares(dst, key, to, amount);
         tranche.shares += dstShares;
         tranche.tokens += amount;
@@ -323,7 +328,8 @@ contract SequencerRegistry is RegistryCore {
     /// @return shares The shares moved.
     /// @dev Reverts with IsPaused while paused; with UnknownRedelegation if the caller has no
     ///      such position; with NotMatured before `epoch + 1 + unbondingEpochs`; with
-    ///      TooManyPendingChanges at the account's limit. A position with nothing left in it
+    ///      TooManyPendingChanges at the account's limit; with SlashInProgress while a slash of
+    ///      `src` is under way. A position with nothing left in it
     ///      (released before, or slashed to nothing) releases nothing and returns 0.
     function releaseRedelegation(uint32 src, uint32 dst, uint64 epoch)
         external
@@ -333,11 +339,12 @@ contract SequencerRegistry is RegistryCore {
     {
         address key = _positionKey(msg.sender, src, dst, epoch);
         if (_positions[key].owner == address(0)) revert UnknownRedelegation(src, dst, epoch);
+        _notSlashing(src);
         uint64 now_ = currentEpoch();
         uint64 maturity = epoch + 1 + unbondingEpochs;
         if (now_ < maturity) revert NotMatured(maturity, now_);
         Delegation storage position = _syncPosition(dst, key);
-        shares = _latestShares(position);
+        shares = _positionShares(key, position);
         if (shares == 0) return 0;
         _pushChange(dst, key, position, now_, 0);
         Tranche storage tranche = _tranches[src][epoch][dst];
@@ -522,14 +529,26 @@ contract SequencerRegistry is RegistryCore {
         _extend();
     }
 
-    /// @notice Slashes a sequencer. Runs RegistryExtension.slash (SLASHER_ROLE; reverts as
-    ///         documented there).
+    /// @notice Slashes a sequencer, in bounded calls. Runs RegistryExtension.slash (SLASHER_ROLE;
+    ///         reverts as documented there).
     /// @param id The sequencer.
     /// @param infractionEpoch The epoch of the fault.
     /// @param fractionBps The fraction, 1..=10_000.
     /// @return amount The slash amount.
-    function slash(uint32 id, uint64 infractionEpoch, uint16 fractionBps) external returns (uint256 amount) {
-        (id, infractionEpoch, fractionBps, amount);
+    /// @return done Whether it ended; if not, `continueSlash` carries it on.
+    function slash(uint32 id, uint64 infractionEpoch, uint16 fractionBps)
+        external
+        returns (uint256 amount, bool done)
+    {
+        (id, infractionEpoch, fractionBps, amount, done);
+        _extend();
+    }
+
+    /// @notice Carries the slash under way on. Runs RegistryExtension.continueSlash
+    ///         (SLASHER_ROLE; reverts as documented there).
+    /// @return done Whether it ended.
+    function continueSlash() external returns (bool done) {
+        done;
         _extend();
     }
 
@@ -611,6 +630,12 @@ contract SequencerRegistry is RegistryCore {
         return _pools[id].operatorRewards;
     }
 
+    /// @notice The slash under way (`id` 0 when none).
+    /// @return The slash's progress.
+    function pendingSlash() external view returns (PendingSlash memory) {
+        return _pendingSlash;
+    }
+
     /// @notice A delegation pool.
     /// @param id The sequencer.
     /// @return The pool.
@@ -670,7 +695,7 @@ contract SequencerRegistry is RegistryCore {
     {
         address key = _positionKey(owner, src, dst, epoch);
         Delegation storage d = _delegations[dst][key];
-        Change[] memory queue = _withTrancheSlashes(key, d, _queued(d));
+        (Change[] memory queue,) = _positionChanges(key, d);
         shares = queue.length > 0 ? queue[queue.length - 1].sharesAfter : d.shares;
         (,, rewards,) = _settle(dst, d.shares, d.entry, d.owed, queue);
         maturityEpoch = epoch + 1 + unbondingEpochs;
@@ -825,6 +850,7 @@ contract SequencerRegistry is RegistryCore {
         Sequencer storage s = _sequencers[id];
         if (s.status != Status.Registered) revert WrongStatus(id, s.status);
         if (amount == 0) revert ZeroAmount();
+        _notSlashing(id);
         Pool storage p = _pools[id];
         shares = RewardMath.sharesForDeposit(amount, p.shares, p.tokens);
         if (shares == 0) revert ZeroAmount();
@@ -837,48 +863,77 @@ contract SequencerRegistry is RegistryCore {
         emit Delegated(id, account, amount, shares, epoch + 1);
     }
 
-    /// Applies the tranche slashes the position has not seen yet (each scales its shares from the
-    /// slash's epoch, a change the slash already marked in the pool), then settles it.
+    /// Settles a position as far as the paid epochs allow, through its own queued changes and
+    /// its tranche's slashes merged in order (`_positionChanges`); the slashes it consumes count
+    /// as applied. A slash never takes a place in the position's queue, so no number of slashes
+    /// can fill it: the queue holds at most the position's making and its release.
     function _syncPosition(uint32 dst, address key) internal returns (Delegation storage d) {
         d = _delegations[dst][key];
-        Position storage position = _positions[key];
-        bytes32 tranche = _trancheKey(position.src, position.epoch, dst);
-        uint32 count = _tranches[position.src][position.epoch][dst].slashCount;
-        for (uint32 i = position.appliedSlashes; i < count; ++i) {
-            TrancheSlash storage cut = _trancheSlashes[tranche][i];
-            uint256 scaled = Math.mulDiv(_latestShares(d), cut.sharesAfter, cut.sharesBefore);
-            _queueChange(dst, key, d, cut.epoch, scaled);
+        (Change[] memory merged, bool[] memory isSlash) = _positionChanges(key, d);
+        if (merged.length == 0 && d.shares == 0) return d;
+        (uint256 shares, uint256 entry, uint256 owed, uint256 consumed) =
+            _settle(dst, d.shares, d.entry, d.owed, merged);
+        uint256 slashes;
+        for (uint256 k; k < consumed; ++k) {
+            if (isSlash[k]) slashes += 1;
         }
-        position.appliedSlashes = count;
-        _sync(dst, d);
+        uint256 own = consumed - slashes;
+        d.shares = shares;
+        d.entry = entry;
+        d.owed = owed;
+        d.head = SafeCast.toUint8((d.head + own) % MAX_PENDING_CHANGES);
+        d.count -= SafeCast.toUint8(own);
+        _positions[key].appliedSlashes += SafeCast.toUint32(slashes);
     }
 
-    /// The position's queued changes with the tranche slashes it has not seen appended.
-    function _withTrancheSlashes(address key, Delegation storage d, Change[] memory queue)
+    /// Before a change of the position's own (a redelegation adding to it, in the epoch it was
+    /// made), folds the tranche slashes it has not applied into its queue: they are all of that
+    /// epoch (the tranche is slashed from then on), so they merge with its making and precede
+    /// the change.
+    function _foldSlashes(uint32 dst, address key, Delegation storage d) internal {
+        Position storage position = _positions[key];
+        uint32 count = _tranches[position.src][position.epoch][dst].slashCount;
+        if (position.appliedSlashes == count) return;
+        _queueChange(dst, key, d, position.epoch, _positionShares(key, d));
+        position.appliedSlashes = count;
+    }
+
+    /// The position's shares after all its changes and slashes.
+    function _positionShares(address key, Delegation storage d) internal view returns (uint256) {
+        (Change[] memory merged,) = _positionChanges(key, d);
+        return merged.length > 0 ? merged[merged.length - 1].sharesAfter : d.shares;
+    }
+
+    /// The position's changes, oldest first: its own queued changes (absolute shares) and its
+    /// tranche's slashes it has not applied (each scales the shares before it), merged by epoch,
+    /// its own change first at an equal epoch (a slash it had seen when it last changed is
+    /// folded into that change, and its release comes after every slash that can reach it).
+    /// `isSlash[k]` says which are slashes.
+    function _positionChanges(address key, Delegation storage d)
         internal
         view
-        returns (Change[] memory out)
+        returns (Change[] memory merged, bool[] memory isSlash)
     {
         Position storage position = _positions[key];
         bytes32 tranche = _trancheKey(position.src, position.epoch, position.dst);
+        uint32 next = position.appliedSlashes;
         uint32 count = _tranches[position.src][position.epoch][position.dst].slashCount;
-        out = new Change[](queue.length + count - position.appliedSlashes);
-        uint256 n = queue.length;
+        Change[] memory own = _queued(d);
+        uint256 n = own.length + count - next;
+        merged = new Change[](n);
+        isSlash = new bool[](n);
+        uint256 latest = d.shares;
+        uint256 i;
         for (uint256 k; k < n; ++k) {
-            out[k] = queue[k];
-        }
-        uint256 latest = n > 0 ? queue[n - 1].sharesAfter : d.shares;
-        for (uint32 i = position.appliedSlashes; i < count; ++i) {
-            TrancheSlash storage cut = _trancheSlashes[tranche][i];
-            latest = Math.mulDiv(latest, cut.sharesAfter, cut.sharesBefore);
-            if (n > 0 && out[n - 1].epoch == cut.epoch) {
-                out[n - 1].sharesAfter = SafeCast.toUint192(latest);
-            } else {
-                out[n++] = Change({epoch: cut.epoch, sharesAfter: SafeCast.toUint192(latest)});
+            if (i < own.length && (next == count || own[i].epoch <= _trancheSlashes[tranche][next].epoch)) {
+                merged[k] = own[i++];
+                latest = merged[k].sharesAfter;
+                continue;
             }
-        }
-        assembly ("memory-safe") {
-            mstore(out, n)
+            TrancheSlash storage cut = _trancheSlashes[tranche][next++];
+            latest = Math.mulDiv(latest, cut.sharesAfter, cut.sharesBefore);
+            merged[k] = Change({epoch: cut.epoch, sharesAfter: SafeCast.toUint192(latest)});
+            isSlash[k] = true;
         }
     }
 

@@ -33,6 +33,13 @@ import {IMinDelay, SequencerRegistry} from "./SequencerRegistry.sol";
 ///      - Expiry: a pending proposal can execute until `infractionEpoch + unbondingEpochs`;
 ///        after that `execute` reverts with ProposalExpired and anyone may close it with
 ///        `expire`.
+///      - Execution in bounded calls: the registry takes a slash over as many calls as the
+///        redelegation tranches it reaches need (each fits a block). A proposal whose slash has
+///        begun but not ended is Executing: it cannot expire, `execute` carries its slash on
+///        (anyone may call it), and it becomes Executed, with SlashExecuted and the listener's
+///        resolution, in the call that ends it. While one slash is under way no other proposal
+///        can execute (the registry refuses a second slash). The manager must be the registry's
+///        only slasher.
 ///      Parameters are immutable: changing them means deploying a new manager and moving the
 ///      registry's SLASHER_ROLE to it through the timelock.
 contract SlashingManager is AccessControl, ReentrancyGuard {
@@ -61,7 +68,9 @@ contract SlashingManager is AccessControl, ReentrancyGuard {
         Pending,
         Vetoed,
         Executed,
-        Expired
+        Expired,
+        /// Its slash began and has not ended: `execute` carries it on.
+        Executing
     }
 
     /// @notice A slash proposal.
@@ -300,18 +309,26 @@ contract SlashingManager is AccessControl, ReentrancyGuard {
     }
 
     /// @notice Executes a pending proposal once its veto window has passed: applies the
-    ///         fraction, clamped to what the period cap leaves, through `registry.slash`. Anyone
+    ///         fraction, clamped to what the period cap leaves, through `registry.slash`; or, for
+    ///         an Executing proposal, carries its slash on with `registry.continueSlash`. Anyone
     ///         may call it; the proceeds go to the registry's insurance fund or are burned.
     /// @param proposalId The proposal.
     /// @return amount The slash amount `registry.slash` returned, taken plus any shortfall (0 when
     ///         the cap left nothing).
-    /// @dev Reverts with NotPending unless the proposal is pending; with VetoWindowOpen before
-    ///      its executable epoch; with ProposalExpired after `infractionEpoch + unbondingEpochs`
-    ///      (close it with `expire`); with the registry's error if `registry.slash` reverts (for
-    ///      example AccessControlUnauthorizedAccount when this manager lacks SLASHER_ROLE), the
-    ///      proposal then staying pending.
+    /// @dev Reverts with NotPending unless the proposal is pending or executing; with
+    ///      VetoWindowOpen before its executable epoch; with ProposalExpired after
+    ///      `infractionEpoch + unbondingEpochs` (close it with `expire`); with the registry's
+    ///      error if `registry.slash` reverts (SlashInProgress while another proposal's slash is
+    ///      under way; AccessControlUnauthorizedAccount when this manager lacks SLASHER_ROLE),
+    ///      the proposal then staying pending.
     function execute(uint256 proposalId) external nonReentrant returns (uint256 amount) {
-        Proposal storage p = _pending(proposalId);
+        Proposal storage p = _proposals[proposalId];
+        if (p.state == State.Executing) {
+            // Its slash is the one under way (no other can start before it ends).
+            if (registry.pendingSlash().id == 0 || registry.continueSlash()) _executed(proposalId, p);
+            return p.amount;
+        }
+        p = _pending(proposalId);
         uint64 epoch = registry.currentEpoch();
         uint64 executable = p.proposedEpoch + vetoWindowEpochs;
         if (epoch < executable) revert VetoWindowOpen(proposalId, executable, epoch);
@@ -323,16 +340,16 @@ contract SlashingManager is AccessControl, ReentrancyGuard {
         uint16 used = usedBps[sequencerId][period];
         uint16 remaining = maxPerPeriodBps - used;
         uint16 applied = p.fractionBps < remaining ? p.fractionBps : remaining;
-        p.state = State.Executed;
+        p.state = State.Executing;
         p.appliedBps = applied;
         usedBps[sequencerId][period] = used + applied;
         _unpend(p);
+        bool done = true;
         if (applied > 0) {
-            amount = registry.slash(sequencerId, p.infractionEpoch, applied);
+            (amount, done) = registry.slash(sequencerId, p.infractionEpoch, applied);
             p.amount = amount;
         }
-        emit SlashExecuted(proposalId, sequencerId, period, p.fractionBps, applied, amount);
-        _resolved(proposalId); // after the registry booked the loss with the listener
+        if (done) _executed(proposalId, p);
     }
 
     /// @notice Closes a pending proposal that the registry would no longer accept (the
@@ -439,6 +456,15 @@ contract SlashingManager is AccessControl, ReentrancyGuard {
     function _resolved(uint256 proposalId) internal {
         address listener = registry.slashListener();
         if (listener != address(0)) ISlashProposalListener(listener).onSlashResolved(proposalId);
+    }
+
+    /// Closes a proposal whose slash has ended.
+    function _executed(uint256 proposalId, Proposal storage p) internal {
+        p.state = State.Executed;
+        emit SlashExecuted(
+            proposalId, p.sequencerId, periodOf(p.infractionEpoch), p.fractionBps, p.appliedBps, p.amount
+        );
+        _resolved(proposalId); // after the registry booked the loss with the listener
     }
 
     function _unpend(Proposal storage p) internal {

@@ -137,7 +137,9 @@ contract RegistryRedelegationTest is RegistryFixture {
         // 10 over the pool (10) and the tranche (20): 3.33… and 6.66…, one rounding wei to the pool.
         uint256 dstBefore = registry.sharesToTokens(dst, bobShares);
         vm.prank(slasher);
-        assertEq(registry.slash(src, 6, 5000), 20 ether);
+        (uint256 amount, bool done) = registry.slash(src, 6, 5000);
+        assertEq(amount, 20 ether);
+        assertTrue(done);
         uint256 fromPool = uint256(10 ether) * 10 / 30 + 1;
         uint256 fromTranche = 10 ether - fromPool;
         assertEq(registry.pool(src).tokens, 10 ether - fromPool);

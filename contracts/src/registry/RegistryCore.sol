@@ -25,6 +25,10 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     /// @notice Unresolved stake changes one account may queue per sequencer (the catch-up
     ///         length of reports).
     uint256 public constant MAX_PENDING_CHANGES = 8;
+    /// @notice Redelegation tranches one slash call values (the first pass of a slash).
+    uint256 public constant SLASH_TRANCHES_SUMMED_PER_CALL = 1000;
+    /// @notice Redelegation tranches one slash call takes from (the second pass of a slash).
+    uint256 public constant SLASH_TRANCHES_TAKEN_PER_CALL = 100;
 
     // ---------------------------------------------------------------- types
     /// @notice Parameters fixed at deployment (from the economics configuration).
@@ -146,6 +150,36 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
         uint256 sharesAfter;
     }
 
+    /// @notice A slash under way. A slash reaches every redelegation tranche out of the
+    ///         sequencer made since the infraction, as many as delegators chose to open, so it
+    ///         runs in bounded calls: the first pass values the tranches, then the split takes
+    ///         from the bond, the pool and the buckets at once, and the second pass takes each
+    ///         tranche's part. While it is under way the sequencer's pool and tranches are
+    ///         frozen (no stake moves in or out) and no other slash can start.
+    struct PendingSlash {
+        /// The sequencer (0: no slash under way).
+        uint32 id;
+        uint16 fractionBps;
+        /// Whether the second pass (taking) has begun.
+        bool taking;
+        uint64 infractionEpoch;
+        /// The epoch the slash began: its tranches are those of infractionEpoch..lastEpoch.
+        uint64 lastEpoch;
+        /// The next tranche to visit: its epoch and index in that epoch's destinations.
+        uint64 cursorEpoch;
+        uint32 cursorIndex;
+        /// The tranches' value, summed by the first pass.
+        uint256 tranchesHeld;
+        /// The tranches' part of the slash (from the split).
+        uint256 tranchesTake;
+        /// The value of the tranches the second pass has visited (at most `tranchesHeld`).
+        uint256 visited;
+        /// Taken from tranches so far.
+        uint256 tranchesTaken;
+        /// What the bond, pool, buckets and tranches could not cover (from the split).
+        uint256 shortfall;
+    }
+
     /// @notice A delegator's redelegated stake: an account in the destination pool.
     struct Position {
         address owner;
@@ -228,6 +262,9 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     /// @notice The payment in parts under way (none while `open` is false).
     RewardPart public rewardPart;
 
+    /// @notice The slash under way (none while `id` is 0).
+    PendingSlash internal _pendingSlash;
+
     // ---------------------------------------------------------------- events
     event SequencerRegistered(
         uint32 indexed id,
@@ -288,6 +325,12 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
         uint256 fromUnbonding,
         uint256 fromTranches,
         uint256 shortfall
+    );
+    /// @notice A slash that began with `Slashed` has taken every tranche's part: `fromTranches`
+    ///         is what the tranches gave in all and `shortfall` what the slash could not take
+    ///         (the split's shortfall plus any tranche part rounding or value changes left).
+    event SlashCompleted(
+        uint32 indexed id, uint64 indexed infractionEpoch, uint256 fromTranches, uint256 shortfall
     );
     event BucketSlashed(uint32 indexed id, uint64 indexed completionEpoch, uint256 amount);
     event Redelegated(
@@ -389,6 +432,11 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     error InvalidPauseDuration(uint64 duration, uint64 maxDuration);
     /// @dev The caller is neither guardian nor admin.
     error NotGuardianOrAdmin(address caller);
+    /// @dev A slash of sequencer `id` is under way: its stake cannot move and no other slash
+    ///      can start until `continueSlash` ends it.
+    error SlashInProgress(uint32 id);
+    /// @dev No slash is under way.
+    error NoSlashInProgress();
 
     // ---------------------------------------------------------------- modifiers
     modifier onlyOperator(uint32 id) {
@@ -519,6 +567,11 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
             else low = mid + 1;
         }
         if (high > 0) point = points[high - 1];
+    }
+
+    /// Refuses while a slash of `id` is under way (its pool and tranches are frozen).
+    function _notSlashing(uint32 id) internal view {
+        if (_pendingSlash.id == id) revert SlashInProgress(id);
     }
 
     function _liveStake(uint32 id) internal view returns (uint256) {

@@ -236,24 +236,36 @@ contract RegistryExtension is RegistryCore {
     }
 
     /// @notice Takes `fractionBps` of the sequencer's stake at `infractionEpoch`: from the bond
-    ///         first, then from the pool and the unbonding buckets that were at stake then, pro
-    ///         rata (RewardMath.slashSplit). Tokens per share fall; shares do not. The proceeds
-    ///         go to the insurance fund (pull) or are burned; the slash listener is told its exact
-    ///         loss in the same transaction; a bond left under minBond jails the sequencer.
+    ///         first, then from the pool, the unbonding buckets and the redelegation tranches out
+    ///         of it that were at stake then, pro rata (RewardMath.slashSplit over the pool, each
+    ///         bucket and the tranches together; the tranches' part spread over them by value,
+    ///         rounding down on cumulative values so that the parts sum to it). Tokens per share
+    ///         fall; shares do not. The proceeds go to the insurance fund (pull) or are burned;
+    ///         the slash listener is told its exact loss in the call that takes it; a bond left
+    ///         under minBond jails the sequencer.
+    ///         A slash visits at most SLASH_TRANCHES_SUMMED_PER_CALL tranches to value them and
+    ///         SLASH_TRANCHES_TAKEN_PER_CALL to take from them per call, so whatever delegators
+    ///         open it fits a block: when `done` is false, `continueSlash` carries it on, and
+    ///         until then the sequencer's stake is frozen (SlashInProgress) and no other slash
+    ///         starts. `Slashed` is emitted when the split is taken, `SlashCompleted` at the end.
     /// @param id The sequencer.
     /// @param infractionEpoch The epoch of the fault.
     /// @param fractionBps The fraction, 1..=10_000.
-    /// @return amount The slash amount (what was taken plus any shortfall).
+    /// @return amount The slash amount (what will be taken plus any shortfall).
+    /// @return done Whether the slash ended in this call.
     /// @dev Reverts with AccessControlUnauthorizedAccount without SLASHER_ROLE; with
-    ///      UnknownSequencer; with InvalidFraction; with InfractionOutOfRange for a future epoch or
-    ///      one more than unbondingEpochs ago.
+    ///      SlashInProgress while a slash is under way; with UnknownSequencer; with
+    ///      InvalidFraction; with InfractionOutOfRange for a future epoch or one more than
+    ///      unbondingEpochs ago.
     function slash(uint32 id, uint64 infractionEpoch, uint16 fractionBps)
         external
         onlyDelegated
         onlyRole(SLASHER_ROLE)
         nonReentrant
-        returns (uint256 amount)
+        returns (uint256 amount, bool done)
     {
+        uint32 underway = _pendingSlash.id;
+        if (underway != 0) revert SlashInProgress(underway);
         Sequencer storage s = _sequencers[id];
         if (s.status == Status.None) revert UnknownSequencer(id);
         if (fractionBps == 0 || fractionBps > RewardMath.BPS) revert InvalidFraction(fractionBps);
@@ -261,30 +273,25 @@ contract RegistryExtension is RegistryCore {
         if (infractionEpoch > epoch || infractionEpoch + unbondingEpochs < epoch) {
             revert InfractionOutOfRange(infractionEpoch, epoch);
         }
-        SlashOutcome memory o = _applySlash(id, infractionEpoch, fractionBps, epoch);
-        amount = o.amount;
-        uint256 taken = o.fromBond + o.fromPool + o.fromUnbonding + o.fromTranches;
-        if (insuranceFund != address(0)) insuranceOwed += taken;
-        _checkpoint(id);
-        emit Slashed(
-            id,
-            infractionEpoch,
-            fractionBps,
-            amount,
-            o.fromBond,
-            o.fromPool,
-            o.fromUnbonding,
-            o.fromTranches,
-            o.shortfall
-        );
-        if (s.status == Status.Registered && s.bond < minBond) _jail(id, JailReason.BondBelowMinimum);
-        address listener = slashListener;
-        // Also when only the pool lost: the listener may hold positions redelegated into it,
-        // whose value fell with the pool's tokens per share.
-        if (listener != address(0) && o.fromPool + o.poolLoss + o.unbondingLoss + o.redelegatedLoss > 0) {
-            IStakeSlashListener(listener).onStakeSlashed(id, o.poolLoss, o.unbondingLoss, o.redelegatedLoss);
-        }
-        if (insuranceFund == address(0) && taken > 0) _send(address(0), taken);
+        StakePoint memory atStake = _stakeAt(id, infractionEpoch);
+        amount = Math.mulDiv(uint256(atStake.bond) + atStake.tokens, fractionBps, RewardMath.BPS);
+        PendingSlash storage ps = _pendingSlash;
+        ps.id = id;
+        ps.fractionBps = fractionBps;
+        ps.infractionEpoch = infractionEpoch;
+        ps.lastEpoch = epoch;
+        ps.cursorEpoch = infractionEpoch;
+        done = _advanceSlash(ps);
+    }
+
+    /// @notice Carries the slash under way on by one bounded call (see `slash`).
+    /// @return done Whether the slash ended in this call.
+    /// @dev Reverts with AccessControlUnauthorizedAccount without SLASHER_ROLE; with
+    ///      NoSlashInProgress when none is under way.
+    function continueSlash() external onlyDelegated onlyRole(SLASHER_ROLE) nonReentrant returns (bool done) {
+        PendingSlash storage ps = _pendingSlash;
+        if (ps.id == 0) revert NoSlashInProgress();
+        done = _advanceSlash(ps);
     }
 
     /// @notice Pays the slash proceeds owed to the insurance fund. Anyone may call it.
@@ -369,147 +376,240 @@ contract RegistryExtension is RegistryCore {
     }
 
     // ================================================================ internal: slashing
-    struct SlashOutcome {
-        uint256 amount;
-        uint256 fromBond;
-        uint256 fromPool;
-        uint256 fromUnbonding;
-        uint256 fromTranches;
-        uint256 shortfall;
-        /// The listener's loss in the slashed pool.
-        uint256 poolLoss;
-        /// The listener's loss in unbonding buckets.
-        uint256 unbondingLoss;
-        /// The listener's loss in positions redelegated from the sequencer.
-        uint256 redelegatedLoss;
+    /// One bounded step of the slash under way: values tranches until all are summed, then
+    /// takes the split, then takes tranches' parts; ends the slash after the last tranche.
+    function _advanceSlash(PendingSlash storage ps) internal returns (bool done) {
+        if (!ps.taking) {
+            if (!_visitTranches(ps, SLASH_TRANCHES_SUMMED_PER_CALL)) return false;
+            _takeSplit(ps);
+        }
+        if (ps.tranchesTake > 0 && !_visitTranches(ps, SLASH_TRANCHES_TAKEN_PER_CALL)) return false;
+        emit SlashCompleted(
+            ps.id, ps.infractionEpoch, ps.tranchesTaken, ps.shortfall + ps.tranchesTake - ps.tranchesTaken
+        );
+        delete _pendingSlash;
+        return true;
     }
 
-    /// Splits the slash over the bond, the pool and the buckets at stake then, and takes it.
-    /// Who holds what was at stake at the infraction: the pool, the unbonding buckets made
-    /// since (undelegated in epochs infraction..now) and the redelegation tranches out of the
-    /// sequencer made since, in that order (the order of RewardMath.slashSplit's rounding wei).
-    struct Holders {
-        uint256[] held;
-        uint64 firstBucket;
-        uint256 buckets;
-        uint64[] trancheEpochs;
-        uint32[] trancheDsts;
+    /// Visits up to `limit` tranches from the cursor: sums their value (first pass) or takes
+    /// their part (second pass). Returns whether the last tranche was visited.
+    function _visitTranches(PendingSlash storage ps, uint256 limit) internal returns (bool finished) {
+        uint32 src = ps.id;
+        uint64 e = ps.cursorEpoch;
+        uint256 j = ps.cursorIndex;
+        uint256 visits;
+        // The first pass's sum, or what the second took; and the listener's loss.
+        uint256 total;
+        uint256 listenerLoss;
+        for (; e <= ps.lastEpoch; ++e) {
+            uint32[] storage dsts = _trancheDsts[src][e];
+            for (; j < dsts.length; ++j) {
+                if (visits == limit) {
+                    ps.cursorEpoch = e;
+                    ps.cursorIndex = SafeCast.toUint32(j);
+                    _bookTranchePass(ps, total, listenerLoss);
+                    return false;
+                }
+                visits += 1;
+                (uint256 amount, uint256 loss) = _visitTranche(ps, src, e, dsts[j]);
+                total += amount;
+                listenerLoss += loss;
+            }
+            j = 0;
+        }
+        ps.cursorEpoch = ps.infractionEpoch;
+        ps.cursorIndex = 0;
+        _bookTranchePass(ps, total, listenerLoss);
+        return true;
     }
 
-    function _applySlash(uint32 id, uint64 infractionEpoch, uint16 fractionBps, uint64 epoch)
+    /// One tranche: its value (first pass), or its part taken and the listener's loss in it.
+    function _visitTranche(PendingSlash storage ps, uint32 src, uint64 made, uint32 dst)
         internal
-        returns (SlashOutcome memory o)
+        returns (uint256 amount, uint256 listenerLoss)
     {
+        Pool storage dp = _pools[dst];
+        uint256 value = Math.mulDiv(
+            _tranches[src][made][dst].shares,
+            dp.tokens + RewardMath.VIRTUAL_ASSETS,
+            dp.shares + RewardMath.VIRTUAL_SHARES
+        );
+        if (!ps.taking) return (value, 0);
+        amount = _tranchePart(ps, value);
+        if (amount > 0) listenerLoss = _takeFromTranche(src, made, dst, amount);
+    }
+
+    /// A tranche's part of the tranches' take: the take over the cumulative value visited,
+    /// rounded down, less what the tranches before it took, so the parts sum to the take (a
+    /// tranche worth more than when summed is capped at the summed total, one worth less gives
+    /// at most its value; the slash counts what that leaves as shortfall).
+    function _tranchePart(PendingSlash storage ps, uint256 value) internal returns (uint256 part) {
+        uint256 held = ps.tranchesHeld;
+        uint256 before = ps.visited;
+        uint256 upTo = Math.min(before + value, held);
+        ps.visited = upTo;
+        part = Math.mulDiv(upTo, ps.tranchesTake, held) - Math.mulDiv(before, ps.tranchesTake, held);
+        if (part > value) part = value;
+    }
+
+    /// Books one call's pass: the sum so far (first pass), or what it took from tranches, with
+    /// the proceeds and the listener's loss (second pass).
+    function _bookTranchePass(PendingSlash storage ps, uint256 total, uint256 listenerLoss) internal {
+        if (!ps.taking) {
+            ps.tranchesHeld += total;
+            return;
+        }
+        if (total == 0) return;
+        ps.tranchesTaken += total;
+        _bookProceeds(total);
+        _tellListener(ps.id, 0, 0, 0, listenerLoss);
+    }
+
+    /// Takes the split: the bond first, then the pool and the buckets made since the infraction
+    /// (undelegated in epochs infraction..lastEpoch) and the tranches together, pro rata, in that
+    /// order for RewardMath.slashSplit's rounding wei; the tranches' part is left to the second
+    /// pass.
+    function _takeSplit(PendingSlash storage ps) internal {
+        uint32 id = ps.id;
         Sequencer storage s = _sequencers[id];
-        StakePoint memory atStake = _stakeAt(id, infractionEpoch);
-        Holders memory h = _holders(id, infractionEpoch, epoch);
-        (o.amount, o.fromBond, o.shortfall) =
-            RewardMath.slashSplit(fractionBps, uint256(atStake.bond) + atStake.tokens, s.bond, h.held);
-        o.fromPool = h.held[0];
-        (o.fromUnbonding, o.poolLoss, o.unbondingLoss) = _takeFromHolders(id, h);
-        (o.fromTranches, o.redelegatedLoss) = _takeFromTranches(id, h, epoch);
+        uint256[] memory held = _slashHoldings(ps);
+        uint256 tranches = held.length - 1;
+        Split memory o;
+        {
+            StakePoint memory atStake = _stakeAt(id, ps.infractionEpoch);
+            (o.amount, o.fromBond, o.shortfall) =
+                RewardMath.slashSplit(ps.fractionBps, uint256(atStake.bond) + atStake.tokens, s.bond, held);
+        }
+        (o.fromUnbonding, o.poolLoss, o.unbondingLoss) = _takeFromHolders(id, ps.infractionEpoch, held);
         s.bond -= o.fromBond;
         totalBonded -= o.fromBond;
+        ps.taking = true;
+        ps.tranchesTake = held[tranches];
+        ps.shortfall = o.shortfall;
+        _bookProceeds(o.fromBond + held[0] + o.fromUnbonding);
+        _checkpoint(id);
+        emit Slashed(
+            id,
+            ps.infractionEpoch,
+            ps.fractionBps,
+            o.amount,
+            o.fromBond,
+            held[0],
+            o.fromUnbonding,
+            held[tranches],
+            o.shortfall
+        );
+        if (s.status == Status.Registered && s.bond < minBond) _jail(id, JailReason.BondBelowMinimum);
+        _tellListener(id, held[0], o.poolLoss, o.unbondingLoss, 0);
     }
 
-    function _holders(uint32 id, uint64 infractionEpoch, uint64 epoch)
-        internal
-        view
-        returns (Holders memory h)
-    {
-        h.firstBucket = infractionEpoch + 1 + unbondingEpochs;
-        h.buckets = epoch - infractionEpoch + 1;
-        uint256 tranches;
-        for (uint64 e = infractionEpoch; e <= epoch; ++e) {
-            tranches += _trancheDsts[id][e].length;
+    /// What the split of a slash takes, beyond the pool's and the tranches' parts.
+    struct Split {
+        uint256 amount;
+        uint256 fromBond;
+        uint256 shortfall;
+        uint256 fromUnbonding;
+        /// The listener's losses in the pool and in buckets.
+        uint256 poolLoss;
+        uint256 unbondingLoss;
+    }
+
+    /// What was at stake at the infraction and is held now: the pool, each bucket made since
+    /// (completing at infraction + 1 + unbondingEpochs onwards, one per epoch through the
+    /// slash's last epoch), and the tranches' summed value last.
+    function _slashHoldings(PendingSlash storage ps) internal view returns (uint256[] memory held) {
+        uint32 id = ps.id;
+        uint64 firstBucket = ps.infractionEpoch + 1 + unbondingEpochs;
+        uint256 buckets = ps.lastEpoch - ps.infractionEpoch + 1;
+        held = new uint256[](buckets + 2);
+        held[0] = _pools[id].tokens;
+        for (uint256 k; k < buckets; ++k) {
+            held[1 + k] = _buckets[id][firstBucket + SafeCast.toUint64(k)].tokens;
         }
-        h.held = new uint256[](1 + h.buckets + tranches);
-        h.trancheEpochs = new uint64[](tranches);
-        h.trancheDsts = new uint32[](tranches);
-        h.held[0] = _pools[id].tokens;
-        for (uint256 k; k < h.buckets; ++k) {
-            h.held[1 + k] = _buckets[id][h.firstBucket + SafeCast.toUint64(k)].tokens;
-        }
-        uint256 t;
-        for (uint64 e = infractionEpoch; e <= epoch; ++e) {
-            uint32[] storage dsts = _trancheDsts[id][e];
-            for (uint256 j; j < dsts.length; ++j) {
-                Pool storage dp = _pools[dsts[j]];
-                h.trancheEpochs[t] = e;
-                h.trancheDsts[t] = dsts[j];
-                h.held[1 + h.buckets + t] = Math.mulDiv(
-                    _tranches[id][e][dsts[j]].shares,
-                    dp.tokens + RewardMath.VIRTUAL_ASSETS,
-                    dp.shares + RewardMath.VIRTUAL_SHARES
-                );
-                t += 1;
-            }
+        held[buckets + 1] = ps.tranchesHeld;
+    }
+
+    /// Owes the proceeds to the insurance fund, or burns them when there is none.
+    function _bookProceeds(uint256 taken) internal {
+        if (taken == 0) return;
+        if (insuranceFund != address(0)) insuranceOwed += taken;
+        else _send(address(0), taken);
+    }
+
+    /// Tells the slash listener its loss in this call. Also when only the pool lost: the
+    /// listener may hold positions redelegated into it, whose value fell with the pool's tokens
+    /// per share.
+    function _tellListener(
+        uint32 id,
+        uint256 fromPool,
+        uint256 poolLoss,
+        uint256 unbondingLoss,
+        uint256 redelegatedLoss
+    ) internal {
+        address listener = slashListener;
+        if (listener != address(0) && fromPool + poolLoss + unbondingLoss + redelegatedLoss > 0) {
+            IStakeSlashListener(listener).onStakeSlashed(id, poolLoss, unbondingLoss, redelegatedLoss);
         }
     }
 
-    /// Takes `h.held[0]` from the pool and `h.held[1 + k]` from the k-th bucket; returns the
-    /// total from buckets and the listener's losses in the pool and in buckets, rounded up.
-    function _takeFromHolders(uint32 id, Holders memory h)
+    /// Takes `held[0]` from the pool and `held[1 + k]` from the k-th bucket after the
+    /// infraction (the last entry, the tranches', is left to the second pass); returns the total
+    /// from buckets and the listener's losses in the pool and in buckets, rounded up.
+    function _takeFromHolders(uint32 id, uint64 infractionEpoch, uint256[] memory held)
         internal
         returns (uint256 fromUnbonding, uint256 poolLoss, uint256 bucketLoss)
     {
         Pool storage p = _pools[id];
         address listener = slashListener;
-        uint256 fromPool = h.held[0];
+        uint256 fromPool = held[0];
         if (fromPool > 0) {
             if (listener != address(0)) {
-                uint256 held = _latestShares(_delegations[id][listener]);
+                uint256 mine = _latestShares(_delegations[id][listener]);
                 poolLoss =
-                    Math.mulDiv(held, fromPool, p.shares + RewardMath.VIRTUAL_SHARES, Math.Rounding.Ceil);
+                    Math.mulDiv(mine, fromPool, p.shares + RewardMath.VIRTUAL_SHARES, Math.Rounding.Ceil);
             }
             p.tokens -= fromPool;
             totalPoolTokens -= fromPool;
         }
-        for (uint256 k; k < h.buckets; ++k) {
-            uint256 take = h.held[1 + k];
+        uint64 firstBucket = infractionEpoch + 1 + unbondingEpochs;
+        for (uint256 k; k + 2 < held.length; ++k) {
+            uint256 take = held[1 + k];
             if (take == 0) continue;
             fromUnbonding += take;
-            bucketLoss += _takeFromBucket(id, h.firstBucket + SafeCast.toUint64(k), take);
+            bucketLoss += _takeFromBucket(id, firstBucket + SafeCast.toUint64(k), take);
         }
     }
 
-    /// Takes each tranche's part from its destination pool by burning the tranche's shares
-    /// (rounded up, so the destination's other holders lose nothing); the positions see the
+    /// Takes `take` from the tranche (src, made, dst) by burning its shares in the destination
+    /// pool (rounded up, so the destination's other holders lose nothing); its positions see the
     /// burn as a change from this epoch when they next settle. Returns the listener's loss.
-    function _takeFromTranches(uint32 src, Holders memory h, uint64 epoch)
+    function _takeFromTranche(uint32 src, uint64 made, uint32 dst, uint256 take)
         internal
-        returns (uint256 fromTranches, uint256 listenerLoss)
+        returns (uint256 listenerLoss)
     {
-        for (uint256 t; t < h.trancheDsts.length; ++t) {
-            uint256 take = h.held[1 + h.buckets + t];
-            if (take == 0) continue;
-            fromTranches += take;
-            uint32 dst = h.trancheDsts[t];
-            uint64 made = h.trancheEpochs[t];
-            Tranche storage tranche = _tranches[src][made][dst];
-            Pool storage dp = _pools[dst];
-            uint256 burn = Math.min(
-                tranche.shares,
-                Math.mulDiv(
-                    take,
-                    dp.shares + RewardMath.VIRTUAL_SHARES,
-                    dp.tokens + RewardMath.VIRTUAL_ASSETS,
-                    Math.Rounding.Ceil
-                )
-            );
-            listenerLoss += _trancheListenerLoss(src, dst, made, take, tranche);
-            _trancheSlashes[_trancheKey(src, made, dst)][tranche.slashCount] = TrancheSlash({
-                epoch: epoch, sharesBefore: tranche.shares, sharesAfter: tranche.shares - burn
-            });
-            tranche.slashCount += 1;
-            tranche.shares -= burn;
-            dp.shares -= burn;
-            dp.tokens -= take;
-            totalPoolTokens -= take;
-            _markChange(dst, epoch);
-            _checkpoint(dst);
-            emit TrancheSlashed(src, made, dst, take, burn);
-        }
+        uint64 epoch = currentEpoch();
+        Tranche storage tranche = _tranches[src][made][dst];
+        Pool storage dp = _pools[dst];
+        uint256 burn = Math.min(
+            tranche.shares,
+            Math.mulDiv(
+                take,
+                dp.shares + RewardMath.VIRTUAL_SHARES,
+                dp.tokens + RewardMath.VIRTUAL_ASSETS,
+                Math.Rounding.Ceil
+            )
+        );
+        listenerLoss = _trancheListenerLoss(src, dst, made, take, tranche);
+        _trancheSlashes[_trancheKey(src, made, dst)][tranche.slashCount] =
+            TrancheSlash({epoch: epoch, sharesBefore: tranche.shares, sharesAfter: tranche.shares - burn});
+        tranche.slashCount += 1;
+        tranche.shares -= burn;
+        dp.shares -= burn;
+        dp.tokens -= take;
+        totalPoolTokens -= take;
+        _markChange(dst, epoch);
+        _checkpoint(dst);
+        emit TrancheSlashed(src, made, dst, take, burn);
     }
 
     /// The listener's part of `take` from a tranche: its position's shares (with earlier
