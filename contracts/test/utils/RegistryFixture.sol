@@ -40,8 +40,8 @@ abstract contract RegistryFixture is Test {
     }
 
     /// The timelock delay: the longest exit, (unbonding + 1) epochs.
-    function _delay() internal pure returns (uint256) {
-        return uint256(UNBONDING + 1) * EPOCH;
+    function _delay() internal view returns (uint256) {
+        return (uint256(_params().unbondingEpochs) + 1) * EPOCH;
     }
 
     function _deployTimelock() internal returns (SeqstakeTimelock) {

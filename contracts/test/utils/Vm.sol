@@ -49,6 +49,8 @@ interface Vm {
     function label(address account, string calldata newLabel) external;
 
     // ---- state snapshots ----
+    /// Marks every storage slot of `target` cold again (gas measured per transaction).
+    function cool(address target) external;
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
 
