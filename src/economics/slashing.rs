@@ -1,9 +1,12 @@
 //! The split of a slash: `amount = fraction * stake at the infraction epoch / 10_000` (rounded
 //! down), taken from the operator bond first (the first-loss tranche), then from the pool,
-//! the unbonding buckets and the redelegation tranches that were at stake then, pro rata to
-//! what each still holds. Each pro-rata part rounds down; the wei left by rounding are taken
-//! one each from the pool, then the buckets, then the tranches, in order, from those with room.
-//! What the holdings cannot cover is reported as a shortfall, never taken from anyone else.
+//! the unbonding buckets and the redelegation tranches together, pro rata to what each still
+//! holds. Each pro-rata part rounds down; the wei left by rounding are taken one each from the
+//! pool, then the buckets, then the tranches together, in order, from those with room. The
+//! tranches' part is spread over them in order by cumulative value (`part * C_i / H - part *
+//! C_(i-1) / H`, each rounded down, `C_i` the values through tranche i and `H` their total), so
+//! the registry can take it in bounded calls and the shares still sum to the part. What the
+//! holdings cannot cover is reported as a shortfall, never taken from anyone else.
 
 use alloy::primitives::U256;
 
@@ -55,10 +58,11 @@ pub fn slash_split(
     let from_bond = amount.min(holdings.bond);
     let rest = amount - from_bond;
 
-    // Pool first, then buckets, then tranches: the order of the rounding wei.
+    // Pool first, then buckets, then the tranches together: the order of the rounding wei.
+    let tranches_held = math::sum(holdings.tranches.iter().copied(), "tranches")?;
     let held: Vec<U256> = std::iter::once(holdings.pool)
         .chain(holdings.buckets.iter().copied())
-        .chain(holdings.tranches.iter().copied())
+        .chain(std::iter::once(tranches_held))
         .collect();
     let others = math::sum(held.iter().copied(), "pool, buckets and tranches")?;
     let (taken, shortfall) = if rest >= others {
@@ -85,9 +89,29 @@ pub fn slash_split(
         from_bond,
         from_pool: taken[0],
         from_buckets: taken[1..=buckets].to_vec(),
-        from_tranches: taken[1 + buckets..].to_vec(),
+        from_tranches: tranche_shares(&holdings.tranches, taken[1 + buckets], tranches_held)?,
         shortfall,
     })
+}
+
+/// Spreads the tranches' part `take` (at most `held`, their total value) over them in order by
+/// cumulative value, as the registry's `RewardMath.trancheShare` does one tranche at a time.
+fn tranche_shares(values: &[U256], take: U256, held: U256) -> Result<Vec<U256>, EconomicsError> {
+    if held.is_zero() {
+        return Ok(vec![U256::ZERO; values.len()]);
+    }
+    let mut visited = U256::ZERO;
+    let mut before = U256::ZERO;
+    values
+        .iter()
+        .map(|value| {
+            visited = (visited + *value).min(held);
+            let through = math::mul_div(take, visited, held, "tranche share")?;
+            let share = (through - before).min(*value);
+            before = through;
+            Ok(share)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -139,6 +163,18 @@ mod tests {
             (split.from_pool, split.from_buckets.clone()),
             (U256::ZERO, vec![wei(1), wei(1), U256::ZERO])
         );
+    }
+
+    #[test]
+    fn tranches_share_their_part_by_cumulative_value() {
+        // 100% of 4 over three tranches of 1, 1, 1: all 3 held are taken (shortfall 1)...
+        let holdings = SlashableHoldings { tranches: vec![wei(1), wei(1), wei(1)], ..Default::default() };
+        let split = slash_split(10_000, wei(4), &holdings).expect("split");
+        assert_eq!((split.from_tranches.clone(), split.shortfall), (vec![wei(1), wei(1), wei(1)], wei(1)));
+        // ...and 2 of them by cumulative floors: 2*1/3 = 0, 2*2/3 - 0 = 1, 2 - 1 = 1 (a floor
+        // per tranche with the rounding wei in order would give 1, 1, 0).
+        let split = slash_split(10_000, wei(2), &holdings).expect("split");
+        assert_eq!(split.from_tranches, [U256::ZERO, wei(1), wei(1)]);
     }
 
     #[test]

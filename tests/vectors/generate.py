@@ -171,13 +171,15 @@ write("settlement_two_chains_jailed", "settlement",
 
 
 # Slash split: amount = fraction * stake at infraction / 10_000; the bond first, then the pool,
-# buckets and tranches pro rata (floors), rounding wei one each to pool, buckets, tranches in
-# order from those with room.
+# buckets and the tranches together pro rata (floors), rounding wei one each to pool, buckets,
+# tranches in order from those with room; the tranches' part then spread over the tranches in
+# order by cumulative value: take * C_i // H - take * C_(i-1) // H (C_i the values through i, H
+# their total), so the shares sum to the part.
 def slash(fraction, stake, bond, pool, buckets, tranches):
     amount = stake * fraction // BPS
     from_bond = min(amount, bond)
     rest = amount - from_bond
-    held = [pool] + buckets + tranches
+    held = [pool] + buckets + [sum(tranches)]
     others = sum(held)
     if rest >= others:
         taken, shortfall = held[:], rest - others
@@ -190,8 +192,14 @@ def slash(fraction, stake, bond, pool, buckets, tranches):
                 left -= 1
         shortfall = 0
     nb = len(buckets)
+    take, total = taken[-1], sum(tranches)
+    from_tranches, cumulative = [], 0
+    for value in tranches:
+        upto = cumulative + value
+        from_tranches.append(min(value, take * upto // total - take * cumulative // total))
+        cumulative = upto
     return {"amount": amount, "from_bond": from_bond, "from_pool": taken[0], "from_buckets": taken[1:1 + nb],
-            "from_tranches": taken[1 + nb:], "shortfall": shortfall}
+            "from_tranches": from_tranches, "shortfall": shortfall}
 
 
 slash_in = {"fraction_bps": 750, "stake_at_infraction": 1_234_567 * 10**15, "bond": 20 * 10**18,
@@ -199,6 +207,13 @@ slash_in = {"fraction_bps": 750, "stake_at_infraction": 1_234_567 * 10**15, "bon
 write("slash_split", "slash_split", slash_in,
       slash(750, slash_in["stake_at_infraction"], slash_in["bond"], slash_in["pool"], slash_in["buckets"],
             slash_in["tranches"]))
+# Several tranches of unequal value whose cumulative floors differ from a floor per tranche.
+slash_tranches_in = {"fraction_bps": 3333, "stake_at_infraction": 91 * 10**18 + 7, "bond": 10**18,
+                     "pool": 40 * 10**18, "buckets": [3 * 10**18 + 1],
+                     "tranches": [10**18 + 3, 7, 10 * 10**18, 5 * 10**18 + 1, 13]}
+write("slash_split_tranches", "slash_split", slash_tranches_in,
+      slash(3333, slash_tranches_in["stake_at_infraction"], slash_tranches_in["bond"], slash_tranches_in["pool"],
+            slash_tranches_in["buckets"], slash_tranches_in["tranches"]))
 
 # Downtime: jailed when, over the report's epochs, missed > max_missed_bps of blocks + missed.
 def downtime(epochs, max_missed_bps):

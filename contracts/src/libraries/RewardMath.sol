@@ -90,7 +90,8 @@ library RewardMath {
 
     /// @notice The split of a slash (docs/ECONOMICS.md, "Slashing"): `amount = stake *
     ///         fractionBps / 10_000`, taken from the bond first, then from `held` (the pool, then
-    ///         the unbonding buckets, then the redelegation tranches, in that order) pro rata to
+    ///         the unbonding buckets, then the redelegation tranches together, in that order; the
+    ///         tranches' part is spread over them by `trancheShare`) pro rata to
     ///         what each holds, each part rounded down; the wei left by rounding are taken one
     ///         each from the holders with room, in order. What the holdings cannot cover is the
     ///         shortfall, never taken from anyone else.
@@ -127,5 +128,26 @@ library RewardMath {
                 left -= 1;
             }
         }
+    }
+
+    /// @notice One tranche's share of the tranches' part of a slash, walking the tranches in
+    ///         order: `take * upTo / held - take * visited / held`, each product rounded down,
+    ///         where `upTo = min(visited + value, held)` is the cumulative value walked through
+    ///         this tranche. The shares of all tranches sum to `take` exactly; none exceeds its
+    ///         value.
+    /// @param visited The cumulative value of the tranches before this one (at most `held`).
+    /// @param value This tranche's value.
+    /// @param take The tranches' part of the slash (at most `held`).
+    /// @param held The tranches' total value (not zero).
+    /// @return share Taken from this tranche.
+    /// @return upTo The cumulative value after it.
+    function trancheShare(uint256 visited, uint256 value, uint256 take, uint256 held)
+        internal
+        pure
+        returns (uint256 share, uint256 upTo)
+    {
+        upTo = Math.min(visited + value, held);
+        share = Math.mulDiv(upTo, take, held) - Math.mulDiv(visited, take, held);
+        if (share > value) share = value;
     }
 }

@@ -439,17 +439,13 @@ contract RegistryExtension is RegistryCore {
         if (amount > 0) listenerLoss = _takeFromTranche(src, made, dst, amount);
     }
 
-    /// A tranche's part of the tranches' take: the take over the cumulative value visited,
-    /// rounded down, less what the tranches before it took, so the parts sum to the take (a
-    /// tranche worth more than when summed is capped at the summed total, one worth less gives
-    /// at most its value; the slash counts what that leaves as shortfall).
+    /// A tranche's part of the tranches' take (RewardMath.trancheShare over the value visited
+    /// so far; a tranche worth more than when summed is capped at the summed total, one worth
+    /// less gives at most its value, and the slash counts what that leaves as shortfall).
     function _tranchePart(PendingSlash storage ps, uint256 value) internal returns (uint256 part) {
-        uint256 held = ps.tranchesHeld;
-        uint256 before = ps.visited;
-        uint256 upTo = Math.min(before + value, held);
+        uint256 upTo;
+        (part, upTo) = RewardMath.trancheShare(ps.visited, value, ps.tranchesTake, ps.tranchesHeld);
         ps.visited = upTo;
-        part = Math.mulDiv(upTo, ps.tranchesTake, held) - Math.mulDiv(before, ps.tranchesTake, held);
-        if (part > value) part = value;
     }
 
     /// Books one call's pass: the sum so far (first pass), or what it took from tranches, with

@@ -115,18 +115,28 @@ contract RewardMathVectorsTest is Test {
     }
 
     function test_slashSplitVector() public view {
-        string memory j = _vector("slash_split");
+        _checkSlashSplit("slash_split");
+    }
+
+    function test_slashSplitTranchesVector() public view {
+        _checkSlashSplit("slash_split_tranches");
+    }
+
+    /// held = [pool, buckets..., the tranches' total], as the registry passes it, then the
+    /// tranches' part spread in order by RewardMath.trancheShare, as the registry takes it.
+    function _checkSlashSplit(string memory name) internal view {
+        string memory j = _vector(name);
         uint256[] memory buckets = _uints(j, ".input.buckets");
         uint256[] memory tranches = _uints(j, ".input.tranches");
-        // held = [pool, buckets..., tranches...], as the registry passes it.
-        uint256[] memory held = new uint256[](1 + buckets.length + tranches.length);
+        uint256[] memory held = new uint256[](2 + buckets.length);
         held[0] = _uint(j, ".input.pool");
         for (uint256 i = 0; i < buckets.length; i++) {
             held[1 + i] = buckets[i];
         }
         for (uint256 i = 0; i < tranches.length; i++) {
-            held[1 + buckets.length + i] = tranches[i];
+            held[1 + buckets.length] += tranches[i];
         }
+        uint256 tranchesHeld = held[1 + buckets.length];
         (uint256 amount, uint256 fromBond, uint256 shortfall) = RewardMath.slashSplit(
             uint16(_uint(j, ".input.fraction_bps")),
             _uint(j, ".input.stake_at_infraction"),
@@ -135,23 +145,33 @@ contract RewardMathVectorsTest is Test {
         );
         assertEq(amount, _uint(j, ".expected.amount"), "amount");
         assertEq(fromBond, _uint(j, ".expected.from_bond"), "from_bond");
+        assertEq(shortfall, _uint(j, ".expected.shortfall"), "shortfall");
         assertEq(held[0], _uint(j, ".expected.from_pool"), "from_pool");
         uint256[] memory fromBuckets = _uints(j, ".expected.from_buckets");
-        uint256[] memory fromTranches = _uints(j, ".expected.from_tranches");
         assertEq(fromBuckets.length, buckets.length, "from_buckets length");
-        assertEq(fromTranches.length, tranches.length, "from_tranches length");
+        uint256 taken = fromBond + held[0];
         for (uint256 i = 0; i < fromBuckets.length; i++) {
             assertEq(held[1 + i], fromBuckets[i], "from_buckets");
+            taken += held[1 + i];
         }
-        for (uint256 i = 0; i < fromTranches.length; i++) {
-            assertEq(held[1 + buckets.length + i], fromTranches[i], "from_tranches");
-        }
-        assertEq(shortfall, _uint(j, ".expected.shortfall"), "shortfall");
-        uint256 taken = fromBond;
-        for (uint256 i = 0; i < held.length; i++) {
-            taken += held[i];
-        }
+        taken += _checkTrancheShares(j, tranches, held[1 + buckets.length], tranchesHeld);
         assertEq(taken + shortfall, amount, "the parts sum to the amount");
+    }
+
+    function _checkTrancheShares(string memory j, uint256[] memory tranches, uint256 take, uint256 held)
+        internal
+        pure
+        returns (uint256 taken)
+    {
+        uint256[] memory fromTranches = _uints(j, ".expected.from_tranches");
+        assertEq(fromTranches.length, tranches.length, "from_tranches length");
+        uint256 visited;
+        for (uint256 i = 0; i < fromTranches.length; i++) {
+            uint256 share;
+            (share, visited) = RewardMath.trancheShare(visited, tranches[i], take, held);
+            assertEq(share, fromTranches[i], "from_tranches");
+            taken += share;
+        }
     }
 
     function testFuzz_accumulatorNeverCreditsMoreThanItReceives(
