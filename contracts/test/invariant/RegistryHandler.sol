@@ -33,6 +33,11 @@ contract RegistryHandler is Test {
     uint256 public claimed;
     bool public rateFellWithoutSlash;
     bool public trancheSlashed;
+    /// A slash (or one of its calls) needed more than a 30M-gas block.
+    bool public slashOverBlock;
+    /// A matured position with stake in it could not be released (for any reason but its
+    /// owner's own full queue).
+    bool public maturedPositionStuck;
     mapping(uint32 => uint256) internal rateTokens;
     mapping(uint32 => uint256) internal rateShares;
 
@@ -207,9 +212,48 @@ contract RegistryHandler is Test {
         (uint256 shares,, uint64 maturity) = registry.redelegation(p.owner, p.src, p.dst, p.epoch);
         if (shares == 0 || registry.currentEpoch() < maturity) return;
         vm.prank(p.owner);
-        registry.releaseRedelegation(p.src, p.dst, p.epoch);
+        (bool ok, bytes memory err) =
+            address(registry).call(abi.encodeCall(registry.releaseRedelegation, (p.src, p.dst, p.epoch)));
+        if (!ok) {
+            // The owner's own delegation may have its queue full; the position itself never.
+            if (!_isFullQueueOf(err, p.owner)) maturedPositionStuck = true;
+            return;
+        }
         _changed(p.owner, p.dst);
         calls["release"] += 1;
+    }
+
+    /// Many small redelegations: one delegator moves a sliver of its stake in `seq` to every
+    /// other sequencer (a tranche each), as a delegator making the source hard to slash would.
+    function redelegateDust(uint256 who, uint256 seq) external {
+        (address account, uint32 src, uint256 held) = _pickHeld(who, seq);
+        if (src == 0) return;
+        uint256 sliver = held / 1000;
+        if (registry.sharesToTokens(src, sliver) == 0) return;
+        uint64 epoch = registry.currentEpoch();
+        for (uint32 dst = 1; dst <= SEQUENCERS; ++dst) {
+            if (dst == src) continue;
+            vm.prank(account);
+            registry.redelegate(src, dst, sliver);
+            bytes32 key = keccak256(abi.encode(account, src, dst, epoch));
+            if (!knownPosition[key]) {
+                knownPosition[key] = true;
+                positions.push(PositionRef({owner: account, src: src, dst: dst, epoch: epoch}));
+            }
+            _checkRate(dst);
+        }
+        _changed(account, src);
+        _checkRate(src);
+        calls["redelegateDust"] += 1;
+    }
+
+    function _isFullQueueOf(bytes memory err, address owner) internal pure returns (bool) {
+        if (err.length != 100 || bytes4(err) != RegistryCore.TooManyPendingChanges.selector) return false;
+        address account;
+        assembly ("memory-safe") {
+            account := mload(add(err, 68))
+        }
+        return account == owner;
     }
 
     function claimPosition(uint256 index) external {
@@ -288,9 +332,47 @@ contract RegistryHandler is Test {
         uint32 id = uint32(bound(seq, 1, SEQUENCERS));
         uint64 epoch = registry.currentEpoch();
         uint64 infraction = epoch - uint64(bound(lag, 0, unbonding < epoch - 5 ? unbonding : epoch - 5));
+        _slash(id, infraction, uint16(bound(bps, 1, 10_000)));
+        calls["slash"] += 1;
+    }
+
+    /// The same source slashed again in each of the next epochs (small fractions), as repeated
+    /// faults are: its tranches' positions see a slash per epoch.
+    function slashRepeatedly(uint256 seq, uint256 times) external {
+        uint32 id = uint32(bound(seq, 1, SEQUENCERS));
+        uint64 infraction = registry.currentEpoch();
+        times = bound(times, 2, 9);
+        for (uint256 k; k < times; ++k) {
+            if (k > 0) vm.warp(genesis + (uint256(registry.currentEpoch()) + 1) * epochLength + 1);
+            if (registry.currentEpoch() > infraction + unbonding) break;
+            _slash(id, infraction, 50);
+        }
+        calls["slashRepeatedly"] += 1;
+    }
+
+    /// Runs a slash to its end, each call within a 30M-gas block (else `slashOverBlock`).
+    function _slash(uint32 id, uint64 infraction, uint16 bps) internal {
         uint256 insuranceBefore = registry.insuranceOwed();
         uint256 poolsBefore = registry.totalPoolTokens();
-        registry.slash(id, infraction, uint16(bound(bps, 1, 10_000)));
+        bool done;
+        (bool ok, bytes memory out) =
+            address(registry).call{gas: 30_000_000}(abi.encodeCall(registry.slash, (id, infraction, bps)));
+        if (ok) {
+            (, done) = abi.decode(out, (uint256, bool));
+        } else {
+            // Refused on its merits (it reverts again with any gas), or over the block.
+            (, done) = registry.slash(id, infraction, bps);
+            slashOverBlock = true;
+        }
+        while (!done) {
+            (ok, out) = address(registry).call{gas: 30_000_000}(abi.encodeCall(registry.continueSlash, ()));
+            if (ok) {
+                done = abi.decode(out, (bool));
+            } else {
+                slashOverBlock = true;
+                done = registry.continueSlash();
+            }
+        }
         // Proceeds stay owed to the insurance fund inside the registry: nothing left it.
         require(registry.insuranceOwed() >= insuranceBefore, "insurance owed only grows in a slash");
         if (registry.totalPoolTokens() < poolsBefore) trancheSlashed = true;
@@ -300,7 +382,6 @@ contract RegistryHandler is Test {
             if (s == id) _noteRate(s);
             else _checkRate(s);
         }
-        calls["slash"] += 1;
     }
 
     /// Anyone records a pool's queued changes ahead of its crediting: no balance may move, and

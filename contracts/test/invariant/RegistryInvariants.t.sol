@@ -4,10 +4,17 @@ pragma solidity 0.8.37;
 import {RegistryFixture} from "../utils/RegistryFixture.sol";
 import {RegistryHandler} from "./RegistryHandler.sol";
 import {RewardMath} from "../../src/libraries/RewardMath.sol";
+import {RegistryCore} from "../../src/registry/RegistryCore.sol";
 
 /// The registry's invariants under random sequences of every action (RegistryHandler).
 contract RegistryInvariantsTest is RegistryFixture {
     RegistryHandler internal handler;
+
+    /// Unbonding long enough for nine slashes of one source within an infraction's window.
+    function _params() internal view override returns (RegistryCore.Params memory p) {
+        p = super._params();
+        p.unbondingEpochs = 9;
+    }
 
     function setUp() public {
         _setUpRegistry(); // epoch 5
@@ -15,7 +22,7 @@ contract RegistryInvariantsTest is RegistryFixture {
         _governRegistry(abi.encodeCall(registry.grantRole, (registry.REPORTER_ROLE(), address(handler))));
         _governRegistry(abi.encodeCall(registry.grantRole, (registry.SLASHER_ROLE(), address(handler))));
         handler.registerAll();
-        bytes4[] memory selectors = new bytes4[](16);
+        bytes4[] memory selectors = new bytes4[](18);
         selectors[0] = handler.delegate.selector;
         selectors[1] = handler.undelegate.selector;
         selectors[2] = handler.redelegate.selector;
@@ -32,6 +39,8 @@ contract RegistryInvariantsTest is RegistryFixture {
         selectors[13] = handler.pay.selector; // reports are frequent
         selectors[14] = handler.delegate.selector;
         selectors[15] = handler.recordChanges.selector;
+        selectors[16] = handler.redelegateDust.selector;
+        selectors[17] = handler.slashRepeatedly.selector;
         targetContract(address(handler));
         targetSelector(address(handler), selectors);
     }
@@ -91,5 +100,16 @@ contract RegistryInvariantsTest is RegistryFixture {
             if (handler.trancheSlashed()) assertLe(held, poolShares, "held <= pool shares");
             else assertEq(held, poolShares, "held == pool shares");
         }
+    }
+
+    /// Every slash ends in calls that each fit a 30M-gas block, whatever delegators opened.
+    function invariant_everySlashFitsABlock() public view {
+        assertFalse(handler.slashOverBlock(), "a slash call needed more than a block");
+    }
+
+    /// Every matured position with stake in it can be released, however often its source was
+    /// slashed.
+    function invariant_maturedPositionsRelease() public view {
+        assertFalse(handler.maturedPositionStuck(), "a matured position could not be released");
     }
 }
