@@ -106,6 +106,30 @@ contract RegistryGovernanceTest is RegistryFixture {
         _registerAs(address(0x0BE), 10 ether, 1000); // staking works again
     }
 
+    /// Review finding 6: the guardian renewed a 300-second pause every 299 seconds for good. A
+    /// new pause now waits maxPauseDuration after the end the last one was given, an early
+    /// unpause included: the guardian alone pauses at most half the time.
+    function test_pause_cannotBeRenewedByTheGuardianAlone() public {
+        uint256 start = vm.getBlockTimestamp();
+        vm.prank(guardian);
+        registry.pause(300); // until start + 300; the next from start + 600
+        assertEq(uint256(registry.nextPauseAllowedAt()), start + 600);
+        vm.warp(start + 299);
+        vm.prank(guardian);
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.PauseCooldown.selector, uint64(start + 600)));
+        registry.pause(300);
+        vm.prank(guardian);
+        registry.unpause();
+        vm.prank(guardian);
+        vm.expectRevert(abi.encodeWithSelector(RegistryCore.PauseCooldown.selector, uint64(start + 600)));
+        registry.pause(1); // an early unpause does not bring the next pause forward
+        _registerAs(address(0x0BE), 10 ether, 1000); // staking open
+        vm.warp(start + 600);
+        vm.prank(guardian);
+        registry.pause(300);
+        assertEq(uint256(registry.pausedUntil()), start + 900);
+    }
+
     // ---------------------------------------------------------------- jailing
     function test_jailForDowntime_thenUnjailAfterTheCooldown() public {
         uint32 id = _registerAs(address(0x0BE), 10 ether, 1000);

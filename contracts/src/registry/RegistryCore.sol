@@ -213,6 +213,10 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     uint64 public nextRewardEpoch;
     /// @notice Staking actions are refused until this timestamp.
     uint64 public pausedUntil;
+    /// @notice The guardian may pause again from this timestamp: the end the last pause was
+    ///         given (an early unpause does not bring it forward) plus `maxPauseDuration`, so
+    ///         the guardian alone pauses at most half the time.
+    uint64 public nextPauseAllowedAt;
     /// @notice Told its exact loss on every slash (the liquid staking token).
     address public slashListener;
 
@@ -432,6 +436,8 @@ abstract contract RegistryCore is AccessControl, ReentrancyGuardTransient {
     error InvalidPauseDuration(uint64 duration, uint64 maxDuration);
     /// @dev The caller is neither guardian nor admin.
     error NotGuardianOrAdmin(address caller);
+    /// @dev The guardian paused too recently: the next pause is allowed from `allowedAt`.
+    error PauseCooldown(uint64 allowedAt);
     /// @dev A slash of sequencer `id` is under way: its stake cannot move and no other slash
     ///      can start until `continueSlash` ends it.
     error SlashInProgress(uint32 id);

@@ -331,16 +331,23 @@ contract RegistryExtension is RegistryCore {
 
     /// @notice Pauses registration, bonding, delegation, undelegation and restaking for
     ///         `duration` seconds. Claims and withdrawals are never paused; the pause expires by
-    ///         itself.
+    ///         itself, and the guardian cannot pause again until `maxPauseDuration` after the end
+    ///         it gave this pause (an early unpause does not shorten that wait), so a guardian
+    ///         alone can never keep the registry paused.
     /// @param duration Seconds, 1..=maxPauseDuration.
     /// @dev Reverts with AccessControlUnauthorizedAccount without GUARDIAN_ROLE; with
-    ///      InvalidPauseDuration outside the range.
+    ///      InvalidPauseDuration outside the range; with PauseCooldown before
+    ///      `nextPauseAllowedAt`.
     function pause(uint64 duration) external onlyDelegated onlyRole(GUARDIAN_ROLE) {
         if (duration == 0 || duration > maxPauseDuration) {
             revert InvalidPauseDuration(duration, maxPauseDuration);
         }
+        // Pauses are measured in seconds of settlement-chain time by design.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp < nextPauseAllowedAt) revert PauseCooldown(nextPauseAllowedAt);
         uint64 until = uint64(block.timestamp) + duration;
         pausedUntil = until;
+        nextPauseAllowedAt = until + maxPauseDuration;
         emit Paused(until);
     }
 
