@@ -562,13 +562,12 @@ contract LiquidStakingToken is
         stakeOf[sequencerId] -= fromPool;
         uint256 fromUnbonding = Math.min(unbondingLoss, unbondingAssets);
         unbondingAssets -= fromUnbonding;
-        uint256 fromPositions = Math.min(redelegatedLoss, redelegatedAssets);
-        redelegatedAssets -= fromPositions;
-        // Positions redelegated into the slashed sequencer are shares of its pool too: their
-        // value fell with its tokens per share.
-        fromPositions += abi.decode(
-            _extend(abi.encodeCall(LiquidPositions.markPositions, (sequencerId))), (uint256)
-        );
+        // The positions a slash of the sequencer reaches (out of it: their tranches; into it:
+        // shares of its pool) are marked at their registry values, so `redelegatedLoss` is only
+        // reported: subtracting it too would count it again at the release, and again at each
+        // further call the registry makes for the same slash.
+        uint256 fromPositions =
+            abi.decode(_extend(abi.encodeCall(LiquidPositions.markPositions, (sequencerId))), (uint256));
         stakedAssets -= SafeCast.toUint128(fromPool + fromUnbonding + fromPositions);
         emit SlashLossRecorded(sequencerId, poolLoss, unbondingLoss, redelegatedLoss);
         _rateMoved();

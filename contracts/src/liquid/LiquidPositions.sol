@@ -125,21 +125,26 @@ contract LiquidPositions is LiquidCore {
         }
     }
 
-    /// @notice Lowers the booking of the token's unreleased positions a slash of `id` reached
-    ///         to their value now (part of LiquidStakingToken.onStakeSlashed).
+    /// @notice Marks every unreleased position a slash of `id` can reach at its registry value
+    ///         (part of LiquidStakingToken.onStakeSlashed): those out of `id` (their tranche
+    ///         loses) and those into `id` (shares of its pool), lowering each booking and
+    ///         `redelegatedAssets` together, so a release subtracts exactly what is booked.
+    ///         Read from the registry's values, so marking again after the same slash (the
+    ///         registry may tell one slash in several calls) changes nothing.
     /// @param id The slashed sequencer.
-    /// @return lost What the booking lost.
+    /// @return lost What the bookings lost.
     function markPositions(uint32 id) external onlyDelegated returns (uint256 lost) {
-        // Read from the pool's totals: the registry's price view is closed during a slash.
-        RegistryCore.Pool memory pool = registry.pool(id);
         for (uint256 i; i < _positions.length; ++i) {
             PositionRef storage p = _positions[i];
-            if (p.dst != id || p.released) continue;
-            (uint256 shares,,) = registry.redelegation(address(this), p.src, id, p.epoch);
+            if (p.released || (p.src != id && p.dst != id)) continue;
+            (uint256 shares,,) = registry.redelegation(address(this), p.src, p.dst, p.epoch);
+            // From the pool's totals: the registry's price view is closed during a slash.
+            RegistryCore.Pool memory pool = registry.pool(p.dst);
             uint256 value = Math.mulDiv(
                 shares, pool.tokens + RewardMath.VIRTUAL_ASSETS, pool.shares + RewardMath.VIRTUAL_SHARES
             );
             if (value >= p.booked) continue;
+            // redelegatedAssets is the sum of the bookings; the min only guards the slash.
             uint256 drop = Math.min(p.booked - value, redelegatedAssets);
             p.booked = value;
             redelegatedAssets -= drop;
