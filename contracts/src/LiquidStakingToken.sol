@@ -517,9 +517,10 @@ contract LiquidStakingToken is
     }
 
     /// @inheritdoc ISlashProposalListener
-    /// @dev The pending loss is the smaller of the token's exposure to the sequencer (its pool
-    ///      value plus everything unbonding) and the fraction of the sequencer's stake at the
-    ///      infraction, rounded up. Reverts with NotSlasher unless the caller holds the
+    /// @dev The pending loss is the smaller of the token's exposure to the slash (its delegation
+    ///      to the sequencer, its buckets with it undelegated from the infraction epoch on, its
+    ///      unreleased positions out of it made from the infraction epoch on and those into it)
+    ///      and the fraction of the sequencer's stake at the infraction, rounded up. Reverts with NotSlasher unless the caller holds the
     ///      registry's SLASHER_ROLE.
     function onSlashProposed(
         uint256 proposalId,

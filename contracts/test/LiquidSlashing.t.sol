@@ -121,4 +121,57 @@ contract LiquidSlashingTest is LiquidFixture {
         assertEq(token.redelegatedAssets(), 6.25 ether, "A's 1.75 taken once");
         assertEq(token.stakedAssets(), 10.5 ether);
     }
+
+    /// Finding: the pending loss counted the token's pool stake and ALL its unbonding, and none
+    /// of the positions the slash reaches. It now counts, for a proposal on sequencer 1 for
+    /// epoch 6: the delegation to 1, the buckets with 1 undelegated at or after epoch 6, the
+    /// positions out of 1 made at or after epoch 6 and every position into 1.
+    function test_slashProposal_pendingLossCountsWhatTheSlashCanReach() public {
+        _registerAs(address(0x100), 1 ether, 0);
+        _registerAs(address(0x200), 10 ether, 0);
+        _activate(2);
+        _delegateAs(address(0xD1), 1, 20 ether); // someone else's 20 in pool 1
+        _depositAs(alice, 10 ether);
+        _depositAs(bob, 10 ether);
+        _delegate(1, 8 ether);
+        _delegate(2, 8 ether);
+        _requestAs(bob, token.balanceOf(bob)); // the queue lacks 10 - 4 = 6
+        _undelegate(1, 2 ether); // epoch 5: a bucket with 1 the slash cannot reach
+        _redelegate(1, 2, 1 ether); // epoch 5: a position out of 1 the slash cannot reach
+        _warpToEpoch(6);
+        _undelegate(1, 1 ether); // reached
+        _undelegate(2, 2 ether); // held with 2: not this slash's
+        _redelegate(2, 1, 1 ether); // into 1: loses with its pool
+        _redelegate(1, 2, 1 ether); // out of 1 at the infraction epoch: its tranche is reached
+        assertEq(token.stakeOf(1), 3 ether);
+        assertEq(token.unbondingAssets(), 5 ether);
+
+        _warpToEpoch(7);
+        vm.prank(verifier);
+        manager.propose(1, 6, 1, keccak256("evidence"), 5000);
+        // 50% of the stake at 6 (bond 1 + pool 25) = 13 caps it; the exposure is 3 + 1 + 1 + 1.
+        assertEq(token.pendingSlashLoss(), 6 ether);
+    }
+
+    /// The audit's case: everything moved out of the sequencer after the infraction. The
+    /// tranche is reached, so the proposal opens bunker mode and closes instant exit.
+    function test_slashProposal_reachesStakeMovedOutAfterTheInfraction() public {
+        _registerAs(address(0x100), 1 ether, 0);
+        _registerAs(address(0x200), 10 ether, 0);
+        _activate(2);
+        _depositAs(alice, 10 ether);
+        _depositAs(bob, 10 ether);
+        _delegate(1, 8 ether);
+        _warpToEpoch(6);
+        _redelegate(1, 2, 8 ether);
+        assertEq(token.stakeOf(1), 0);
+        _warpToEpoch(7);
+        vm.prank(verifier);
+        manager.propose(1, 6, 1, keccak256("evidence"), 5000);
+        // 50% of the stake at 6 (bond 1 + pool 8) = 4.5, below the tranche's 8.
+        assertEq(token.pendingSlashLoss(), 4.5 ether);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.BunkerMode.selector, 4.5 ether));
+        token.instantExit(1000 ether, bob);
+    }
 }

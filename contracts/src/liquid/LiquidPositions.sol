@@ -154,11 +154,16 @@ contract LiquidPositions is LiquidCore {
 
     /// @notice The largest loss a proposal to slash `fractionBps` of `id`'s stake at
     ///         `infractionEpoch` could cause the token (part of
-    ///         LiquidStakingToken.onSlashProposed).
+    ///         LiquidStakingToken.onSlashProposed): the smaller of the fraction of the stake at
+    ///         the infraction, rounded up, and what the slash can reach of the token's: its
+    ///         delegation to `id`, its buckets with `id` undelegated from the infraction epoch on
+    ///         (the registry's values), its unreleased positions out of `id` made from the
+    ///         infraction epoch on (their tranches) and its unreleased positions into `id`
+    ///         (shares of its pool), both at their bookings.
     /// @param id The sequencer.
     /// @param infractionEpoch The epoch of the fault.
     /// @param fractionBps The proposed fraction.
-    /// @return The pending loss, rounded up.
+    /// @return The pending loss.
     function slashExposure(uint32 id, uint64 infractionEpoch, uint16 fractionBps)
         external
         view
@@ -166,7 +171,23 @@ contract LiquidPositions is LiquidCore {
         returns (uint256)
     {
         RegistryCore.StakePoint memory atStake = registry.stakeAt(id, infractionEpoch);
-        uint256 exposure = stakeOf[id] + unbondingAssets;
+        uint256 exposure = stakeOf[id];
+        for (uint256 i; i < _positions.length; ++i) {
+            PositionRef storage p = _positions[i];
+            if (p.released) continue;
+            if (p.dst == id || (p.src == id && p.epoch >= infractionEpoch)) exposure += p.booked;
+        }
+        // A bucket made in epoch e completes at e + 1 + unbonding; the slash reaches those made
+        // from the infraction epoch on (those made before it, or matured, it cannot), at most
+        // unbonding + 1 of them.
+        uint64 now_ = registry.currentEpoch();
+        uint32 unbonding = registry.unbondingEpochs();
+        uint64 first = infractionEpoch;
+        if (now_ > unbonding && first < now_ - unbonding) first = now_ - unbonding;
+        for (uint64 e = first; e <= now_; ++e) {
+            (, uint256 tokens) = registry.unbonding(id, e + 1 + unbonding, address(this));
+            exposure += tokens;
+        }
         return Math.min(
             exposure,
             Math.mulDiv(
