@@ -173,7 +173,8 @@ contract LiquidStakingToken is
     error NotActive(uint32 id);
     /// @dev The sequencer would hold more than the per-sequencer cap.
     error SequencerCapExceeded(uint32 id, uint256 value, uint256 cap);
-    /// @dev The token holds `MAX_POSITIONS` unreleased positions already.
+    /// @dev The token holds `MAX_POSITIONS` unreleased positions already, or `2 * MAX_POSITIONS`
+    ///      in its list (released ones waiting for their last rewards included).
     error TooManyPositions(uint256 maxPositions);
     /// @dev More stake would move in this epoch than allowed.
     error MoveLimitExceeded(uint256 moved, uint256 maxMoved);
@@ -490,7 +491,8 @@ contract LiquidStakingToken is
     /// @param amount What to move (its shares' value, rounded up to whole shares).
     /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with NotActive
     ///      if `dst` is not active; with MoveLimitExceeded; with SequencerCapExceeded; with
-    ///      TooManyPositions for a new position past `MAX_POSITIONS`; with the registry's errors.
+    ///      TooManyPositions for a new position past `MAX_POSITIONS` unreleased or
+    ///      `2 * MAX_POSITIONS` listed; with the registry's errors.
     function redelegateStake(uint32 src, uint32 dst, uint256 amount)
         external
         onlyRole(REPORTER_ROLE)
@@ -502,7 +504,8 @@ contract LiquidStakingToken is
     }
 
     /// @notice Releases matured positions into the token's ordinary delegations (part of a
-    ///         report). Their rewards are harvested with the next harvests.
+    ///         report). A position earns its release epoch too: it stays listed, and harvested,
+    ///         until the registry has paid that epoch.
     /// @return released How many positions were released.
     /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE.
     function releaseMatured() external onlyRole(REPORTER_ROLE) nonReentrant returns (uint256 released) {
@@ -510,7 +513,8 @@ contract LiquidStakingToken is
         if (released > 0) _rateMoved();
     }
 
-    /// @notice The token's positions: redelegations not yet released or still holding rewards.
+    /// @notice The token's positions: redelegations not yet released, or released in an epoch
+    ///         the registry has not paid yet or whose last rewards no harvest has taken yet.
     /// @return The positions.
     function positions() external view returns (PositionRef[] memory) {
         return _positions;

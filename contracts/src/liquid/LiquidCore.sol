@@ -53,12 +53,15 @@ abstract contract LiquidCore {
     uint256 public unreleasedPositions;
 
     /// @notice A redelegation of the token's: held as a position in `dst`'s pool until it
-    ///         matures; kept in the list until released and its rewards harvested.
+    ///         matures; kept in the list after its release (in epoch `releasedIn`, which it
+    ///         still earns) until the registry has paid that epoch and a harvest took its last
+    ///         rewards.
     struct PositionRef {
         uint32 src;
         uint32 dst;
         uint64 epoch;
         bool released;
+        uint64 releasedIn;
         uint256 booked;
     }
 

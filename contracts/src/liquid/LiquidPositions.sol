@@ -69,9 +69,16 @@ contract LiquidPositions is LiquidCore {
         bytes32 key = keccak256(abi.encode(src, dst, epoch));
         uint256 index = _positionIndex[key];
         if (index == 0) {
-            if (unreleasedPositions == MAX_POSITIONS) revert TooManyPositions(MAX_POSITIONS);
+            // Released positions wait in the list for their last rewards (one report's releases
+            // normally, more only while reports catch up): the list's length bounds the
+            // harvest's gas, so it holds at most two full sets.
+            if (unreleasedPositions == MAX_POSITIONS || _positions.length == 2 * MAX_POSITIONS) {
+                revert TooManyPositions(MAX_POSITIONS);
+            }
             unreleasedPositions += 1;
-            _positions.push(PositionRef({src: src, dst: dst, epoch: epoch, released: false, booked: moved}));
+            _positions.push(
+                PositionRef({src: src, dst: dst, epoch: epoch, released: false, releasedIn: 0, booked: moved})
+            );
             _positionIndex[key] = _positions.length;
         } else {
             _positions[index - 1].booked += moved;
@@ -92,6 +99,7 @@ contract LiquidPositions is LiquidCore {
             if (p.released || now_ < p.epoch + 1 + unbonding) continue;
             uint256 shares = registry.releaseRedelegation(p.src, p.dst, p.epoch);
             p.released = true;
+            p.releasedIn = now_;
             uint256 booked = Math.min(p.booked, redelegatedAssets);
             redelegatedAssets -= booked;
             stakedAssets -= SafeCast.toUint128(booked);
@@ -102,16 +110,19 @@ contract LiquidPositions is LiquidCore {
         unreleasedPositions -= released;
     }
 
-    /// @notice Claims every position's rewards; drops released positions with nothing left to
-    ///         claim (part of LiquidStakingToken.harvest).
+    /// @notice Claims every position's rewards; drops a released position once the registry
+    ///         has paid its release epoch (the last it earns), after claiming what that paid
+    ///         (part of LiquidStakingToken.harvest). Until then it stays, so a report that does
+    ///         not cover that epoch yet (catching up) strands nothing.
     /// @return rewards What was claimed.
     function harvestPositions() external onlyDelegated returns (uint256 rewards) {
+        uint64 paidEnd = registry.nextRewardEpoch();
         uint256 i;
         while (i < _positions.length) {
             PositionRef memory p = _positions[i];
             (, uint256 due,) = registry.redelegation(address(this), p.src, p.dst, p.epoch);
             if (due > 0) rewards += registry.claimRedelegationRewards(p.src, p.dst, p.epoch, address(this));
-            if (p.released) {
+            if (p.released && p.releasedIn < paidEnd) {
                 delete _positionIndex[keccak256(abi.encode(p.src, p.dst, p.epoch))];
                 PositionRef memory last = _positions[_positions.length - 1];
                 _positions[i] = last;
