@@ -37,8 +37,10 @@ interface IPendingAssets {
 ///      delegates or undelegates, and when the registry reports a slash loss. A deposit
 ///      mints shares rounded down and a finalization takes no more than the shares are worth,
 ///      so neither can lower it. Each pool's value is marked from the registry after every
-///      action on it and lowered by each reported loss, rounded up, so the books never hold
-///      more than the registry would pay. While a slash proposal could reach the token's stake
+///      action on it and lowered by each reported loss, rounded up, and each redelegated
+///      position a slash reaches is re-marked at its registry value, so the books never hold
+///      more than the registry would pay. The positions' bookkeeping runs in LiquidPositions,
+///      by DELEGATECALL on this contract's storage (LiquidCore). While a slash proposal could reach the token's stake
 ///      (bunker mode) instant exit is closed and tickets finalize at the rate less the largest
 ///      pending loss. When no report has run for `staleTimeoutEpochs` the oracle is stale:
 ///      instant exit closes, anyone may undelegate each pool's pro-rata part of what the queue
