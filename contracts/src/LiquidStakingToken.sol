@@ -40,12 +40,12 @@ interface IPendingAssets {
 ///      action on it and lowered by each reported loss, rounded up, and each redelegated
 ///      position a slash reaches is re-marked at its registry value, so the books never hold
 ///      more than the registry would pay. The positions' bookkeeping runs in LiquidPositions,
-///      by DELEGATECALL on this contract's storage (LiquidCore). While a slash proposal could reach the token's stake
-///      (bunker mode) instant exit is closed and tickets finalize at the rate less the largest
-///      pending loss. When no report has run for `staleTimeoutEpochs` the oracle is stale:
-///      instant exit closes, anyone may undelegate each pool's pro-rata part of what the queue
-///      needs beyond the buffer and unbonding, bring matured buckets back and finalize tickets
-///      at the current internal rate.
+///      by DELEGATECALL on this contract's storage (LiquidCore). While a slash proposal could
+///      reach the token's stake (bunker mode) instant exit is closed and tickets finalize at
+///      the rate less the largest pending loss. When no report has run for
+///      `staleTimeoutEpochs` the oracle is stale: instant exit closes, anyone may undelegate
+///      each pool's pro-rata part of what the queue needs beyond the buffer and unbonding,
+///      bring matured buckets back and finalize tickets at the current internal rate.
 contract LiquidStakingToken is
     LiquidCore,
     ERC20Permit,
@@ -526,8 +526,8 @@ contract LiquidStakingToken is
     /// @dev The pending loss is the smaller of the token's exposure to the slash (its delegation
     ///      to the sequencer, its buckets with it undelegated from the infraction epoch on, its
     ///      unreleased positions out of it made from the infraction epoch on and those into it)
-    ///      and the fraction of the sequencer's stake at the infraction, rounded up. Reverts with NotSlasher unless the caller holds the
-    ///      registry's SLASHER_ROLE.
+    ///      and the fraction of the sequencer's stake at the infraction, rounded up. Reverts with
+    ///      NotSlasher unless the caller holds the registry's SLASHER_ROLE.
     function onSlashProposed(
         uint256 proposalId,
         uint32 sequencerId,
