@@ -11,7 +11,8 @@ import {RewardMath} from "./libraries/RewardMath.sol";
 import {IStakeSlashListener} from "./interfaces/IStakeSlashListener.sol";
 import {ISlashProposalListener} from "./interfaces/ISlashProposalListener.sol";
 import {SequencerRegistry} from "./SequencerRegistry.sol";
-import {RegistryCore} from "./registry/RegistryCore.sol";
+import {LiquidCore} from "./liquid/LiquidCore.sol";
+import {LiquidPositions} from "./liquid/LiquidPositions.sol";
 
 /// @dev The admin must be a timelock whose delay covers the longest exit.
 interface IAdminDelay {
@@ -36,14 +37,17 @@ interface IPendingAssets {
 ///      delegates or undelegates, and when the registry reports a slash loss. A deposit
 ///      mints shares rounded down and a finalization takes no more than the shares are worth,
 ///      so neither can lower it. Each pool's value is marked from the registry after every
-///      action on it and lowered by each reported loss, rounded up, so the books never hold
-///      more than the registry would pay. While a slash proposal could reach the token's stake
-///      (bunker mode) instant exit is closed and tickets finalize at the rate less the largest
-///      pending loss. When no report has run for `staleTimeoutEpochs` the oracle is stale:
-///      instant exit closes, anyone may undelegate each pool's pro-rata part of what the queue
-///      needs beyond the buffer and unbonding, bring matured buckets back and finalize tickets
-///      at the current internal rate.
+///      action on it and lowered by each reported loss, rounded up, and each redelegated
+///      position a slash reaches is re-marked at its registry value, so the books never hold
+///      more than the registry would pay. The positions' bookkeeping runs in LiquidPositions,
+///      by DELEGATECALL on this contract's storage (LiquidCore). While a slash proposal could
+///      reach the token's stake (bunker mode) instant exit is closed and tickets finalize at
+///      the rate less the largest pending loss. When no report has run for
+///      `staleTimeoutEpochs` the oracle is stale: instant exit closes, anyone may undelegate
+///      each pool's pro-rata part of what the queue needs beyond the buffer and unbonding,
+///      bring matured buckets back and finalize tickets at the current internal rate.
 contract LiquidStakingToken is
+    LiquidCore,
     ERC20Permit,
     AccessControl,
     ReentrancyGuardTransient,
@@ -87,80 +91,15 @@ contract LiquidStakingToken is
     uint256 public immutable totalCap;
     uint256 public immutable stakeLimitMax;
     uint256 public immutable stakeLimitRefillPerBlock;
-    SequencerRegistry public immutable registry;
     address public immutable treasury;
-    /// @notice The most unreleased redelegation positions the token holds at once: every
-    ///         report's harvest reads each position (and a released one until the harvest after
-    ///         its release), so this bounds a report's gas.
-    uint256 public constant MAX_POSITIONS = 32;
     uint16 public immutable poolFeeBps;
-    uint16 public immutable perSequencerCapBps;
-    uint256 public immutable maxMovedPerEpoch;
     uint16 public immutable instantExitFeeBps;
     uint256 public immutable instantExitCapPerEpoch;
     uint32 public immutable staleTimeoutEpochs;
 
-    /// @notice Native token waiting to be delegated (internal accounting). Packed with
-    ///         `stakedAssets` in one slot: a deposit reads both.
-    uint128 public bufferedAssets;
-    /// @notice The value of the token's stake in the registry as last accounted (moves only at
-    ///         reports and slashes).
-    uint128 public stakedAssets;
-    /// @notice When the rate last moved by design (deployment, report, slash loss).
-    uint64 public rateUpdatedAt;
-    /// @notice How many times the rate has been updated (the feed's round id).
-    uint64 public rateUpdates;
-
-    /// @notice The withdrawal queue: holds locked shares, finalizes them against the buffer.
-    address public withdrawalQueue;
-
-    uint128 internal _stakeLimitLeft;
-    uint64 internal _stakeLimitBlock;
-
-    /// @notice The value of the token's delegation in each pool, as last accounted.
-    mapping(uint32 id => uint256) public stakeOf;
-    /// @notice The part of `stakedAssets` in unbonding buckets.
-    uint256 public unbondingAssets;
-    /// @notice The part of `stakedAssets` in redelegated positions (not yet released).
-    uint256 public redelegatedAssets;
-    /// @notice The positions not yet released (at most `MAX_POSITIONS`).
-    uint256 public unreleasedPositions;
-
-    /// @notice A redelegation of the token's: held as a position in `dst`'s pool until it
-    ///         matures; kept in the list until released and its rewards harvested.
-    struct PositionRef {
-        uint32 src;
-        uint32 dst;
-        uint64 epoch;
-        bool released;
-        uint256 booked;
-    }
-
-    PositionRef[] internal _positions;
-    mapping(bytes32 key => uint256 indexPlusOne) internal _positionIndex;
-    uint64 internal _movedEpoch;
-    uint192 internal _movedInEpoch;
-    uint64 internal _exitEpoch;
-    uint192 internal _exitedInEpoch;
-    /// @notice Instant-exit fees held outside the pooled assets until the next harvest, so the
-    ///         rate moves only at a report.
-    uint256 public pendingFees;
-    /// @notice Rewards claimed beyond what a harvest could add to the pool within the report's
-    ///         rate bound, held outside the pooled assets: the next harvests add them first.
-    uint256 public carriedRewards;
-    /// @notice The largest loss pending slash proposals could cause the token: bunker mode
-    ///         (instant exit closed, finalization at the rate less this) while positive.
-    uint256 public pendingSlashLoss;
-    /// @notice Each pending proposal's part of `pendingSlashLoss`.
-    mapping(uint256 proposalId => uint256) public pendingLossOf;
-    /// @notice The epoch of the last report (a harvest).
-    uint64 public lastReportEpoch;
-    /// @notice In a stale epoch: the queue's shortfall and the pools' value when the first
-    ///         pro-rata undelegation of that epoch ran (each pool gives its share of it once).
-    uint64 public staleEpoch;
-    uint256 public staleShortfall;
-    uint256 public staleStakeBase;
-    mapping(uint32 id => uint64) public staleUndelegatedIn;
+    /// @notice The token's positions' code (LiquidPositions), run by DELEGATECALL on this
+    ///         contract's storage; deployed by the constructor.
+    address public immutable extension;
 
     /// @notice `amount` was deposited by `sender` for `receiver`, minting `shares`.
     event Deposited(
@@ -236,7 +175,8 @@ contract LiquidStakingToken is
     error NotActive(uint32 id);
     /// @dev The sequencer would hold more than the per-sequencer cap.
     error SequencerCapExceeded(uint32 id, uint256 value, uint256 cap);
-    /// @dev The token holds `MAX_POSITIONS` unreleased positions already.
+    /// @dev The token holds `MAX_POSITIONS` unreleased positions already, or `2 * MAX_POSITIONS`
+    ///      in its list (released ones waiting for their last rewards included).
     error TooManyPositions(uint256 maxPositions);
     /// @dev More stake would move in this epoch than allowed.
     error MoveLimitExceeded(uint256 moved, uint256 maxMoved);
@@ -272,7 +212,11 @@ contract LiquidStakingToken is
     ///      above 10_000, instantExitFeeBps is below maxRateMoveBps or above 10_000, or
     ///      staleTimeoutEpochs is zero, or the registry has no code; with ZeroAddress for a zero
     ///      registry or treasury.
-    constructor(Params memory p, address admin) ERC20("seqstake staked token", "stSEQ") ERC20Permit("stSEQ") {
+    constructor(Params memory p, address admin)
+        LiquidCore(p.registry, p.perSequencerCapBps, p.maxMovedPerEpoch)
+        ERC20("seqstake staked token", "stSEQ")
+        ERC20Permit("stSEQ")
+    {
         if (admin == address(0)) revert ZeroAddress();
         if (p.minDeposit == 0 || p.minDeposit > p.totalCap) revert InvalidParameter("minDeposit");
         if (p.totalCap > type(uint128).max) revert InvalidParameter("totalCap");
@@ -299,11 +243,8 @@ contract LiquidStakingToken is
         totalCap = p.totalCap;
         stakeLimitMax = p.stakeLimitMax;
         stakeLimitRefillPerBlock = p.stakeLimitRefillPerBlock;
-        registry = SequencerRegistry(payable(p.registry));
         treasury = p.treasury;
         poolFeeBps = p.poolFeeBps;
-        perSequencerCapBps = p.perSequencerCapBps;
-        maxMovedPerEpoch = p.maxMovedPerEpoch;
         instantExitFeeBps = p.instantExitFeeBps;
         instantExitCapPerEpoch = p.instantExitCapPerEpoch;
         staleTimeoutEpochs = p.staleTimeoutEpochs;
@@ -311,6 +252,7 @@ contract LiquidStakingToken is
         _stakeLimitLeft = uint128(p.stakeLimitMax);
         _stakeLimitBlock = uint64(block.number);
         rateUpdatedAt = uint64(block.timestamp);
+        extension = address(new LiquidPositions(p.registry, p.perSequencerCapBps, p.maxMovedPerEpoch));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -482,7 +424,8 @@ contract LiquidStakingToken is
         nonReentrant
         returns (uint256 claimed)
     {
-        claimed = registry.claimRewardsMany(ids, address(this)) + _harvestPositions();
+        claimed = registry.claimRewardsMany(ids, address(this))
+            + abi.decode(_extend(abi.encodeCall(LiquidPositions.harvestPositions, ())), (uint256));
         uint256 available = claimed + carriedRewards;
         uint256 rewards = Math.min(available, maxRewards);
         carriedRewards = available - rewards;
@@ -550,75 +493,41 @@ contract LiquidStakingToken is
     /// @param amount What to move (its shares' value, rounded up to whole shares).
     /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE; with NotActive
     ///      if `dst` is not active; with MoveLimitExceeded; with SequencerCapExceeded; with
-    ///      TooManyPositions for a new position past `MAX_POSITIONS`; with the registry's errors.
+    ///      TooManyPositions for a new position past `MAX_POSITIONS` unreleased or
+    ///      `2 * MAX_POSITIONS` listed; with the registry's errors.
     function redelegateStake(uint32 src, uint32 dst, uint256 amount)
         external
         onlyRole(REPORTER_ROLE)
         nonReentrant
     {
-        if (!_contains(registry.activeSet(), dst)) revert NotActive(dst);
-        _countMove(amount);
-        (uint256 held,,,) = registry.delegation(src, address(this));
-        uint256 value = stakeOf[src];
-        uint256 shares =
-            value == 0 ? held : Math.min(held, Math.mulDiv(amount, held, value, Math.Rounding.Ceil));
-        uint256 dstShares = registry.redelegate(src, dst, shares);
-        uint64 epoch = registry.currentEpoch();
-        uint256 moved = registry.sharesToTokens(dst, dstShares);
-        _markPool(src);
-        redelegatedAssets += moved;
-        stakedAssets += SafeCast.toUint128(moved);
-        bytes32 key = keccak256(abi.encode(src, dst, epoch));
-        uint256 index = _positionIndex[key];
-        if (index == 0) {
-            if (unreleasedPositions == MAX_POSITIONS) revert TooManyPositions(MAX_POSITIONS);
-            unreleasedPositions += 1;
-            _positions.push(PositionRef({src: src, dst: dst, epoch: epoch, released: false, booked: moved}));
-            _positionIndex[key] = _positions.length;
-        } else {
-            _positions[index - 1].booked += moved;
-        }
-        uint256 cap = Math.mulDiv(totalPooledAssets(), perSequencerCapBps, RewardMath.BPS);
-        uint256 atDst = stakeOf[dst] + _positionsIn(dst);
-        if (atDst > cap) revert SequencerCapExceeded(dst, atDst, cap);
-        emit StakeRedelegated(src, dst, epoch, amount, moved);
+        (src, dst, amount);
+        _extend(msg.data);
         _rateMoved();
     }
 
     /// @notice Releases matured positions into the token's ordinary delegations (part of a
-    ///         report). Their rewards are harvested with the next harvests.
+    ///         report). A position earns its release epoch too: it stays listed, and harvested,
+    ///         until the registry has paid that epoch.
     /// @return released How many positions were released.
     /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE.
     function releaseMatured() external onlyRole(REPORTER_ROLE) nonReentrant returns (uint256 released) {
-        uint64 now_ = registry.currentEpoch();
-        uint32 unbonding = registry.unbondingEpochs();
-        for (uint256 i; i < _positions.length; ++i) {
-            PositionRef storage p = _positions[i];
-            if (p.released || now_ < p.epoch + 1 + unbonding) continue;
-            uint256 shares = registry.releaseRedelegation(p.src, p.dst, p.epoch);
-            p.released = true;
-            uint256 booked = Math.min(p.booked, redelegatedAssets);
-            redelegatedAssets -= booked;
-            stakedAssets -= SafeCast.toUint128(booked);
-            _markPool(p.dst);
-            released += 1;
-            emit RedelegationReleased(p.src, p.dst, p.epoch, shares);
-        }
-        unreleasedPositions -= released;
+        released = abi.decode(_extend(msg.data), (uint256));
         if (released > 0) _rateMoved();
     }
 
-    /// @notice The token's positions: redelegations not yet released or still holding rewards.
+    /// @notice The token's positions: redelegations not yet released, or released in an epoch
+    ///         the registry has not paid yet or whose last rewards no harvest has taken yet.
     /// @return The positions.
     function positions() external view returns (PositionRef[] memory) {
         return _positions;
     }
 
     /// @inheritdoc ISlashProposalListener
-    /// @dev The pending loss is the smaller of the token's exposure to the sequencer (its pool
-    ///      value plus everything unbonding) and the fraction of the sequencer's stake at the
-    ///      infraction, rounded up. Reverts with NotSlasher unless the caller holds the
-    ///      registry's SLASHER_ROLE.
+    /// @dev The pending loss is the smaller of the token's exposure to the slash (its delegation
+    ///      to the sequencer, its buckets with it undelegated from the infraction epoch on, its
+    ///      unreleased positions out of it made from the infraction epoch on and those into it)
+    ///      and the fraction of the sequencer's stake at the infraction, rounded up. Reverts with
+    ///      NotSlasher unless the caller holds the registry's SLASHER_ROLE.
     function onSlashProposed(
         uint256 proposalId,
         uint32 sequencerId,
@@ -626,13 +535,11 @@ contract LiquidStakingToken is
         uint16 fractionBps
     ) external {
         _onlySlasher();
-        RegistryCore.StakePoint memory atStake = _stakeAt(sequencerId, infractionEpoch);
-        uint256 exposure = stakeOf[sequencerId] + unbondingAssets;
-        uint256 loss = Math.min(
-            exposure,
-            Math.mulDiv(
-                uint256(atStake.bond) + atStake.tokens, fractionBps, RewardMath.BPS, Math.Rounding.Ceil
-            )
+        uint256 loss = abi.decode(
+            _extend(
+                abi.encodeCall(LiquidPositions.slashExposure, (sequencerId, infractionEpoch, fractionBps))
+            ),
+            (uint256)
         );
         pendingLossOf[proposalId] = loss;
         pendingSlashLoss += loss;
@@ -662,11 +569,12 @@ contract LiquidStakingToken is
         stakeOf[sequencerId] -= fromPool;
         uint256 fromUnbonding = Math.min(unbondingLoss, unbondingAssets);
         unbondingAssets -= fromUnbonding;
-        uint256 fromPositions = Math.min(redelegatedLoss, redelegatedAssets);
-        redelegatedAssets -= fromPositions;
-        // Positions redelegated into the slashed sequencer are shares of its pool too: their
-        // value fell with its tokens per share.
-        fromPositions += _markPositionsIn(sequencerId);
+        // The positions a slash of the sequencer reaches (out of it: their tranches; into it:
+        // shares of its pool) are marked at their registry values, so `redelegatedLoss` is only
+        // reported: subtracting it too would count it again at the release, and again at each
+        // further call the registry makes for the same slash.
+        uint256 fromPositions =
+            abi.decode(_extend(abi.encodeCall(LiquidPositions.markPositions, (sequencerId))), (uint256));
         stakedAssets -= SafeCast.toUint128(fromPool + fromUnbonding + fromPositions);
         emit SlashLossRecorded(sequencerId, poolLoss, unbondingLoss, redelegatedLoss);
         _rateMoved();
@@ -703,12 +611,6 @@ contract LiquidStakingToken is
     }
 
     // ------------------------------------------------------------------ views
-    /// @notice Everything the shares are a claim on: the buffer and the stake in the registry.
-    /// @return The assets in wei (internal accounting, never the contract's balance).
-    function totalPooledAssets() public view returns (uint256) {
-        return uint256(bufferedAssets) + stakedAssets;
-    }
-
     /// @notice The shares `assets` would buy now (rounded down).
     /// @param assets Native token in wei.
     /// @return The shares.
@@ -805,62 +707,6 @@ contract LiquidStakingToken is
         emit Deposited(msg.sender, receiver, amount, shares, referral);
     }
 
-    /// Marks the token's delegation in pool `id` at the registry's value (rounded down).
-    function _markPool(uint32 id) internal returns (uint256 value) {
-        (uint256 held,,,) = registry.delegation(id, address(this));
-        value = registry.sharesToTokens(id, held);
-        uint256 old = stakeOf[id];
-        stakeOf[id] = value;
-        stakedAssets = SafeCast.toUint128(stakedAssets + value - old);
-    }
-
-    /// Claims every position's rewards; drops released positions with nothing left to claim.
-    function _harvestPositions() internal returns (uint256 rewards) {
-        uint256 i;
-        while (i < _positions.length) {
-            PositionRef memory p = _positions[i];
-            (, uint256 due,) = registry.redelegation(address(this), p.src, p.dst, p.epoch);
-            if (due > 0) rewards += registry.claimRedelegationRewards(p.src, p.dst, p.epoch, address(this));
-            if (p.released) {
-                delete _positionIndex[keccak256(abi.encode(p.src, p.dst, p.epoch))];
-                PositionRef memory last = _positions[_positions.length - 1];
-                _positions[i] = last;
-                _positions.pop();
-                if (i < _positions.length) {
-                    _positionIndex[keccak256(abi.encode(last.src, last.dst, last.epoch))] = i + 1;
-                }
-                continue;
-            }
-            i += 1;
-        }
-    }
-
-    /// Lowers the booking of the token's unreleased positions in pool `dst` to their value now
-    /// (read from the pool's totals: the registry's price view is closed during a slash).
-    function _markPositionsIn(uint32 dst) internal returns (uint256 lost) {
-        RegistryCore.Pool memory pool = registry.pool(dst);
-        for (uint256 i; i < _positions.length; ++i) {
-            PositionRef storage p = _positions[i];
-            if (p.dst != dst || p.released) continue;
-            (uint256 shares,,) = registry.redelegation(address(this), p.src, dst, p.epoch);
-            uint256 value = Math.mulDiv(
-                shares, pool.tokens + RewardMath.VIRTUAL_ASSETS, pool.shares + RewardMath.VIRTUAL_SHARES
-            );
-            if (value >= p.booked) continue;
-            uint256 drop = Math.min(p.booked - value, redelegatedAssets);
-            p.booked = value;
-            redelegatedAssets -= drop;
-            lost += drop;
-        }
-    }
-
-    /// The booked value of the token's unreleased positions in `dst`.
-    function _positionsIn(uint32 dst) internal view returns (uint256 total) {
-        for (uint256 i; i < _positions.length; ++i) {
-            if (_positions[i].dst == dst && !_positions[i].released) total += _positions[i].booked;
-        }
-    }
-
     /// What the queue's pending tickets could need beyond the buffer and everything unbonding.
     function _shortfall() internal view returns (uint256) {
         uint256 needed = withdrawalQueue == address(0) ? 0 : IPendingAssets(withdrawalQueue).pendingAssets();
@@ -878,8 +724,11 @@ contract LiquidStakingToken is
         if (!registry.hasRole(registry.SLASHER_ROLE(), msg.sender)) revert NotSlasher(msg.sender);
     }
 
-    function _stakeAt(uint32 id, uint64 epoch) internal view returns (RegistryCore.StakePoint memory) {
-        return registry.stakeAt(id, epoch);
+    function _rateMoved() internal {
+        uint64 round = rateUpdates + 1;
+        rateUpdates = round;
+        rateUpdatedAt = uint64(block.timestamp);
+        emit RateUpdated(round, _shareRate());
     }
 
     function _countMove(uint256 amount) internal {
@@ -890,23 +739,16 @@ contract LiquidStakingToken is
         _movedInEpoch = SafeCast.toUint192(moved);
     }
 
-    function _rateMoved() internal {
-        uint64 round = rateUpdates + 1;
-        rateUpdates = round;
-        rateUpdatedAt = uint64(block.timestamp);
-        emit RateUpdated(round, _shareRate());
-    }
-
-    function _contains(uint32[] memory sorted, uint32 id) internal pure returns (bool) {
-        uint256 low;
-        uint256 high = sorted.length;
-        while (low < high) {
-            uint256 mid = Math.average(low, high);
-            if (sorted[mid] == id) return true;
-            if (sorted[mid] < id) low = mid + 1;
-            else high = mid;
+    /// Runs `data` on the positions' code (LiquidPositions) on this contract's storage;
+    /// returns its result or reverts with its error.
+    function _extend(bytes memory data) internal returns (bytes memory result) {
+        bool ok;
+        (ok, result) = extension.delegatecall(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
+            }
         }
-        return false;
     }
 
     function _refuseDuringGuardedCall() internal view {

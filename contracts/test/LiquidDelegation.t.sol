@@ -273,6 +273,32 @@ contract LiquidDelegationTest is LiquidFixture {
         assertEq(token.positions().length, 0);
     }
 
+    /// Finding: a released position earns through its release epoch, but the next harvest
+    /// dropped it even when the registry had not paid that epoch yet (a catch-up report), so
+    /// its last rewards were credited to a position nobody claimed. It now stays until the
+    /// registry has paid through its release epoch, and that harvest takes them.
+    function test_harvest_keepsAReleasedPositionUntilItsReleaseEpochIsPaid() public {
+        _delegate(1, 8 ether);
+        _warpToEpoch(6);
+        vm.prank(reporter);
+        token.redelegateStake(1, 2, 4 ether); // pool 2 holds only this position: 4e21 shares
+        _warpToEpoch(13);
+        _payEach(2, 12, 0); // paid through 12
+        vm.prank(reporter);
+        assertEq(token.releaseMatured(), 1); // released in 13: it earns 13
+        assertEq(_harvest(), 0);
+        assertEq(token.positions().length, 1, "kept: epoch 13 is not paid yet");
+
+        _warpToEpoch(14);
+        // 1.4 for epoch 13: commission 0.14; of the 1.26 left the bond (10 of 14) takes 0.9 and
+        // the pool 0.36, all of it the position's (the token's delegation earns from 14).
+        _payEach(2, 13, 1.4 ether);
+        assertEq(_harvest(), 0.36 ether, "the position's last rewards");
+        assertEq(token.positions().length, 0, "dropped once its release epoch is paid");
+        (, uint256 left,) = registry.redelegation(address(token), 1, 2, 6);
+        assertEq(left, 0, "nothing stranded");
+    }
+
     /// Every report's harvest reads each position, so the token holds at most MAX_POSITIONS
     /// unreleased; a move into a position it holds already is still taken, and released ones
     /// make room.
@@ -309,6 +335,50 @@ contract LiquidDelegationTest is LiquidFixture {
         token.redelegateStake(3, 2, 0.01 ether);
         vm.stopPrank();
         assertEq(token.positions().length, 33, "released positions wait for their last harvest");
+    }
+
+    /// Released positions wait in the list for the registry to pay their release epoch; the
+    /// list (which every harvest reads) holds at most 2 * MAX_POSITIONS, so a report that keeps
+    /// releasing without its harvests dropping them cannot open positions without bound.
+    function test_redelegateStake_listsAtMostTwiceMaxPositions() public {
+        for (uint32 id = 1; id <= 3; ++id) {
+            _delegate(id, 10 ether);
+        }
+        uint64 epoch = 6;
+        for (uint256 round; round < 2; ++round) {
+            while (token.unreleasedPositions() < token.MAX_POSITIONS()) {
+                _warpToEpoch(epoch);
+                if (registry.nextRewardEpoch() < epoch) _payAll(epoch - 1, 0);
+                epoch += 1;
+                vm.startPrank(reporter);
+                for (uint32 src = 1; src <= 3 && token.unreleasedPositions() < token.MAX_POSITIONS(); ++src) {
+                    for (
+                        uint32 dst = 1;
+                        dst <= 3 && token.unreleasedPositions() < token.MAX_POSITIONS();
+                        ++dst
+                    ) {
+                        if (src != dst) token.redelegateStake(src, dst, 0.01 ether);
+                    }
+                }
+                vm.stopPrank();
+            }
+            epoch += 6; // the last opened mature at their epoch + 1 + 6
+            _warpToEpoch(epoch);
+            _payAll(epoch - 1, 0);
+            vm.prank(reporter);
+            assertEq(token.releaseMatured(), 32);
+        }
+        assertEq(token.positions().length, 64, "two sets released, none harvested");
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.TooManyPositions.selector, 32));
+        token.redelegateStake(1, 2, 0.01 ether);
+
+        _warpToEpoch(epoch + 1);
+        _payAll(epoch, 0); // the release epoch paid: the harvest drops them all
+        _harvest();
+        assertEq(token.positions().length, 0);
+        vm.prank(reporter);
+        token.redelegateStake(1, 2, 0.01 ether);
     }
 
     function test_redelegateStake_isBoundedAndItsPositionTakesTheSourcesSlash() public {

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {LiquidFixture} from "./utils/LiquidFixture.sol";
 import {LiquidStakingToken} from "../src/LiquidStakingToken.sol";
 import {LiquidRateFeed} from "../src/LiquidRateFeed.sol";
+import {LiquidPositions} from "../src/liquid/LiquidPositions.sol";
 import {SeqstakeTimelock} from "../src/governance/SeqstakeTimelock.sol";
 import {RewardMath} from "../src/libraries/RewardMath.sol";
 
@@ -92,6 +93,25 @@ contract LiquidStakingTokenTest is LiquidFixture {
             abi.encodeWithSelector(LiquidStakingToken.AdminDelayTooShort.selector, _delay() - 1, _delay())
         );
         new LiquidStakingToken(_liquidParams(), address(quick));
+    }
+
+    /// The positions' code the token deployed runs only by DELEGATECALL from the token, with the
+    /// token's parameters.
+    function test_extension_isTheTokensOwnAndRefusesDirectCalls() public {
+        LiquidPositions extension = LiquidPositions(token.extension());
+        assertEq(address(extension.registry()), address(registry));
+        assertEq(extension.perSequencerCapBps(), token.perSequencerCapBps());
+        assertEq(extension.maxMovedPerEpoch(), token.maxMovedPerEpoch());
+        vm.expectRevert(LiquidPositions.NotDelegated.selector);
+        extension.releaseMatured();
+        vm.expectRevert(LiquidPositions.NotDelegated.selector);
+        extension.redelegateStake(1, 2, 1 ether);
+        vm.expectRevert(LiquidPositions.NotDelegated.selector);
+        extension.harvestPositions();
+        vm.expectRevert(LiquidPositions.NotDelegated.selector);
+        extension.markPositions(1);
+        vm.expectRevert(LiquidPositions.NotDelegated.selector);
+        extension.slashExposure(1, 5, 100);
     }
 
     function test_deposit_mintsAtTheRateWithTheVirtualOffset() public {

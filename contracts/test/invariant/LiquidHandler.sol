@@ -120,8 +120,11 @@ contract LiquidHandler is TicketActions {
         _checkRate(pooled, supply, 0);
         if (rewards > 0 || token.stakedAssets() == 0) _delegateSome(seed);
         if (rewards > 0 && seed % 3 == 0) _rebalance();
+        (pooled, supply) = _state();
         vm.prank(reporter);
-        token.releaseMatured();
+        uint256 released = token.releaseMatured();
+        // A release moves a position's booking into the delegation: registry rounding only.
+        _checkRate(pooled, supply, 2 * released);
         _undelegateShortfall();
         _finalizeWhatTheBufferCovers();
         calls["report"] += 1;
@@ -143,11 +146,14 @@ contract LiquidHandler is TicketActions {
         calls["withdrawBucket"] += 1;
     }
 
-    function slash(uint256 seq, uint256 bps) external {
+    /// Slashes for a fault `back` epochs ago (within the unbonding period), so that the slash
+    /// also reaches buckets and tranches (the token's positions) made since.
+    function slash(uint256 seq, uint256 bps, uint256 back) external {
         uint32 id = uint32(bound(seq, 1, SEQUENCERS));
         uint64 epoch = registry.currentEpoch();
+        uint64 infraction = epoch - uint64(bound(back, 0, _min(registry.unbondingEpochs(), epoch)));
         vm.prank(slasher);
-        registry.slash(id, epoch, uint16(bound(bps, 1, 3000)));
+        registry.slash(id, infraction, uint16(bound(bps, 1, 3000)));
         calls["slash"] += 1;
     }
 
@@ -280,6 +286,10 @@ contract LiquidHandler is TicketActions {
         if ((pooled + roundingWei + 1) * (supplyBefore + 1000) < (pooledBefore + 1) * (supply + 1000)) {
             rateFellWithoutSlash = true;
         }
+    }
+
+    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a < b ? a : b;
     }
 
     function _actor(uint256 who) internal view returns (address) {

@@ -11,7 +11,9 @@ contract LiquidInvariantsTest is LiquidFixture {
 
     function setUp() public {
         _setUpLiquid();
-        _registerAs(address(0x100), 10 ether, 1000);
+        // Sequencer 1 (the rebalances' source) bonds the minimum, so slashes reach past the bond
+        // into its pool, buckets and tranches (the token's positions).
+        _registerAs(address(0x100), 1 ether, 1000);
         _registerAs(address(0x101), 10 ether, 500);
         uint32[] memory set = new uint32[](2);
         (set[0], set[1]) = (1, 2);
@@ -48,7 +50,9 @@ contract LiquidInvariantsTest is LiquidFixture {
     }
 
     /// The rate falls only by a slash (beyond one wei of registry rounding when a report moves
-    /// stake, see docs/ECONOMICS.md).
+    /// stake, two per released position, see docs/ECONOMICS.md): the handler checks every action
+    /// but the slash, the release of matured positions included (a source slash counted again
+    /// at the release broke it).
     function invariant_rateFallsOnlyBySlash() public view {
         assertFalse(handler.rateFellWithoutSlash(), "the rate fell without a slash");
     }
@@ -74,7 +78,7 @@ contract LiquidInvariantsTest is LiquidFixture {
         handler.report(2); // rewards, more delegation
         handler.request(0, 100); // everything of actor 0: the queue now needs more than the buffer
         handler.report(3); // undelegates the shortfall, finalizes what the buffer covers
-        handler.slash(1, 100);
+        handler.slash(1, 100, 0);
         for (uint256 i; i < 5; ++i) {
             handler.advance(2);
         }
