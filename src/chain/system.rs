@@ -43,6 +43,11 @@ pub struct SystemAddresses {
     pub executor: Address,
     /// `(served chain id, fee vault)`, in the report's chain order.
     pub vaults: Vec<(u64, Address)>,
+    /// The guardian account (config `governance.guardian`): pauses the registry, vetoes
+    /// slash proposals, from the wiring on.
+    pub guardian: Address,
+    /// The verifier account (config `governance.verifier`): proposes slashes.
+    pub verifier: Address,
 }
 
 /// The timelock batch that wires a deployment: one call per entry, scheduled together.
@@ -114,8 +119,18 @@ pub async fn deploy_system<P: Provider>(
     .await?;
     let executor =
         deploy_executor(provider, config, &vaults, [registry, token, queue, reserve], timelock).await?;
-    let system =
-        SystemAddresses { timelock, registry, slashing_manager, token, queue, reserve, executor, vaults };
+    let system = SystemAddresses {
+        timelock,
+        registry,
+        slashing_manager,
+        token,
+        queue,
+        reserve,
+        executor,
+        vaults,
+        guardian: config.governance.guardian,
+        verifier: config.governance.verifier,
+    };
     let wiring = wiring(&system);
     schedule_wiring(provider, &system, &wiring, delay).await?;
     Ok((system, wiring))
@@ -138,13 +153,18 @@ pub async fn execute_wiring<P: Provider>(
     Ok(())
 }
 
-/// Every role the wiring grants: `(contract, role, account)`. The report contract holds its
-/// roles on the registry, the token, the queue, the reserve and each vault; the slashing manager
-/// slashes in the registry.
+/// Every role the wiring grants: `(contract, role, account)`. The slashing manager slashes in
+/// the registry; the guardian pauses the registry and vetoes in the manager, where the verifier
+/// proposes (so slashing works from the wiring on, not after a second timelock round); the
+/// report contract holds its roles on the registry, the token, the queue, the reserve and each
+/// vault.
 fn grants(system: &SystemAddresses) -> Vec<(Address, &'static str, Address)> {
     let e = system.executor;
     let mut grants = vec![
         (system.registry, "SLASHER_ROLE", system.slashing_manager),
+        (system.registry, "GUARDIAN_ROLE", system.guardian),
+        (system.slashing_manager, "GUARDIAN_ROLE", system.guardian),
+        (system.slashing_manager, "VERIFIER_ROLE", system.verifier),
         (system.registry, "REPORTER_ROLE", e),
         (system.token, "REPORTER_ROLE", e),
         (system.queue, "FINALIZER_ROLE", e),
@@ -386,15 +406,23 @@ mod tests {
             reserve: at(6),
             executor: at(7),
             vaults: vec![(10, at(8)), (11, at(9))],
+            guardian: at(0x6a),
+            verifier: at(0x7e),
         };
         let wiring = wiring(&system);
         let targets: Vec<Address> = wiring.calls.iter().map(|(target, _)| *target).collect();
-        assert_eq!(targets, vec![at(4), at(2), at(2), at(2), at(4), at(5), at(6), at(8), at(9)]);
+        assert_eq!(
+            targets,
+            vec![at(4), at(2), at(2), at(2), at(3), at(3), at(2), at(4), at(5), at(6), at(8), at(9)]
+        );
         let grant = |role: &str, account: Address| -> Bytes {
             SequencerRegistry::grantRoleCall { role: keccak256(role), account }.abi_encode().into()
         };
         assert_eq!(wiring.calls[2].1, grant("SLASHER_ROLE", at(3)));
-        for call in &wiring.calls[3..] {
+        assert_eq!(wiring.calls[3].1, grant("GUARDIAN_ROLE", at(0x6a)));
+        assert_eq!(wiring.calls[4].1, grant("GUARDIAN_ROLE", at(0x6a)));
+        assert_eq!(wiring.calls[5].1, grant("VERIFIER_ROLE", at(0x7e)));
+        for call in &wiring.calls[6..] {
             let role = if call.0 == at(5) {
                 "FINALIZER_ROLE"
             } else if call.0 == at(2) || call.0 == at(4) {

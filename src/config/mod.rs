@@ -496,6 +496,11 @@ pub struct GovernanceConfig {
     pub timelock_delay_seconds: u64,
     /// Longest a pause lasts before it expires.
     pub max_pause_seconds: u64,
+    /// Holds the guardian role from deployment: pauses the registry, vetoes slash proposals.
+    pub guardian: Address,
+    /// Holds the slashing manager's verifier role from deployment: proposes slashes. Not the
+    /// guardian, whose veto is the check on its proposals.
+    pub verifier: Address,
 }
 
 /// Why a configuration was refused.

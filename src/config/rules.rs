@@ -82,6 +82,7 @@ pub(super) fn check(config: &EconomicsConfig) -> Vec<Violation> {
     liquid(config, &mut report);
     oracle(config, &mut report);
     governance(config, &mut report);
+    roles(config, &mut report);
     report.0
 }
 
@@ -381,4 +382,16 @@ fn governance(config: &EconomicsConfig, report: &mut Report) {
         );
     }
     report.range("governance.max_pause_seconds", governance.max_pause_seconds, 1, unbonding_seconds.max(1));
+}
+
+fn roles(config: &EconomicsConfig, report: &mut Report) {
+    let governance = &config.governance;
+    report.nonzero_address("governance.guardian", governance.guardian);
+    report.nonzero_address("governance.verifier", governance.verifier);
+    if governance.verifier != Address::ZERO && governance.verifier == governance.guardian {
+        report.push(
+            "governance.verifier",
+            "must not be the guardian: the guardian's veto is the check on the verifier's proposals",
+        );
+    }
 }

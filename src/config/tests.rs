@@ -461,6 +461,19 @@ fn timelock_delay_covers_the_unbonding_period() {
 }
 
 #[test]
+fn guardian_and_verifier_are_set_and_distinct() {
+    let mut config = devnet();
+    config.governance.guardian = Address::ZERO;
+    assert_only_violation(&config, "governance.guardian", "zero address");
+    let mut config = devnet();
+    config.governance.verifier = Address::ZERO;
+    assert_only_violation(&config, "governance.verifier", "zero address");
+    let mut config = devnet();
+    config.governance.verifier = config.governance.guardian;
+    assert_only_violation(&config, "governance.verifier", "must not be the guardian");
+}
+
+#[test]
 fn every_violation_is_reported_at_once() {
     let mut config = devnet();
     config.treasury.fee_bps = 20_000;
