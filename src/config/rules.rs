@@ -143,6 +143,19 @@ fn staking(config: &EconomicsConfig, report: &mut Report) {
     }
     report.range("staking.unbonding_epochs", staking.unbonding_epochs, 1, u32::MAX);
     report.range("staking.max_unbonding_entries", staking.max_unbonding_entries, 1, MAX_UNBONDING_ENTRIES);
+    // The liquid pool may undelegate from one sequencer at every report (one an epoch), and a
+    // bucket is withdrawn only once it matures, `unbonding_epochs + 1` epochs later: with fewer
+    // entries its move step would be refused (TooManyUnbondingEntries) for the rest of the window.
+    let needed = staking.unbonding_epochs.saturating_add(1);
+    if (1..needed).contains(&staking.max_unbonding_entries) {
+        report.push(
+            "staking.max_unbonding_entries",
+            format!(
+                "{} is below staking.unbonding_epochs + 1 ({needed}); the liquid pool undelegates from a sequencer in every epoch of the unbonding window and must never run out of entries",
+                staking.max_unbonding_entries
+            ),
+        );
+    }
 }
 
 fn rewards_and_downtime(config: &EconomicsConfig, report: &mut Report) {

@@ -152,6 +152,13 @@ fn unbonding_needs_at_least_one_epoch_and_entries_are_bounded() {
     let mut config = devnet();
     config.staking.max_unbonding_entries = 0;
     assert_only_violation(&config, "staking.max_unbonding_entries", "1..=256");
+    // One entry per epoch of the unbonding window (6 epochs: 7), so the liquid pool never runs
+    // out (review finding 9).
+    let mut config = devnet();
+    config.staking.max_unbonding_entries = 6;
+    assert_only_violation(&config, "staking.max_unbonding_entries", "below staking.unbonding_epochs + 1 (7)");
+    config.staking.max_unbonding_entries = 7;
+    assert!(config.violations().is_empty());
     let mut config = devnet();
     config.staking.unbonding_epochs = 0;
     let fields: Vec<_> = config.violations().into_iter().map(|v| v.field).collect();
