@@ -248,12 +248,21 @@ fn check_settlement(v: &Vector) {
             dust_before: Vector::wei(s, "dust_before"),
         })
         .collect();
-    assert_eq!(input["weighting"], "blocks", "this check reads blocks weighting");
-    assert_eq!(input["jailed_rewards"], "to_treasury", "this check reads to_treasury");
+    let weighting = match input["weighting"].as_str().expect("weighting") {
+        "blocks" => Weighting::Blocks,
+        "stake" => Weighting::Stake,
+        "blend" => Weighting::Blend { blocks_bps: Vector::small(input, "blend_blocks_bps") },
+        other => panic!("{}: unknown weighting {other}", v.file.display()),
+    };
+    let jailed_rewards = match input["jailed_rewards"].as_str().expect("jailed_rewards") {
+        "to_treasury" => JailedRewards::ToTreasury,
+        "redistribute" => JailedRewards::Redistribute,
+        other => panic!("{}: unknown jailed_rewards {other}", v.file.display()),
+    };
     let params = SettlementParams {
         protocol_fee_bps: Vector::small(input, "protocol_fee_bps"),
-        weighting: Weighting::Blocks,
-        jailed_rewards: JailedRewards::ToTreasury,
+        weighting,
+        jailed_rewards,
     };
     let inputs = EpochInputs {
         epoch: 0,
@@ -271,7 +280,9 @@ fn check_settlement(v: &Vector) {
     for (chain, want) in settlement.chains.iter().zip(e["chains"].as_array().expect("chains")) {
         assert_eq!(chain.share, Vector::wei(want, "share"), "chain {}", chain.chain_id);
     }
-    for (s, want) in settlement.sequencers.iter().zip(e["sequencers"].as_array().expect("sequencers")) {
+    let wanted = e["sequencers"].as_array().expect("sequencers");
+    assert_eq!(settlement.sequencers.len(), wanted.len(), "{}: one outcome per sequencer", v.file.display());
+    for (s, want) in settlement.sequencers.iter().zip(wanted) {
         let got = [
             s.reward,
             s.to_treasury,

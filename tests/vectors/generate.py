@@ -115,9 +115,13 @@ write("emission_epoch_fixed_budget", "emission_epoch",
       {"emission": fixed, "cumulative": [sum(fixed[: i + 1]) for i in range(5)]})
 
 
-# A whole settlement: two chains (one with a partner), three sequencers (one jailed, its part
-# to the treasury), weights by blocks.
-def settle(chains, emission, dust_in, sequencers, fee_bps):
+# A whole settlement: chains (partner shares), the protocol fee, the reward pool split by weight
+# (blocks, stake = bond + pool tokens, or a blend: blend_bps of the pool by blocks, the rest by
+# stake), each part rounded down, what rounding leaves carried as dust. A jailed sequencer's
+# part goes to the treasury ("to_treasury"), or it gets no weight at all ("redistribute"). A
+# sequencer with no stake at all gives its bond nothing: the staker side goes to its pool.
+def settle(chains, emission, dust_in, sequencers, fee_bps, weighting="blocks", blend_bps=0,
+           jailed_rewards="to_treasury"):
     payouts, after = [], 0
     for c in chains:
         s = share(c["gross"], c["cost"], c["a_bps"], c["b_bps"]) if c.get("partner") else 0
@@ -126,19 +130,34 @@ def settle(chains, emission, dust_in, sequencers, fee_bps):
         after += c["gross"] - s + c["mev"]
     fee = after * fee_bps // BPS
     reward_pool = after - fee + emission + dust_in
-    total_w = sum(s["blocks"] for s in sequencers)
+
+    def excluded(s):
+        return s["jailed"] and jailed_rewards == "redistribute"
+
+    def split(pool, weights):
+        total = sum(weights)
+        return [pool * w // total if total else 0 for w in weights]
+
+    by_blocks = [0 if excluded(s) else s["blocks"] for s in sequencers]
+    by_stake = [0 if excluded(s) else s["bond"] + s["pool_tokens"] for s in sequencers]
+    if weighting == "blocks":
+        parts = split(reward_pool, by_blocks)
+    elif weighting == "stake":
+        parts = split(reward_pool, by_stake)
+    else:
+        blocks_pool = reward_pool * blend_bps // BPS
+        parts = [a + b for a, b in zip(split(blocks_pool, by_blocks), split(reward_pool - blocks_pool, by_stake))]
     out = []
-    for s in sequencers:
-        part = reward_pool * s["blocks"] // total_w
+    for s, part in zip(sequencers, parts):
         r = dict(id=s["id"], reward=part, to_treasury=0, commission=0, bond_reward=0, pool_reward=0,
                  acc_increment=0, pool_credited=0, dust_after=s["dust_before"])
-        if s["jailed"]:
+        if s["jailed"] and jailed_rewards == "to_treasury":
             r["to_treasury"] = part
         else:
             r["commission"] = part * s["commission_bps"] // BPS
             rest = part - r["commission"]
             stake = s["bond"] + s["pool_tokens"]
-            r["bond_reward"] = rest * s["bond"] // stake if stake else rest
+            r["bond_reward"] = rest * s["bond"] // stake if stake else 0
             r["pool_reward"] = rest - r["bond_reward"]
             credit = r["pool_reward"] + s["dust_before"]
             if s["pool_shares"]:
@@ -168,6 +187,32 @@ write("settlement_two_chains_jailed", "settlement",
       {"protocol_fee_bps": 1000, "weighting": "blocks", "jailed_rewards": "to_treasury", "emission": 1_000_000,
        "dust_in": 8, "chains": chains, "sequencers": sequencers},
       settle(chains, 1_000_000, 8, sequencers, 1000))
+
+# Stake weighting with jailed parts redistributed: the jailed sequencer, the largest stake, gets
+# no weight at all (paying it would take a third of the pool from the others).
+redistributed = [
+    {"id": 1, "blocks": 2, "bond": 100, "pool_tokens": 300, "pool_shares": 300_000, "commission_bps": 1000,
+     "jailed": False, "dust_before": 5},
+    {"id": 2, "blocks": 1, "bond": 50, "pool_tokens": 150, "pool_shares": 150_000, "commission_bps": 500,
+     "jailed": False, "dust_before": 0},
+    {"id": 3, "blocks": 3, "bond": 80, "pool_tokens": 220, "pool_shares": 220_000, "commission_bps": 1000,
+     "jailed": True, "dust_before": 3},
+]
+write("settlement_stake_redistribute", "settlement",
+      {"protocol_fee_bps": 1000, "weighting": "stake", "jailed_rewards": "redistribute", "emission": 1_000_000,
+       "dust_in": 8, "chains": chains, "sequencers": redistributed},
+      settle(chains, 1_000_000, 8, redistributed, 1000, weighting="stake", jailed_rewards="redistribute"))
+# A blend (40% by blocks) with jailed parts redistributed, and a sequencer with no stake left
+# (bond and pool slashed to nothing, not yet jailed): its blocks part pays commission, its bond
+# nothing, and the rest waits as its pool's dust.
+blended = redistributed + [
+    {"id": 4, "blocks": 2, "bond": 0, "pool_tokens": 0, "pool_shares": 0, "commission_bps": 2000,
+     "jailed": False, "dust_before": 0},
+]
+write("settlement_blend_redistribute", "settlement",
+      {"protocol_fee_bps": 1000, "weighting": "blend", "blend_blocks_bps": 4000, "jailed_rewards": "redistribute",
+       "emission": 1_000_000, "dust_in": 8, "chains": chains, "sequencers": blended},
+      settle(chains, 1_000_000, 8, blended, 1000, weighting="blend", blend_bps=4000, jailed_rewards="redistribute"))
 
 
 # Slash split: amount = fraction * stake at infraction / 10_000; the bond first, then the pool,

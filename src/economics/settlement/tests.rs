@@ -205,6 +205,26 @@ fn redistributed_jailed_part_goes_to_the_others() {
 }
 
 #[test]
+fn redistributed_jailed_sequencer_has_no_stake_or_blend_weight() {
+    let mut p = params(Weighting::Stake);
+    p.jailed_rewards = JailedRewards::Redistribute;
+    let settlement = settle_epoch(&worked_epoch(), &p).expect("settles");
+    // Stakes 400 : 50 : 0 (the jailed 100 has no weight) over 1_126_459: 1_001_296 and
+    // 125_162, rounded down; dust 1.
+    let rewards: Vec<U256> = settlement.sequencers.iter().map(|s| s.reward).collect();
+    assert_eq!(rewards, [wei(1_001_296), wei(125_162), U256::ZERO]);
+    assert_eq!(settlement.dust_out, wei(1));
+
+    p.weighting = Weighting::Blend { blocks_bps: 5_000 };
+    let settlement = settle_epoch(&worked_epoch(), &p).expect("settles");
+    // 563_229 by blocks 2:1:0 (375_486, 187_743) and 563_230 by stake 400:50:0 (500_648,
+    // 62_581); dust 1.
+    let rewards: Vec<U256> = settlement.sequencers.iter().map(|s| s.reward).collect();
+    assert_eq!(rewards, [wei(375_486 + 500_648), wei(187_743 + 62_581), U256::ZERO]);
+    assert_eq!(settlement.dust_out, wei(1));
+}
+
+#[test]
 fn stake_weighting_uses_the_checkpointed_stake() {
     let settlement = settle_epoch(&worked_epoch(), &params(Weighting::Stake)).expect("settles");
     // Stakes 400 : 50 : 100 over 1_126_459.
