@@ -10,6 +10,7 @@ pub mod liquid;
 pub mod math;
 pub mod moves;
 pub mod precision;
+pub mod producer;
 pub mod report;
 pub mod revenue;
 pub mod schedule;
