@@ -1,10 +1,14 @@
 //! The `seqstake` command line. A subcommand exists only once it does something real.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{collections::BTreeSet, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
+use tokio::signal::unix::{Signal, SignalKind};
 
-use crate::config::{ConfigError, EconomicsConfig};
+use crate::{
+    config::{ConfigError, EconomicsConfig},
+    devnet::{self, DevnetOptions},
+};
 
 /// seqstake: staking and token economics for rollup sequencers.
 #[derive(Debug, Parser)]
@@ -21,6 +25,42 @@ pub enum Command {
     /// Work with the economics configuration (TOML).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run the whole system on two local anvil chains: deployment, sequencers producing the
+    /// served chain's blocks, traffic, one line per epoch. Ctrl-C or SIGTERM stops it and its
+    /// chains. Every start is a fresh world.
+    Devnet(DevnetArgs),
+}
+
+/// `seqstake devnet ...`
+#[derive(Debug, clap::Args)]
+pub struct DevnetArgs {
+    /// The economics configuration.
+    #[arg(long, env = "SEQSTAKE_CONFIG", default_value = "config/devnet.toml")]
+    pub config: PathBuf,
+    /// Where the addresses file is written (rewritten at every start).
+    #[arg(long, env = "SEQSTAKE_STATE_DIR", default_value = ".devnet")]
+    pub state_dir: PathBuf,
+    /// Seeds the traffic.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Stop after this many epochs (default: run until stopped).
+    #[arg(long)]
+    pub epochs: Option<u64>,
+    /// Wall-clock seconds between epochs (the chains' clocks move a whole epoch at once).
+    #[arg(long, default_value_t = 2.0)]
+    pub epoch_seconds: f64,
+    /// Sequencers to register.
+    #[arg(long, default_value_t = 5)]
+    pub sequencers: usize,
+    /// Served blocks per epoch.
+    #[arg(long, default_value_t = 4)]
+    pub blocks_per_epoch: u64,
+    /// Settlement actions per epoch.
+    #[arg(long, default_value_t = 4)]
+    pub actions_per_epoch: usize,
+    /// A sequencer id that misses its turns (repeat for more).
+    #[arg(long = "offline")]
+    pub offline: Vec<u32>,
 }
 
 /// `seqstake config ...`
@@ -39,9 +79,65 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Config(ConfigCommand::Check { file }) => config_check(&file),
+        Command::Devnet(args) => run_devnet(args),
     }
 }
 
+fn run_devnet(args: DevnetArgs) -> ExitCode {
+    if !(args.epoch_seconds.is_finite() && args.epoch_seconds >= 0.0) {
+        eprintln!("error: --epoch-seconds must be a number of seconds, 0 or more");
+        return ExitCode::FAILURE;
+    }
+    let options = DevnetOptions {
+        config: args.config,
+        state_dir: args.state_dir,
+        seed: args.seed,
+        epochs: args.epochs,
+        pace: Duration::from_secs_f64(args.epoch_seconds),
+        sequencers: args.sequencers,
+        blocks_per_epoch: args.blocks_per_epoch,
+        actions_per_epoch: args.actions_per_epoch,
+        offline: args.offline.into_iter().collect::<BTreeSet<_>>(),
+    };
+    let _failpoints = fail::FailScenario::setup();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Listen for Ctrl-C and SIGTERM before any chain starts, so that no signal can stop us
+    // with a chain running.
+    let signals = {
+        let _entered = runtime.enter();
+        tokio::signal::unix::signal(SignalKind::interrupt())
+            .and_then(|interrupt| Ok((interrupt, tokio::signal::unix::signal(SignalKind::terminate())?)))
+    };
+    let (interrupt, terminate) = match signals {
+        Ok(signals) => signals,
+        Err(err) => {
+            eprintln!("error: listen for Ctrl-C and SIGTERM: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(devnet::run(options, shutdown_signal(interrupt, terminate))) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal(mut interrupt: Signal, mut terminate: Signal) {
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    eprintln!("stopping: the chains stop with the devnet");
+}
 fn config_check(file: &std::path::Path) -> ExitCode {
     match EconomicsConfig::load(file) {
         Ok(config) => {

@@ -1,0 +1,335 @@
+//! `seqstake devnet`: the whole system on two local anvil chains, the settlement chain
+//! (contracts, stake) and a served chain (a rollup whose blocks the sequencer set produces).
+//! It deploys from the committed artifacts with `config/devnet.toml`, registers sequencers,
+//! delegators and liquid holders, then runs epochs: the served chain's blocks by the producer
+//! rule, seeded traffic on the settlement chain, both clocks moved to the next epoch, and one
+//! line per epoch. Every start is a fresh world (new chains, new deployment; the state folder's
+//! addresses file is rewritten). The chains are children of this process: a normal stop, Ctrl-C,
+//! SIGTERM or a panic stops them.
+//!
+//! Not built yet (the open devnet issue's later slices): the fee relay into the vaults,
+//! reports by the oracle members, keeper duties and `verify`.
+
+pub mod chains;
+pub mod served;
+pub mod traffic;
+pub mod world;
+
+use std::{collections::BTreeSet, future::Future, path::PathBuf, time::Duration};
+
+use alloy::primitives::U256;
+use rand::{SeedableRng, rngs::StdRng};
+
+use self::{
+    chains::{Clock, LocalChain, SERVED_CHAIN_ID, SETTLEMENT_CHAIN_ID},
+    served::ServedBlock,
+    traffic::Outcome,
+    world::World,
+};
+use crate::{
+    chain::{ChainError, bindings::SequencerRegistry},
+    config::{ConfigError, EconomicsConfig},
+    economics::{
+        producer::{SetCandidate, Turns, tally, top_by_stake},
+        settlement::SequencerId,
+    },
+};
+
+/// How to run the devnet.
+#[derive(Debug, Clone)]
+pub struct DevnetOptions {
+    /// The economics configuration.
+    pub config: PathBuf,
+    /// Where the addresses file goes.
+    pub state_dir: PathBuf,
+    /// Seeds the traffic and the served chain's users.
+    pub seed: u64,
+    /// Stop after this many epochs (run until stopped when `None`).
+    pub epochs: Option<u64>,
+    /// Wall-clock pause between epochs.
+    pub pace: Duration,
+    /// Sequencers to register (at most the configuration's candidates).
+    pub sequencers: usize,
+    /// Served blocks per epoch (at most the epoch length in seconds less one).
+    pub blocks_per_epoch: u64,
+    /// Settlement actions per epoch.
+    pub actions_per_epoch: usize,
+    /// Sequencers that miss their turns, by id.
+    pub offline: BTreeSet<SequencerId>,
+}
+
+/// Why the devnet stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DevnetError {
+    /// The configuration could not be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// An anvil could not be started.
+    #[error("start anvil for chain {chain_id} (is it installed? `make devnet` installs it): {source}")]
+    Anvil {
+        /// The chain it was for.
+        chain_id: u64,
+        /// Why.
+        source: alloy::node_bindings::NodeError,
+    },
+    /// A chain operation failed.
+    #[error(transparent)]
+    Chain(Box<ChainError>),
+    /// A JSON-RPC request failed.
+    #[error("{action}: {source}")]
+    Rpc {
+        /// What was being done.
+        action: String,
+        /// The underlying error.
+        source: alloy::transports::TransportError,
+    },
+    /// A contract call failed.
+    #[error("{action}: {source}")]
+    Contract {
+        /// What was being done.
+        action: String,
+        /// The underlying error.
+        source: Box<alloy::contract::Error>,
+    },
+    /// A file could not be written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The options cannot work with this configuration.
+    #[error("{0}")]
+    Options(String),
+    /// Something the devnet relies on did not hold.
+    #[error("{0}")]
+    Invariant(String),
+}
+
+impl From<ChainError> for DevnetError {
+    fn from(err: ChainError) -> Self {
+        Self::Chain(Box::new(err))
+    }
+}
+
+impl DevnetError {
+    /// A failed contract call, with what was being done.
+    pub fn contract(action: impl Into<String>, source: alloy::contract::Error) -> Self {
+        Self::Contract { action: action.into(), source: Box::new(source) }
+    }
+}
+
+/// One epoch as the devnet ran it.
+#[derive(Debug, Clone)]
+pub struct EpochRun {
+    /// The settlement epoch.
+    pub epoch: u64,
+    /// The active set the producer rule used.
+    pub set: Vec<SequencerId>,
+    /// The served blocks.
+    pub blocks: Vec<ServedBlock>,
+    /// Blocks and missed turns per member of the set.
+    pub turns: Vec<(SequencerId, Turns)>,
+    /// The settlement actions.
+    pub actions: Vec<Outcome>,
+}
+
+impl EpochRun {
+    /// The served chain's gas fees in this epoch.
+    pub fn served_fees(&self) -> U256 {
+        self.blocks.iter().map(|b| b.fees).sum()
+    }
+
+    /// The per-epoch line.
+    pub fn line(&self) -> String {
+        let turns: Vec<String> = self
+            .turns
+            .iter()
+            .map(|(id, t)| {
+                if t.missed > 0 {
+                    format!("{id}:{}/-{}", t.produced, t.missed)
+                } else {
+                    format!("{id}:{}", t.produced)
+                }
+            })
+            .collect();
+        let refused = self.actions.iter().filter(|a| matches!(a, Outcome::Refused(..))).count();
+        format!(
+            "epoch {:>4}  blocks {}  served fees {} wei  actions {} ok, {} refused",
+            self.epoch,
+            turns.join(" "),
+            self.served_fees(),
+            self.actions.len() - refused,
+            refused
+        )
+    }
+}
+
+/// A running devnet: its chains (stopped when it is dropped) and what it deployed.
+#[derive(Debug)]
+pub struct Devnet {
+    /// The settlement chain.
+    pub settlement: LocalChain,
+    /// The served chain.
+    pub served: LocalChain,
+    /// The deployment and its actors.
+    pub world: World,
+    /// The economics configuration in use.
+    pub config: EconomicsConfig,
+    /// Where the addresses file was written.
+    pub addresses_file: PathBuf,
+    rng: StdRng,
+    options: DevnetOptions,
+}
+
+impl Devnet {
+    /// Starts both chains, deploys and wires the system and sets up the actors.
+    pub async fn start(options: DevnetOptions) -> Result<Self, DevnetError> {
+        let config = EconomicsConfig::load(&options.config)?;
+        check_options(&options, &config)?;
+        let settlement = LocalChain::spawn(SETTLEMENT_CHAIN_ID).await?;
+        let served = LocalChain::spawn(SERVED_CHAIN_ID).await?;
+        alloy::providers::ext::AnvilApi::anvil_set_auto_mine(&served.reader(), false).await.map_err(
+            |source| DevnetError::Rpc { action: "stop the served chain's automine".to_owned(), source },
+        )?;
+        let world = world::build(&settlement, &config, options.sequencers).await?;
+        let addresses_file =
+            world::write_addresses(&options.state_dir, &settlement, &served, &world, &config)?;
+        let rng = StdRng::seed_from_u64(options.seed);
+        Ok(Self { settlement, served, world, config, addresses_file, rng, options })
+    }
+
+    /// Runs the current epoch to its end: served blocks, settlement traffic, then both clocks
+    /// to the next epoch's start.
+    pub async fn run_epoch(&mut self) -> Result<EpochRun, DevnetError> {
+        let registry = SequencerRegistry::new(self.world.system.registry, self.settlement.reader());
+        let read = |action: &str| {
+            let action = action.to_owned();
+            move |source| DevnetError::contract(action.clone(), source)
+        };
+        let epoch = registry.currentEpoch().call().await.map_err(read("read the current epoch"))?;
+        let length = self.config.epochs.length_seconds;
+        let start = self.world.genesis_time + epoch * length;
+        let set = active_set(&registry, &self.config).await?;
+        let blocks = served::produce_blocks(
+            &self.served,
+            &self.world.sequencers,
+            &set,
+            &self.options.offline,
+            start + 1,
+            self.options.blocks_per_epoch,
+            &mut self.rng,
+        )
+        .await?;
+        let produced: Vec<(u64, Option<SequencerId>)> =
+            blocks.iter().map(|b| (b.number, b.producer)).collect();
+        let turns = tally(&produced, &set);
+        let actions = traffic::run_actions(
+            &self.settlement,
+            &self.world,
+            &mut self.rng,
+            self.options.actions_per_epoch,
+        )
+        .await?;
+        Clock::of(&self.settlement).move_to(start + length).await?;
+        Ok(EpochRun { epoch, set, blocks, turns, actions })
+    }
+}
+
+fn check_options(options: &DevnetOptions, config: &EconomicsConfig) -> Result<(), DevnetError> {
+    let candidates = usize::try_from(config.staking.max_candidates).unwrap_or(usize::MAX);
+    if options.sequencers == 0 || options.sequencers > candidates.min(world::SIGNERS - world::OPERATORS) {
+        return Err(DevnetError::Options(format!(
+            "--sequencers {} is outside 1..={}",
+            options.sequencers,
+            candidates.min(world::SIGNERS - world::OPERATORS)
+        )));
+    }
+    if options.blocks_per_epoch == 0 || options.blocks_per_epoch >= config.epochs.length_seconds {
+        return Err(DevnetError::Options(format!(
+            "--blocks-per-epoch {} is outside 1..={} (one block a second inside an epoch of {} s)",
+            options.blocks_per_epoch,
+            config.epochs.length_seconds - 1,
+            config.epochs.length_seconds
+        )));
+    }
+    Ok(())
+}
+
+/// The active set in force: the registry's last recorded set, or before the first one the
+/// eligible candidates by stake, as the registry would accept them.
+async fn active_set<P: alloy::providers::Provider>(
+    registry: &SequencerRegistry::SequencerRegistryInstance<P>,
+    config: &EconomicsConfig,
+) -> Result<Vec<SequencerId>, DevnetError> {
+    let contract = |action: &'static str| move |source| DevnetError::contract(action.to_owned(), source);
+    let recorded = registry.activeSet().call().await.map_err(contract("read the active set"))?;
+    if !recorded.is_empty() {
+        return Ok(recorded);
+    }
+    let mut candidates = Vec::new();
+    for id in registry.candidates().call().await.map_err(contract("read the candidates"))? {
+        let sequencer = registry.sequencer(id).call().await.map_err(contract("read a sequencer"))?;
+        let pool = registry.pool(id).call().await.map_err(contract("read a pool"))?;
+        candidates.push(SetCandidate {
+            id,
+            stake: sequencer.bond + pool.tokens,
+            eligible: sequencer.status == 1 && !sequencer.jailed && sequencer.bond >= config.staking.min_bond,
+        });
+    }
+    let max_active = usize::try_from(config.staking.max_active_sequencers).unwrap_or(usize::MAX);
+    Ok(top_by_stake(&candidates, max_active))
+}
+
+/// Runs the devnet until `options.epochs` epochs have run or `shutdown` resolves, printing the
+/// addresses and one line per epoch. The chains stop when it returns (or panics).
+pub async fn run(options: DevnetOptions, shutdown: impl Future<Output = ()>) -> Result<u64, DevnetError> {
+    tokio::pin!(shutdown);
+    let start = Devnet::start(options.clone());
+    let mut devnet = tokio::select! {
+        devnet = start => devnet?,
+        () = &mut shutdown => return Ok(0),
+    };
+    print_header(&devnet);
+    let mut epochs = 0;
+    while options.epochs.is_none_or(|limit| epochs < limit) {
+        let epoch = tokio::select! {
+            run = devnet.run_epoch() => run?,
+            () = &mut shutdown => break,
+        };
+        fail::fail_point!("devnet::epoch_ended");
+        println!("{}", epoch.line());
+        for action in &epoch.actions {
+            if let Outcome::Refused(what, why) = action {
+                println!("             refused: {what}: {why}");
+            }
+        }
+        epochs += 1;
+        tokio::select! {
+            () = tokio::time::sleep(options.pace) => {}
+            () = &mut shutdown => break,
+        }
+    }
+    println!("stopped after {epochs} epoch(s); the chains stop with the devnet");
+    Ok(epochs)
+}
+
+fn print_header(devnet: &Devnet) {
+    let system = &devnet.world.system;
+    println!("seqstake devnet");
+    println!("  settlement chain {} at {}", devnet.settlement.chain_id, devnet.settlement.url());
+    println!("  served chain     {} at {}", devnet.served.chain_id, devnet.served.url());
+    println!("  registry         {}", system.registry);
+    println!("  liquid token     {}", system.token);
+    println!("  withdrawal queue {}", system.queue);
+    println!("  report contract  {}", system.executor);
+    println!("  slashing manager {}", system.slashing_manager);
+    println!("  addresses        {}", devnet.addresses_file.display());
+    for s in &devnet.world.sequencers {
+        println!(
+            "  sequencer {} bond {} wei, commission {} bps, signer {}",
+            s.id, s.bond, s.commission_bps, s.signer
+        );
+    }
+}
