@@ -21,7 +21,7 @@ CONTRACTS := $(CURDIR)/contracts
 .PHONY: help devnet test setup artifacts gas-snapshot forge-test rust-test
 
 help:
-	@echo "make devnet     set up and run the main job (config check until the devnet lands)"
+	@echo "make devnet     set up and run the main job: the whole system on two local chains (Ctrl-C stops it)"
 	@echo "make test       set up and run every check: forge fmt/build/test, gas snapshot, artifacts, cargo fmt/clippy/test"
 	@echo "make artifacts  rebuild contracts/artifacts from forge build"
 	@echo "make gas-snapshot  rewrite contracts/.gas-snapshot (checked by make test)"
@@ -34,12 +34,11 @@ node_modules/.seqstake-installed: package.json package-lock.json
 setup: node_modules/.seqstake-installed
 	@$(STAGE) "cargo fetch" cargo fetch --locked
 
+# DEVNET_ARGS passes flags to `seqstake devnet`, e.g. make devnet DEVNET_ARGS="--epochs 10 --offline 3".
 devnet: setup
 	@$(STAGE) "cargo build" cargo build --locked
 	@$(STAGE) "config check (devnet)" ./target/debug/seqstake config check config/devnet.toml
-	@echo
-	@echo "The devnet (local chains, contracts, SQLite, API) is not built yet: this job checks its"
-	@echo "economics configuration only. See the open issues for the devnet work."
+	./target/debug/seqstake devnet $(DEVNET_ARGS)
 
 gas-snapshot: setup
 	@cd $(CONTRACTS) && $(STAGE) "gas snapshot" forge snapshot $(SNAPSHOT_TESTS)

@@ -1,0 +1,184 @@
+//! The devnet as its users run it. In process: a few epochs on real anvils, every served
+//! block's `miner` read back from the chain is the signer the producer rule names (a stand-in
+//! for the offline sequencer, whose turns count as missed), the served fees are what the
+//! chain's receipts say, and the addresses file names the deployment. As a process (the
+//! `seqstake` binary): after a normal stop, SIGTERM, or a panic at a failpoint, no anvil it
+//! started is left running. Clocks are moved, never waited for.
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, U256},
+    providers::Provider,
+};
+use seqstake::{
+    devnet::{Devnet, DevnetOptions},
+    economics::producer::expected_producer,
+};
+
+fn options(state_dir: PathBuf) -> DevnetOptions {
+    DevnetOptions {
+        config: PathBuf::from("config/devnet.toml"),
+        state_dir,
+        seed: 7,
+        epochs: None,
+        pace: Duration::ZERO,
+        sequencers: 5,
+        blocks_per_epoch: 4,
+        actions_per_epoch: 3,
+        offline: BTreeSet::from([3]),
+    }
+}
+
+fn state_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("seqstake-devnet-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test]
+async fn served_blocks_follow_the_producer_rule_and_fees_are_the_receipts() {
+    let dir = state_dir("rule");
+    let mut devnet = Devnet::start(options(dir.clone())).await.expect("devnet starts");
+    let served = devnet.served.reader();
+    let sequencers = devnet.world.sequencers.clone();
+    let signer_of = |id: u32| sequencers.iter().find(|s| s.id == id).expect("sequencer").signer;
+    let mut previous_epoch = None;
+    for _ in 0..3 {
+        let run = devnet.run_epoch().await.expect("epoch runs");
+        if let Some(previous) = previous_epoch {
+            assert_eq!(run.epoch, previous + 1, "one epoch at a time");
+        }
+        previous_epoch = Some(run.epoch);
+        // Before any report the set is the eligible top 4 by stake: 1 (the maximum bond), 2, 3
+        // and 4 (delegations of 20, 10 and 5 tokens on 2, 3 and 4); 5 (bond 7) is out.
+        assert_eq!(run.set, [1, 2, 3, 4]);
+        assert_eq!(run.blocks.len(), 4);
+        let epoch_start = devnet.world.genesis_time + run.epoch * devnet.config.epochs.length_seconds;
+        for block in &run.blocks {
+            let header = served
+                .get_block_by_number(BlockNumberOrTag::Number(block.number))
+                .await
+                .expect("read block")
+                .expect("block exists")
+                .header;
+            let expected = expected_producer(block.number, &run.set).expect("a producer");
+            assert_eq!(block.expected, Some(expected));
+            let want = if expected == 3 { signer_of(expected % 4 + 1) } else { signer_of(expected) };
+            assert_eq!(header.beneficiary, want, "block {}: miner by the rule", block.number);
+            assert!(
+                header.timestamp > epoch_start
+                    && header.timestamp < epoch_start + devnet.config.epochs.length_seconds,
+                "block {} inside epoch {}",
+                block.number,
+                run.epoch
+            );
+            let receipts = served
+                .get_block_receipts(block.number.into())
+                .await
+                .expect("receipts")
+                .expect("receipts exist");
+            assert!(!receipts.is_empty(), "users pay gas in every block");
+            let fees: U256 =
+                receipts.iter().map(|r| U256::from(r.gas_used) * U256::from(r.effective_gas_price)).sum();
+            assert_eq!(block.fees, fees, "block {}: fees from its receipts", block.number);
+        }
+        let turns = run.turns.iter().find(|(id, _)| *id == 3).expect("3 in the set").1;
+        let expected_turns = run.blocks.iter().filter(|b| b.expected == Some(3)).count() as u64;
+        assert_eq!(
+            (turns.produced, turns.missed),
+            (0, expected_turns),
+            "the offline sequencer misses every turn"
+        );
+        let produced: u64 = run.turns.iter().map(|(_, t)| t.produced + t.missed).sum();
+        assert_eq!(produced, 4, "every block is someone's turn");
+    }
+    let addresses: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("addresses.json")).expect("addresses file"))
+            .expect("json");
+    assert_eq!(addresses["settlement"]["chain_id"], 31_337);
+    assert_eq!(addresses["served"]["chain_id"], 31_338);
+    let registry: Address =
+        addresses["contracts"]["registry"].as_str().expect("registry").parse().expect("address");
+    assert_eq!(registry, devnet.world.system.registry);
+    assert_eq!(addresses["sequencers"].as_array().expect("sequencers").len(), 5);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The anvil pids the addresses file records, once it is written.
+fn anvil_pids(dir: &Path) -> Option<[u32; 2]> {
+    let text = std::fs::read_to_string(dir.join("addresses.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let pid = |chain: &str| value[chain]["anvil_pid"].as_u64().and_then(|p| u32::try_from(p).ok());
+    Some([pid("settlement")?, pid("served")?])
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie (exited, not yet reaped) is not running either.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.split(") ").nth(1).is_some_and(|rest| rest.starts_with('Z')))
+}
+
+/// Runs the binary with `args` and `env`, waits for its addresses file, then applies `stop`;
+/// returns its exit status and the anvil pids it had.
+fn run_binary(
+    test: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stop: impl FnOnce(u32),
+) -> (std::process::ExitStatus, [u32; 2]) {
+    let dir = state_dir(test);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seqstake"))
+        .arg("devnet")
+        .arg("--state-dir")
+        .arg(&dir)
+        .args(["--epoch-seconds", "0.2"])
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the seqstake binary runs");
+    let mut pids = None;
+    for _ in 0..600 {
+        if let Some(found) = anvil_pids(&dir) {
+            pids = Some(found);
+            break;
+        }
+        if child.try_wait().expect("poll").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pids = pids.expect("the devnet wrote its addresses file");
+    stop(child.id());
+    let status = child.wait().expect("the devnet exits");
+    let _ = std::fs::remove_dir_all(dir);
+    (status, pids)
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill").args(["-s", name, &pid.to_string()]).status().expect("kill runs");
+    assert!(status.success(), "kill -s {name} {pid}");
+}
+
+#[test]
+fn no_anvil_is_left_after_a_normal_stop_sigterm_or_a_panic() {
+    let (status, pids) = run_binary("stop", &["--epochs", "2"], &[], |_| {});
+    assert!(status.success(), "a run of two epochs ends well: {status}");
+    assert!(pids.iter().all(|&pid| !alive(pid)), "no anvil after a normal stop");
+
+    let (status, pids) = run_binary("term", &[], &[], |pid| signal(pid, "TERM"));
+    assert!(status.success(), "SIGTERM stops the devnet cleanly: {status}");
+    assert!(pids.iter().all(|&pid| !alive(pid)), "no anvil after SIGTERM");
+
+    let (status, pids) = run_binary("panic", &[], &[("FAILPOINTS", "devnet::epoch_ended=panic")], |_| {});
+    assert!(!status.success(), "a panic fails the run: {status}");
+    assert!(pids.iter().all(|&pid| !alive(pid)), "no anvil after a panic");
+}
