@@ -1,7 +1,8 @@
 //! The devnet as its users run it. In process: a few epochs on real anvils, every served
 //! block's `miner` read back from the chain is the signer the producer rule names (a stand-in
 //! for the offline sequencer, whose turns count as missed), the served fees are what the
-//! chain's receipts say, and the addresses file names the deployment. As a process (the
+//! chain's receipts say and exactly they reach the served chain's vault through the relay, in
+//! the epoch they were earned, and the addresses file names the deployment. As a process (the
 //! `seqstake` binary): after a normal stop, SIGTERM, or a panic at a failpoint, no anvil it
 //! started is left running. Clocks are moved, never waited for.
 
@@ -18,6 +19,7 @@ use alloy::{
     providers::Provider,
 };
 use seqstake::{
+    chain::bindings::{DevnetFeeRelay, FeeVault},
     devnet::{Devnet, DevnetOptions},
     economics::producer::expected_producer,
 };
@@ -50,8 +52,10 @@ async fn served_blocks_follow_the_producer_rule_and_fees_are_the_receipts() {
     let sequencers = devnet.world.sequencers.clone();
     let signer_of = |id: u32| sequencers.iter().find(|s| s.id == id).expect("sequencer").signer;
     let mut previous_epoch = None;
+    let mut runs = Vec::new();
     for _ in 0..3 {
         let run = devnet.run_epoch().await.expect("epoch runs");
+        runs.push(run.clone());
         if let Some(previous) = previous_epoch {
             assert_eq!(run.epoch, previous + 1, "one epoch at a time");
         }
@@ -99,6 +103,31 @@ async fn served_blocks_follow_the_producer_rule_and_fees_are_the_receipts() {
         let produced: u64 = run.turns.iter().map(|(_, t)| t.produced + t.missed).sum();
         assert_eq!(produced, 4, "every block is someone's turn");
     }
+    // The vault received exactly the fees of the ranges the relay names, each in its epoch.
+    let settlement = devnet.settlement.reader();
+    let relay = DevnetFeeRelay::new(devnet.world.relay, &settlement);
+    let relayed = relay.FeesRelayed_filter().from_block(0).query().await.expect("relay logs");
+    assert_eq!(relayed.len(), runs.len(), "one relay per epoch");
+    for ((event, log), run) in relayed.iter().zip(&runs) {
+        let first = run.blocks.first().expect("blocks").number;
+        let last = run.blocks.last().expect("blocks").number;
+        assert_eq!((event.firstBlock, event.lastBlock), (first, last), "epoch {}'s served blocks", run.epoch);
+        let fees: U256 = run.blocks.iter().map(|b| b.fees).sum();
+        assert_eq!(event.amount, fees, "epoch {}: the fees of its blocks", run.epoch);
+        let block = settlement
+            .get_block_by_number(BlockNumberOrTag::Number(log.block_number.expect("mined")))
+            .await
+            .expect("read block")
+            .expect("block exists");
+        let epoch =
+            (block.header.timestamp - devnet.world.genesis_time) / devnet.config.epochs.length_seconds;
+        assert_eq!(epoch, run.epoch, "the fees arrive in the epoch they were earned");
+    }
+    let vault = devnet.world.system.vaults.iter().find(|(id, _)| *id == 31_338).expect("vault").1;
+    let arrived = FeeVault::new(vault, &settlement).totalArrived().call().await.expect("totalArrived");
+    let earned: U256 = runs.iter().flat_map(|r| &r.blocks).map(|b| b.fees).sum();
+    assert_eq!(arrived, earned, "everything the served chain's users paid, and nothing else");
+
     let addresses: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("addresses.json")).expect("addresses file"))
             .expect("json");

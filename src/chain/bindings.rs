@@ -30,6 +30,13 @@ pub mod extension {
     );
 }
 
+// The devnet's stand-in for a served chain's bridge (not deployed in production).
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    DevnetFeeRelay,
+    "contracts/artifacts/DevnetFeeRelay.json"
+);
+
 alloy::sol!(
     #[sol(rpc, all_derives)]
     SeqstakeTimelock,

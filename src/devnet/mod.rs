@@ -7,8 +7,11 @@
 //! addresses file is rewritten). The chains are children of this process: a normal stop, Ctrl-C,
 //! SIGTERM or a panic stops them.
 //!
-//! Not built yet (the open devnet issue's later slices): the fee relay into the vaults,
-//! reports by the oracle members, keeper duties and `verify`.
+//! The served chain's fees reach its fee vault on the settlement chain through a devnet relay
+//! contract (the devnet's bridge), once per epoch, naming the served blocks they cover.
+//!
+//! Not built yet (the open devnet issue's later slices): reports by the oracle members, keeper
+//! duties and `verify`.
 
 pub mod chains;
 pub mod served;
@@ -17,7 +20,7 @@ pub mod world;
 
 use std::{collections::BTreeSet, future::Future, path::PathBuf, time::Duration};
 
-use alloy::primitives::U256;
+use alloy::{primitives::U256, providers::Provider};
 use rand::{SeedableRng, rngs::StdRng};
 
 use self::{
@@ -27,7 +30,11 @@ use self::{
     world::World,
 };
 use crate::{
-    chain::{ChainError, bindings::SequencerRegistry},
+    chain::{
+        ChainError,
+        bindings::{DevnetFeeRelay, SequencerRegistry},
+        tx::confirm_sent,
+    },
     config::{ConfigError, EconomicsConfig},
     economics::{
         producer::{SetCandidate, Turns, tally, top_by_stake},
@@ -133,6 +140,8 @@ pub struct EpochRun {
     pub turns: Vec<(SequencerId, Turns)>,
     /// The settlement actions.
     pub actions: Vec<Outcome>,
+    /// The served chain's fees relayed into its vault in this epoch.
+    pub relayed: U256,
 }
 
 impl EpochRun {
@@ -156,10 +165,11 @@ impl EpochRun {
             .collect();
         let refused = self.actions.iter().filter(|a| matches!(a, Outcome::Refused(..))).count();
         format!(
-            "epoch {:>4}  blocks {}  served fees {} wei  actions {} ok, {} refused",
+            "epoch {:>4}  blocks {}  revenue {}: {} wei  actions {} ok, {} refused",
             self.epoch,
             turns.join(" "),
-            self.served_fees(),
+            SERVED_CHAIN_ID,
+            self.relayed,
             self.actions.len() - refused,
             refused
         )
@@ -193,7 +203,10 @@ impl Devnet {
         alloy::providers::ext::AnvilApi::anvil_set_auto_mine(&served.reader(), false).await.map_err(
             |source| DevnetError::Rpc { action: "stop the served chain's automine".to_owned(), source },
         )?;
-        let world = world::build(&settlement, &config, options.sequencers).await?;
+        let first_served_block = served.reader().get_block_number().await.map_err(|source| {
+            DevnetError::Rpc { action: "read the served chain's head".to_owned(), source }
+        })? + 1;
+        let world = world::build(&settlement, &config, options.sequencers, first_served_block).await?;
         let addresses_file =
             world::write_addresses(&options.state_dir, &settlement, &served, &world, &config)?;
         let rng = StdRng::seed_from_u64(options.seed);
@@ -225,6 +238,7 @@ impl Devnet {
         let produced: Vec<(u64, Option<SequencerId>)> =
             blocks.iter().map(|b| (b.number, b.producer)).collect();
         let turns = tally(&produced, &set);
+        let relayed = self.relay_fees(&blocks).await?;
         let actions = traffic::run_actions(
             &self.settlement,
             &self.world,
@@ -233,7 +247,20 @@ impl Devnet {
         )
         .await?;
         Clock::of(&self.settlement).move_to(start + length).await?;
-        Ok(EpochRun { epoch, set, blocks, turns, actions })
+        Ok(EpochRun { epoch, set, blocks, turns, actions, relayed })
+    }
+
+    /// Sends the fees of `blocks` through the relay into the served chain's vault, in the
+    /// current settlement epoch (what arrives in epoch e is its revenue for e).
+    async fn relay_fees(&self, blocks: &[ServedBlock]) -> Result<U256, DevnetError> {
+        let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { return Ok(U256::ZERO) };
+        let fees: U256 = blocks.iter().map(|b| b.fees).sum();
+        let wallet = self.settlement.wallet(world::RELAYER);
+        let relay = DevnetFeeRelay::new(self.world.relay, &wallet);
+        let sent = relay.relay(first.number, last.number).value(fees).send().await;
+        let action = format!("relay the fees of served blocks {}..={}", first.number, last.number);
+        confirm_sent(&wallet, &action, sent.map(|p| *p.tx_hash())).await?;
+        Ok(fees)
     }
 }
 

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     chain::{
-        bindings::{EmissionReserve, SequencerRegistry, liquid::LiquidStakingToken},
+        bindings::{DevnetFeeRelay, EmissionReserve, SequencerRegistry, liquid::LiquidStakingToken},
         system::{DeployInputs, SystemAddresses, deploy_system, execute_wiring},
         tx::confirm_sent,
     },
@@ -28,6 +28,8 @@ use crate::{
 
 /// The deployer and timelock proposer.
 pub const DEPLOYER: usize = 0;
+/// Relays the served chain's fees into its vault (the devnet's bridge).
+pub const RELAYER: usize = 1;
 /// The first sequencer operator's account; operator `k` (0-based) is `OPERATORS + k`.
 pub const OPERATORS: usize = 10;
 /// The first block-signing key: sequencer `k`'s signer is `SIGNERS + k`; rotations use the
@@ -73,6 +75,8 @@ pub struct World {
     pub genesis_time: u64,
     /// The sequencers, in id order.
     pub sequencers: Vec<DevnetSequencer>,
+    /// The served chain's fee relay (the devnet's bridge) into its vault.
+    pub relay: Address,
 }
 
 /// The addresses file the devnet writes to its state folder (`addresses.json`).
@@ -128,6 +132,8 @@ pub struct Contracts {
     pub guardian: Address,
     /// The verifier account.
     pub verifier: Address,
+    /// The served chain's fee relay into its vault (the devnet's bridge).
+    pub relay: Address,
 }
 
 /// Deploys and wires the system, funds the reserve, registers `sequencers` sequencers and
@@ -137,6 +143,7 @@ pub async fn build(
     settlement: &LocalChain,
     config: &EconomicsConfig,
     sequencers: usize,
+    first_served_block: u64,
 ) -> Result<World, DevnetError> {
     let deployer = settlement.wallet(DEPLOYER);
     let clock = Clock::of(settlement);
@@ -153,6 +160,22 @@ pub async fn build(
     let (system, wiring) = deploy_system(&deployer, config, &inputs).await?;
     clock.move_to(clock.now().await? + config.governance.timelock_delay_seconds).await?;
     execute_wiring(&deployer, system.timelock, &wiring).await?;
+
+    let vault = system
+        .vaults
+        .iter()
+        .find(|(chain_id, _)| *chain_id == super::chains::SERVED_CHAIN_ID)
+        .map(|&(_, vault)| vault)
+        .ok_or_else(|| DevnetError::Invariant("no fee vault for the served chain".to_owned()))?;
+    let sent =
+        DevnetFeeRelay::deploy_builder(&deployer, super::chains::SERVED_CHAIN_ID, vault, first_served_block)
+            .send()
+            .await;
+    let receipt =
+        confirm_sent(&deployer, "deploy the served chain's fee relay", sent.map(|p| *p.tx_hash())).await?;
+    let relay = receipt
+        .contract_address
+        .ok_or_else(|| DevnetError::Invariant("the relay's deployment has no address".to_owned()))?;
 
     let reserve = EmissionReserve::new(system.reserve, &deployer);
     send(&deployer, "fund the emission reserve", reserve.fund().value(tokens(10)).send().await).await?;
@@ -176,7 +199,7 @@ pub async fn build(
         send(&wallet, &action, token.deposit(Address::ZERO).value(tokens(50 / (i as u64 + 1))).send().await)
             .await?;
     }
-    Ok(World { system, deployment_block, genesis_time, sequencers: registered })
+    Ok(World { system, deployment_block, genesis_time, sequencers: registered, relay })
 }
 
 /// Sequencer `k`: bonds from the maximum down, commissions from 5% up in steps of 5 points
@@ -254,6 +277,7 @@ pub fn write_addresses(
             vaults: system.vaults.clone(),
             guardian: system.guardian,
             verifier: system.verifier,
+            relay: world.relay,
         },
         sequencers: &world.sequencers,
     };
