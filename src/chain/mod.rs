@@ -4,6 +4,7 @@
 
 pub mod bindings;
 pub mod deploy;
+pub mod inputs;
 pub mod report;
 pub mod system;
 pub mod tx;
@@ -57,6 +58,15 @@ pub enum ChainError {
         /// The calls made.
         calls: usize,
     },
+    /// A block the chain should have is missing.
+    #[error("block {number} is missing")]
+    MissingBlock {
+        /// Its number.
+        number: u64,
+    },
+    /// The chain's data cannot make valid economics inputs.
+    #[error("report inputs: {0}")]
+    Input(String),
     /// A deployment's receipt carries no contract address.
     #[error("{action}: the receipt of {hash} has no contract address")]
     NoContractAddress {

@@ -1,0 +1,252 @@
+//! The report's inputs for a range of ended epochs, read from JSON-RPC alone: the registry's
+//! stake checkpoints (`stakeAt`) and its state at given blocks, the fee vaults' arrivals in
+//! settlement blocks timestamped in each epoch, the served chains' headers (the producer rule
+//! over the set in force), and the report contract's carried dust. Nothing here needs a
+//! database, so the reporter and `verify` read an epoch the same way.
+//!
+//! The set in force in epoch `e` is the last `ActiveSetUpdated` whose effective epoch is at most
+//! `e`; before any, the eligible candidates by stake at the start of `e` (`stakeAt(id, e)`, and
+//! status, jail and bond at the last settlement block before `e`), as `updateActiveSet` would
+//! rank them (`economics::producer::top_by_stake`).
+
+use alloy::{
+    eips::{BlockId, BlockNumberOrTag},
+    primitives::{Address, B256, U256},
+    providers::{DynProvider, Provider},
+};
+
+use super::{
+    ChainError,
+    bindings::{FeeVault, SequencerRegistry, executor::ReportExecutor},
+    system::SystemAddresses,
+};
+use crate::{
+    config::EconomicsConfig,
+    economics::{
+        producer::{SetCandidate, tally, top_by_stake},
+        report::EpochAttestations,
+        revenue::RevenueShareTerms,
+        schedule::emission_at,
+        settlement::{ChainEpoch, EpochInputs, SequencerEpoch, SequencerId},
+    },
+};
+
+/// Where the inputs are read.
+#[derive(Debug, Clone)]
+pub struct InputSources {
+    /// The settlement chain.
+    pub settlement: DynProvider,
+    /// Each served chain with a reader of its headers, in the report's chain order (the
+    /// deployment's vault order); a chain without a reader (the settlement chain itself) has no
+    /// produced blocks to count.
+    pub served: Vec<(u64, Option<DynProvider>)>,
+    /// The deployment.
+    pub system: SystemAddresses,
+    /// Unix time of epoch 0.
+    pub genesis_time: u64,
+    /// The epoch the emission schedule starts at (its step 0).
+    pub schedule_first_epoch: u64,
+}
+
+/// One epoch's inputs: what settlement needs, what the report attests, the set in force.
+#[derive(Debug, Clone)]
+pub struct GatheredEpoch {
+    /// Settlement inputs (the first epoch's accumulators and dust as the chain holds them; the
+    /// caller chains later epochs' from the settlements).
+    pub inputs: EpochInputs,
+    /// Evidence and missed blocks.
+    pub attested: EpochAttestations,
+    /// The set in force.
+    pub set: Vec<SequencerId>,
+}
+
+fn rpc(action: &str) -> impl Fn(alloy::transports::TransportError) -> ChainError + '_ {
+    move |source| ChainError::Rpc { action: action.to_owned(), source }
+}
+
+fn contract(action: &str) -> impl Fn(alloy::contract::Error) -> ChainError + '_ {
+    move |source| ChainError::Contract { action: action.to_owned(), source }
+}
+
+async fn timestamp_of(provider: &DynProvider, number: u64) -> Result<u64, ChainError> {
+    let block = provider
+        .get_block_by_number(BlockNumberOrTag::Number(number))
+        .await
+        .map_err(rpc("read a block header"))?;
+    block.map(|b| b.header.timestamp).ok_or(ChainError::MissingBlock { number })
+}
+
+/// The first block at or below `head` with a timestamp at least `timestamp` (`head + 1` when
+/// none): block timestamps never decrease.
+pub async fn first_block_at(provider: &DynProvider, timestamp: u64, head: u64) -> Result<u64, ChainError> {
+    let (mut low, mut high) = (0u64, head + 1);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if timestamp_of(provider, mid).await? >= timestamp {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    Ok(low)
+}
+
+/// The set in force in `epoch` (see the module's notes), read at or before `at`.
+pub async fn set_in_force(
+    settlement: &DynProvider,
+    system: &SystemAddresses,
+    config: &EconomicsConfig,
+    genesis_time: u64,
+    epoch: u64,
+    at: u64,
+) -> Result<Vec<SequencerId>, ChainError> {
+    let registry = SequencerRegistry::new(system.registry, settlement);
+    let updates = registry
+        .ActiveSetUpdated_filter()
+        .from_block(0)
+        .to_block(at)
+        .query()
+        .await
+        .map_err(contract("read ActiveSetUpdated"))?;
+    if let Some((update, _)) = updates.iter().rev().find(|(u, _)| u.epoch <= epoch) {
+        return Ok(update.ids.clone());
+    }
+    let start = genesis_time + epoch * config.epochs.length_seconds;
+    let before = first_block_at(settlement, start, at).await?.saturating_sub(1);
+    let block = BlockId::number(before);
+    let mut candidates = Vec::new();
+    for id in registry.candidates().call().block(block).await.map_err(contract("read the candidates"))? {
+        let point = registry.stakeAt(id, epoch).call().await.map_err(contract("read stakeAt"))?;
+        let s = registry.sequencer(id).call().block(block).await.map_err(contract("read a sequencer"))?;
+        candidates.push(SetCandidate {
+            id,
+            stake: U256::from(point.bond) + U256::from(point.tokens),
+            eligible: s.status == 1 && !s.jailed && s.bond >= config.staking.min_bond,
+        });
+    }
+    let max_active = usize::try_from(config.staking.max_active_sequencers).unwrap_or(usize::MAX);
+    Ok(top_by_stake(&candidates, max_active))
+}
+
+/// Reads epochs `first..=last` (all ended) as of settlement block `ref_block`.
+pub async fn gather_range(
+    sources: &InputSources,
+    config: &EconomicsConfig,
+    first: u64,
+    last: u64,
+    ref_block: u64,
+) -> Result<Vec<GatheredEpoch>, ChainError> {
+    let settlement = &sources.settlement;
+    let at = BlockId::number(ref_block);
+    let registry = SequencerRegistry::new(sources.system.registry, settlement);
+    let executor = ReportExecutor::new(sources.system.executor, settlement);
+    let dust_in = executor.carriedDust().call().block(at).await.map_err(contract("read carriedDust"))?;
+    let length = config.epochs.length_seconds;
+    let mut gathered = Vec::new();
+    for epoch in first..=last {
+        let start = sources.genesis_time + epoch * length;
+        let end = start + length;
+        let set =
+            set_in_force(settlement, &sources.system, config, sources.genesis_time, epoch, ref_block).await?;
+        let first_block = first_block_at(settlement, start, ref_block).await?;
+        let end_block = first_block_at(settlement, end, ref_block).await?;
+        let last_block = end_block.saturating_sub(1).max(first_block);
+
+        // Who produced what on the served chains, identified by the signers at the epoch's end.
+        let mut signers: Vec<(Address, SequencerId)> = Vec::new();
+        for id in registry
+            .candidates()
+            .call()
+            .block(BlockId::number(last_block))
+            .await
+            .map_err(contract("read the candidates"))?
+        {
+            let s = registry
+                .sequencer(id)
+                .call()
+                .block(BlockId::number(last_block))
+                .await
+                .map_err(contract("read a sequencer"))?;
+            signers.push((s.signer, id));
+        }
+        let mut produced: Vec<(u64, Option<SequencerId>)> = Vec::new();
+        for (_, reader) in &sources.served {
+            let Some(reader) = reader else { continue };
+            let head = reader.get_block_number().await.map_err(rpc("read a served chain's head"))?;
+            let mut number = first_block_at(reader, start, head).await?;
+            while number <= head {
+                let header = reader
+                    .get_block_by_number(BlockNumberOrTag::Number(number))
+                    .await
+                    .map_err(rpc("read a served header"))?
+                    .ok_or(ChainError::MissingBlock { number })?
+                    .header;
+                if header.timestamp >= end {
+                    break;
+                }
+                let producer =
+                    signers.iter().find(|(signer, _)| *signer == header.beneficiary).map(|(_, id)| *id);
+                produced.push((number, producer));
+                number += 1;
+            }
+        }
+        let turns = tally(&produced, &set);
+
+        let mut sequencers = Vec::with_capacity(set.len());
+        let mut missed = Vec::with_capacity(set.len());
+        for (id, t) in &turns {
+            let point = registry.stakeAt(*id, epoch).call().await.map_err(contract("read stakeAt"))?;
+            let pool = registry.pool(*id).call().block(at).await.map_err(contract("read a pool"))?;
+            let s = registry
+                .sequencer(*id)
+                .call()
+                .block(BlockId::number(last_block))
+                .await
+                .map_err(contract("read a sequencer"))?;
+            sequencers.push(SequencerEpoch {
+                id: *id,
+                blocks: t.produced,
+                bond: U256::from(point.bond),
+                pool_tokens: U256::from(point.tokens),
+                pool_shares: U256::from(point.shares),
+                commission_bps: if point.epoch == 0 { s.commissionBps } else { point.commissionBps },
+                jailed: s.jailed,
+                acc_before: pool.acc,
+                dust_before: U256::from(pool.dust),
+            });
+            missed.push(t.missed);
+        }
+
+        let mut chains = Vec::with_capacity(sources.system.vaults.len());
+        for &(chain_id, vault) in &sources.system.vaults {
+            // What arrived in settlement blocks timestamped in the epoch (none when the clock
+            // jumped over it).
+            let mut gross = U256::ZERO;
+            if first_block < end_block {
+                let arrived = FeeVault::new(vault, settlement)
+                    .RevenueArrived_filter()
+                    .from_block(first_block)
+                    .to_block(end_block - 1)
+                    .query()
+                    .await
+                    .map_err(contract("read RevenueArrived"))?;
+                gross = arrived.iter().map(|(e, _)| e.amount).sum();
+            }
+            let share = config
+                .revenue_share
+                .iter()
+                .find(|r| r.chain_id == chain_id)
+                .map(|r| RevenueShareTerms { partner: r.partner, a_bps: r.a_bps, b_bps: r.b_bps });
+            chains.push(ChainEpoch { chain_id, gross, cost: U256::ZERO, mev: U256::ZERO, share });
+        }
+        let emission = emission_at(&config.emission, epoch - sources.schedule_first_epoch)
+            .map_err(|e| ChainError::Input(e.to_string()))?;
+        let evidence = vec![B256::ZERO; chains.len()];
+        gathered.push(GatheredEpoch {
+            inputs: EpochInputs { epoch, chains, emission, dust_in, sequencers },
+            attested: EpochAttestations { evidence, missed_blocks: missed, total_supply: U256::ZERO },
+            set,
+        });
+    }
+    Ok(gathered)
+}
