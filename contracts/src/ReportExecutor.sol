@@ -471,7 +471,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         _checkHeader(h, r.epochs.length);
         _checkLiquid(r.liquid);
         nextEpoch = h.lastEpoch + 1;
-        (uint256 toTreasury, uint256[] memory draws) = _settleEpochs(h.firstEpoch, r.epochs);
+        (uint256 toTreasury, uint256[] memory draws) = _settleEpochs(h.firstEpoch, h.refBlock, r.epochs);
         for (uint256 i; i < draws.length; ++i) {
             if (draws[i] > 0) FeeVault(payable(_chains[i].vault)).draw(draws[i], address(this));
         }
@@ -592,7 +592,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
 
     /// Checks and settles each epoch; returns what the treasury receives and what to draw
     /// from each vault (the sequencers' rewards stay here until their parts are paid).
-    function _settleEpochs(uint64 first, ReportTypes.EpochEntry[] calldata epochs)
+    function _settleEpochs(uint64 first, uint64 refBlock, ReportTypes.EpochEntry[] calldata epochs)
         internal
         returns (uint256 toTreasury, uint256[] memory draws)
     {
@@ -606,7 +606,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             (uint256 revenue, uint256 shares) = _settleChains(e, draws);
             uint256 fee = RewardMath.applyBps(revenue - shares, protocolFeeBps);
             if (e.protocolFee != fee) revert WrongProtocolFee(e.epoch, e.protocolFee, fee);
-            reserve.draw(e.epoch, e.emission);
+            reserve.draw(e.epoch, e.emission, refBlock);
             (uint256 rewards, uint256 jailedPart) = _sumRewards(e, registered);
             uint256 inputs = revenue + e.emission + e.dustIn;
             uint256 outputs = shares + fee + rewards + e.dustOut;

@@ -27,6 +27,16 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
     bytes internal stuckReason;
     /// Reports that ended with their pool step refused.
     uint256 internal poolStepsRefused;
+    /// An agreed report was refused after a third party acted between its vote and its first
+    /// call (a reserve top-up), and its error.
+    bool internal blockedByThirdParty;
+    bytes internal blockedReason;
+
+    /// The reserve holds three epochs' emission and a little: reports soon draw a short
+    /// reserve, and top-ups (`topUpReserve`) fill it again now and then.
+    function _reserveFunding() internal pure override returns (uint256) {
+        return 3 * EMISSION + 1e12;
+    }
 
     function _executorParams() internal view override returns (ReportExecutor.Params memory p) {
         p = super._executorParams();
@@ -37,7 +47,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
     function setUp() public {
         _setUpSystem();
         handler = new SystemHandler(executor, vaults, this, slasher, partner);
-        bytes4[] memory selectors = new bytes4[](14);
+        bytes4[] memory selectors = new bytes4[](15);
         selectors[0] = handler.deposit.selector;
         selectors[1] = handler.request.selector;
         selectors[2] = handler.claimTicket.selector;
@@ -52,6 +62,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         selectors[11] = handler.claimCredits.selector;
         selectors[12] = handler.report.selector;
         selectors[13] = handler.advance.selector;
+        selectors[14] = handler.topUpReserve.selector;
         targetContract(address(handler));
         targetSelector(address(handler), selectors);
         base = handler.systemBalance();
@@ -92,6 +103,12 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         assertEq(executor.executing(), bytes32(0), "no report left half executed");
     }
 
+    /// Every agreed report executes whatever third parties send in between (finding 10: a
+    /// top-up of a short reserve between the vote and the first call refused the report).
+    function invariant_agreedReportsExecuteWhateverOthersSend() public view {
+        assertFalse(blockedByThirdParty, string(blockedReason));
+    }
+
     /// A ticket pays exactly its finalized value.
     function invariant_ticketsPayTheirFinalizedValue() public view {
         assertFalse(handler.ticketMispaid(), "a ticket paid other than its finalized value");
@@ -109,6 +126,8 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         uint64 current = registry.currentEpoch();
         if (current <= next) return false;
         uint256 count = current - next > 8 ? 8 : current - next;
+        // A new block: the report's reference block (the last one) holds every action so far.
+        vm.roll(vm.getBlockNumber() + 1);
         // Matured buckets back in the buffer first (anyone may), so the batches can use them.
         ReportExecutor.OpenBucket[] memory open = executor.openBuckets();
         for (uint256 i; i < open.length && open[i].completionEpoch <= current; ++i) {
@@ -119,6 +138,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         for (uint256 k; k < count; ++k) {
             plans[k] = _epochPlan(eligible, k + 1 == count);
         }
+        _emitWhatTheReserveHeld(plans);
         // The harvest comes first and does not depend on the moves: its amount (a dry run) is
         // in the buffer the moves and the batches see.
         ReportTypes.Report memory r = _report(plans, _liquid(_stakeWith(1), _stakeWith(2)));
@@ -132,6 +152,8 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         liquid.poolRewards = harvest;
         r.liquid = liquid;
         _agree(r);
+        // Now and then anyone tops the reserve up between the vote and the execution.
+        if ((seed >> 32) % 3 == 0) handler.topUpReserve(seed >> 40);
         try executor.execute(r) returns (bool done) {
             // Once the first call moved value, every later call must go through.
             while (!done) {
@@ -147,8 +169,20 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
             partnerShares += RewardMath.partnerShare(last.gross[0], last.cost[0], 250, 1500);
             return true;
         } catch (bytes memory reason) {
+            if ((seed >> 32) % 3 == 0) (blockedByThirdParty, blockedReason) = (true, reason);
             emit ReportRefused(reason);
             return false;
+        }
+    }
+
+    /// A short reserve emits what it held at the reference block (the last one), epoch after
+    /// epoch: the schedule's amount while it lasts, then what is left, then nothing.
+    function _emitWhatTheReserveHeld(Plan[] memory plans) internal view {
+        uint256 held = reserve.funded();
+        for (uint256 k; k < plans.length; ++k) {
+            uint256 emission = _min(EMISSION, held);
+            plans[k].emissionCut = EMISSION - emission;
+            held -= emission;
         }
     }
 
@@ -290,5 +324,6 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         invariant_revenueShareIsTheFormula();
         invariant_ticketsPayTheirFinalizedValue();
         invariant_reportsAlwaysEnd();
+        invariant_agreedReportsExecuteWhateverOthersSend();
     }
 }
