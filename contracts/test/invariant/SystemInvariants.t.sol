@@ -31,6 +31,13 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
     /// call (a reserve top-up), and its error.
     bool internal blockedByThirdParty;
     bytes internal blockedReason;
+    /// A report raised the rate by more than its bound (harvest and finalization together).
+    bool internal roseBeyondBound;
+    uint256 internal riseSeen;
+    uint256 internal riseAllowed;
+    /// The rate before the executing report, and the most it may rise.
+    uint256 internal rateBefore;
+    uint256 internal allowedRise;
 
     /// The reserve holds three epochs' emission and a little: reports soon draw a short
     /// reserve, and top-ups (`topUpReserve`) fill it again now and then.
@@ -103,6 +110,12 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         assertEq(executor.executing(), bytes32(0), "no report left half executed");
     }
 
+    /// No report raises the rate by more than the bound, finalization included (finding 8:
+    /// finalizing long-waiting tickets handed their gain to the shares left at once).
+    function invariant_rateRisesWithinTheBoundEachReport() public view {
+        assertFalse(roseBeyondBound, "a report raised the rate beyond its bound");
+    }
+
     /// Every agreed report executes whatever third parties send in between (finding 10: a
     /// top-up of a short reserve between the vote and the first call refused the report).
     function invariant_agreedReportsExecuteWhateverOthersSend() public view {
@@ -148,12 +161,14 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         // everything carried joins.
         uint256 buffered = token.bufferedAssets() + harvest + token.carriedRewards() + token.pendingFees();
         (ReportTypes.LiquidActions memory liquid, uint256 delegated) = _liquidPlan(seed, buffered);
-        liquid.batches = _batches(buffered - delegated);
+        // Now and then the queue waits a few reports (its tickets' gain grows meanwhile).
+        if ((seed >> 24) % 3 != 1) liquid.batches = _batches(buffered - delegated);
         liquid.poolRewards = harvest;
         r.liquid = liquid;
         _agree(r);
         // Now and then anyone tops the reserve up between the vote and the execution.
         if ((seed >> 32) % 3 == 0) handler.topUpReserve(seed >> 40);
+        _riseAllowed(r.header.lastEpoch);
         try executor.execute(r) returns (bool done) {
             // Once the first call moved value, every later call must go through.
             while (!done) {
@@ -165,6 +180,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
                 }
             }
             if (executor.unharvestedFrom() != executor.nextEpoch()) poolStepsRefused += 1;
+            _checkRise();
             Plan memory last = plans[count - 1];
             partnerShares += RewardMath.partnerShare(last.gross[0], last.cost[0], 250, 1500);
             return true;
@@ -172,6 +188,32 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
             if ((seed >> 32) % 3 == 0) (blockedByThirdParty, blockedReason) = (true, reason);
             emit ReportRefused(reason);
             return false;
+        }
+    }
+
+    /// The rate now, and the most a report ending at `last` may raise it (docs/ECONOMICS.md's
+    /// rate bound, computed here from the parameters): `max_rate_apr_bps` a year over the
+    /// epochs since the last harvest, the instant-exit fees joining, and rounding.
+    function _riseAllowed(uint64 last) internal {
+        uint256 rate = token.shareRate();
+        uint256 epochs = last + 1 - executor.unharvestedFrom();
+        if (epochs > executor.maxEpochsPerReport()) epochs = executor.maxEpochsPerReport();
+        uint256 supply = token.totalSupply() + 1000;
+        rateBefore = rate;
+        allowedRise = rate * type(uint16).max * epochs * EPOCH / (10_000 * 365 days)
+            + (token.pendingFees() * RewardMath.RAY + supply - 1) / supply;
+    }
+
+    /// Flags a report whose rise passed `allowedRise`, beyond two wei of rounding per matured
+    /// bucket, move or release (at most 32 + 16 + 16) and the steps' own.
+    function _checkRise() internal {
+        uint256 allowed = allowedRise;
+        uint256 rate = token.shareRate();
+        if (rate <= rateBefore) return;
+        uint256 supply = token.totalSupply() + 1000;
+        uint256 rounding = (2 * 64 + 4) * RewardMath.RAY / supply + 1;
+        if (rate - rateBefore > allowed + rounding) {
+            (roseBeyondBound, riseSeen, riseAllowed) = (true, rate - rateBefore, allowed + rounding);
         }
     }
 
@@ -325,5 +367,6 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         invariant_ticketsPayTheirFinalizedValue();
         invariant_reportsAlwaysEnd();
         invariant_agreedReportsExecuteWhateverOthersSend();
+        invariant_rateRisesWithinTheBoundEachReport();
     }
 }
