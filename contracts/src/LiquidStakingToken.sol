@@ -633,7 +633,9 @@ contract LiquidStakingToken is
             heldGain += value - assets;
             emit GainHeld(value - assets, heldGain);
         }
-        _rateMoved();
+        // A report's finalization moves the feed's round; a stale-oracle one does not refresh
+        // the feed, so a lending market still sees the stale oracle.
+        if (registry.currentEpoch() < lastReportEpoch + staleTimeoutEpochs) _rateMoved();
         (bool ok,) = queue.call{value: assets}("");
         if (!ok) revert TransferFailed(queue, assets);
     }
