@@ -4,6 +4,8 @@ pragma solidity 0.8.37;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {RewardMath} from "./libraries/RewardMath.sol";
 
 /// @title EmissionReserve
@@ -15,8 +17,13 @@ import {RewardMath} from "./libraries/RewardMath.sol";
 ///         `BondedRatioTarget` the report's amount is bounded by the emission at the highest
 ///         inflation: `(totalSupply * maxInflation / 10_000) * epochLength / year`, each
 ///         division rounded down. Epochs are drawn in order, each once; a scheduled amount the
-///         reserve cannot cover is paid as far as it can (at most what it holds).
+///         reserve cannot cover is paid as far as it could at the report's reference block:
+///         exactly `min(schedule, what it held at the end of refBlock less what was drawn
+///         since)`, so every member computes the same amount and a top-up after the reference
+///         block (by anyone) cannot refuse the report.
 contract EmissionReserve is AccessControl, ReentrancyGuardTransient {
+    using Checkpoints for Checkpoints.Trace208;
+
     /// @notice Draws the emission of each epoch (the report contract).
     bytes32 public constant DRAWER_ROLE = keccak256("DRAWER_ROLE");
     uint256 internal constant SECONDS_PER_YEAR = 365 days;
@@ -63,6 +70,10 @@ contract EmissionReserve is AccessControl, ReentrancyGuardTransient {
     uint256 public scheduled;
     /// @notice Paid so far (FixedBudget's spent budget).
     uint256 public paid;
+    /// @notice Everything ever funded (force-sent value not counted): `funded + paid`.
+    uint256 public totalFunded;
+    /// `totalFunded` at the end of each block that funded the reserve.
+    Checkpoints.Trace208 internal _totalFundedAt;
 
     event Funded(address indexed from, uint256 amount);
     event EmissionDrawn(uint64 indexed epoch, uint256 amount, address indexed to);
@@ -112,11 +123,36 @@ contract EmissionReserve is AccessControl, ReentrancyGuardTransient {
     function fund() external payable {
         if (msg.value == 0) revert ZeroAmount();
         funded += msg.value;
+        uint256 total = totalFunded + msg.value;
+        totalFunded = total;
+        _totalFundedAt.push(SafeCast.toUint48(block.number), SafeCast.toUint208(total));
         emit Funded(msg.sender, msg.value);
     }
 
-    /// @notice What drawing `nextEpoch` must pay: the schedule's amount, as far as the reserve
-    ///         covers it (for BondedRatioTarget: the most it may pay).
+    /// @notice What the reserve held for `nextEpoch` at the end of block `refBlock`: everything
+    ///         funded by then less everything paid since deployment (the draws after `refBlock`
+    ///         are the executing report's earlier epochs), zero if that is negative.
+    /// @param refBlock The report's reference block.
+    /// @return The amount in wei.
+    function heldAt(uint64 refBlock) public view returns (uint256) {
+        uint256 fundedThen = _totalFundedAt.upperLookupRecent(SafeCast.toUint48(refBlock));
+        return fundedThen > paid ? fundedThen - paid : 0;
+    }
+
+    /// @notice What drawing `nextEpoch` must pay for a report with reference block `refBlock`:
+    ///         the schedule's amount, as far as the reserve covered it at `refBlock` (for
+    ///         BondedRatioTarget: the most it may pay, as far as it holds now).
+    /// @param refBlock The report's reference block.
+    /// @return The amount in wei.
+    function emissionAt(uint64 refBlock) public view returns (uint256) {
+        if (kind == Kind.BondedRatioTarget) return Math.min(targetingBound, funded);
+        return Math.min(scheduled, heldAt(refBlock));
+    }
+
+    /// @notice What drawing `nextEpoch` must pay for a report whose reference block is this
+    ///         one: the schedule's amount, as far as the reserve covers it (for
+    ///         BondedRatioTarget: the most it may pay). Read at a report's reference block it is
+    ///         `emissionAt(refBlock)` for the report's first epoch.
     /// @return The amount in wei.
     function expectedEmission() public view returns (uint256) {
         uint256 due = kind == Kind.BondedRatioTarget ? targetingBound : scheduled;
@@ -125,18 +161,21 @@ contract EmissionReserve is AccessControl, ReentrancyGuardTransient {
 
     /// @notice Pays epoch `epoch`'s emission, `amount`, to the caller (the report).
     /// @param epoch Must be `nextEpoch`.
-    /// @param amount Exactly `expectedEmission()` while the reserve covers the schedule; at most
-    ///        it for BondedRatioTarget and for a reserve holding less than the schedule's amount.
+    /// @param amount Exactly `emissionAt(refBlock)`: the schedule's amount, or what the reserve
+    ///        held at `refBlock` when that was less; at most `emissionAt(refBlock)` for
+    ///        BondedRatioTarget.
+    /// @param refBlock The report's reference block (in the past: the report contract checks).
     /// @dev Reverts with AccessControlUnauthorizedAccount without DRAWER_ROLE; with WrongEpoch
     ///      out of order; with WrongAmount for another amount; with TransferFailed if the
     ///      caller refuses the value.
-    function draw(uint64 epoch, uint256 amount) external onlyRole(DRAWER_ROLE) nonReentrant {
+    function draw(uint64 epoch, uint256 amount, uint64 refBlock) external onlyRole(DRAWER_ROLE) nonReentrant {
         if (epoch != nextEpoch) revert WrongEpoch(epoch, nextEpoch);
-        uint256 expected = expectedEmission();
-        // Exact while the reserve covers the schedule. A short reserve pays at most what it holds:
-        // anyone may top it up, so a report computed before a top-up still executes after it.
-        bool exact = kind != Kind.BondedRatioTarget && funded >= scheduled;
-        bool ok = exact ? amount == expected : amount <= expected;
+        uint256 expected = emissionAt(refBlock);
+        // One amount per report, fixed by the reserve's state at the report's reference block:
+        // every member computes it, and a top-up after that block (anyone may fund) changes
+        // nothing. Before, a short reserve accepted any amount up to what it held, until a
+        // top-up to the schedule made the draw exact and refused the agreed report.
+        bool ok = kind == Kind.BondedRatioTarget ? amount <= expected : amount == expected;
         if (!ok) revert WrongAmount(epoch, amount, expected);
         nextEpoch = epoch + 1;
         funded -= amount;

@@ -112,6 +112,11 @@ contract LiquidStakingToken is
 
     /// @notice The queue burned `shares` and took `assets` from the buffer for its tickets.
     event WithdrawalsFinalized(uint256 shares, uint256 assets);
+    /// @notice Finalized tickets left `gain` to the shares that stay; it is held out of the
+    ///         pooled assets (`heldGain`, now `held`) until harvests add it within their bound.
+    event GainHeld(uint256 gain, uint256 held);
+    /// @notice A harvest added `gain` of the held gain to the pooled assets.
+    event GainReleased(uint256 gain, uint256 held);
     /// @notice The withdrawal queue was set (once).
     event WithdrawalQueueSet(address queue);
     /// @notice `amount` of the buffer was delegated to sequencer `id`; the pool's value is now `value`.
@@ -408,17 +413,21 @@ contract LiquidStakingToken is
         emit UnbondedWithdrawn(id, completionEpoch, amount);
     }
 
-    /// @notice Claims the token's rewards in the given pools and its positions; adds at most
-    ///         `maxRewards` of them and of the rewards carried before to the buffer (the rest is
-    ///         carried to the next harvest: the report's rate bound, so a windfall joins the
-    ///         pool over several reports); takes the pool fee on what joined as shares minted to
-    ///         the treasury (worth at most the fee, so holders keep the rest and the rate cannot
-    ///         fall).
+    /// @notice Claims the token's rewards in the given pools and its positions. Adds to the
+    ///         pooled assets, within `maxGain` (what the holders' shares may gain now, net of
+    ///         the pool fee: the report's rate bound), first the gain finalized tickets left
+    ///         (`heldGain`), then the rewards carried before and claimed now (at most
+    ///         `(maxGain - gain) * 10_000 / (10_000 - poolFeeBps)` of them, all at a 100% fee);
+    ///         the rest waits for the next harvests, so a windfall or a long queue's gain joins
+    ///         the pool over several reports. Takes the pool fee on the rewards that joined as
+    ///         shares minted to the treasury (worth at most the fee, so holders keep the rest
+    ///         and the rate cannot fall).
     /// @param ids The pools to harvest.
-    /// @param maxRewards The most rewards that join the pool now.
+    /// @param maxGain The most the holders gain now, in wei net of the pool fee (unbounded at
+    ///        `type(uint256).max`).
     /// @return claimed What was claimed.
     /// @dev Reverts with AccessControlUnauthorizedAccount without REPORTER_ROLE.
-    function harvest(uint32[] calldata ids, uint256 maxRewards)
+    function harvest(uint32[] calldata ids, uint256 maxGain)
         external
         onlyRole(REPORTER_ROLE)
         nonReentrant
@@ -426,6 +435,14 @@ contract LiquidStakingToken is
     {
         claimed = registry.claimRewardsMany(ids, address(this))
             + abi.decode(_extend(abi.encodeCall(LiquidPositions.harvestPositions, ())), (uint256));
+        uint256 gain = Math.min(heldGain, maxGain);
+        if (gain > 0) {
+            heldGain -= gain;
+            emit GainReleased(gain, heldGain);
+        }
+        uint256 maxRewards = maxGain == type(uint256).max || poolFeeBps == RewardMath.BPS
+            ? type(uint256).max
+            : Math.mulDiv(maxGain - gain, RewardMath.BPS, RewardMath.BPS - poolFeeBps);
         uint256 available = claimed + carriedRewards;
         uint256 rewards = Math.min(available, maxRewards);
         carriedRewards = available - rewards;
@@ -594,7 +611,9 @@ contract LiquidStakingToken is
 
     /// @notice Burns `shares` the queue holds and sends it `assets` from the buffer: the value
     ///         of the tickets it finalizes (never more than the shares are worth, so the rate
-    ///         cannot fall).
+    ///         cannot fall). What the shares are worth beyond it (tickets take at most their
+    ///         value at request) is held out of the pooled assets (`heldGain`), so the rate does
+    ///         not rise either: harvests add it within the report's rate bound.
     /// @param shares Locked shares of the finalized tickets.
     /// @param assets Their value.
     /// @dev Reverts with NotQueue for anyone but the queue; with InsufficientBuffer when the
@@ -603,9 +622,20 @@ contract LiquidStakingToken is
         address queue = withdrawalQueue;
         if (msg.sender != queue) revert NotQueue(msg.sender);
         if (assets > bufferedAssets) revert InsufficientBuffer(assets, bufferedAssets);
+        // The shares' value at the rate, rounded down: what leaves the pooled assets with them.
+        uint256 value = Math.mulDiv(
+            shares, totalPooledAssets() + RewardMath.VIRTUAL_ASSETS, totalSupply() + RewardMath.VIRTUAL_SHARES
+        );
         bufferedAssets -= SafeCast.toUint128(assets);
         _burn(queue, shares);
         emit WithdrawalsFinalized(shares, assets);
+        if (value > assets) {
+            heldGain += value - assets;
+            emit GainHeld(value - assets, heldGain);
+        }
+        // A report's finalization moves the feed's round; a stale-oracle one does not refresh
+        // the feed, so a lending market still sees the stale oracle.
+        if (registry.currentEpoch() < lastReportEpoch + staleTimeoutEpochs) _rateMoved();
         (bool ok,) = queue.call{value: assets}("");
         if (!ok) revert TransferFailed(queue, assets);
     }

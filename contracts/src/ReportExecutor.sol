@@ -420,24 +420,22 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         uint256 rate = token.shareRate();
         uint256 back = _bringBackMatured();
         (uint256 aprRise, uint256 supply) = _aprRise(rate, last);
-        // The most rewards that keep the rise within the bound, net of the pool fee (a wei
-        // less, for rounding); the rest is carried to the next harvest.
+        // The most the holders may gain within the bound, net of the pool fee (a wei less, for
+        // rounding): the token adds the gain finalized tickets left first, then rewards, and
+        // carries the rest to the next harvest.
         uint256 net = Math.mulDiv(aprRise, supply, RewardMath.RAY);
         net = net > 0 ? net - 1 : 0;
-        uint256 feeBps = token.poolFeeBps();
-        uint256 maxRewards = feeBps == RewardMath.BPS
-            ? type(uint256).max
-            : Math.mulDiv(net, RewardMath.BPS, RewardMath.BPS - feeBps);
         uint256 maxRise =
             aprRise + Math.mulDiv(token.pendingFees(), RewardMath.RAY, supply, Math.Rounding.Ceil);
-        uint256 harvested = token.harvest(_allocationIds(l), maxRewards);
+        uint256 harvested = token.harvest(_allocationIds(l), net);
         if (harvested != l.poolRewards) revert PoolRewardsMismatch(harvested, l.poolRewards);
-        uint256 harvestedRate = _checkRate(rate, back, maxRise);
+        _checkRate(rate, back, maxRise);
         if (l.batches.length > 0) {
-            // Tickets take at most their value at request: what they leave raises the rate of
-            // the shares left, which the bound does not cover; it may only not fall.
+            // Tickets take at most their value at request: the token holds what they leave out
+            // of the pooled assets, so the harvest and the finalization together stay within
+            // the same bound (review finding 8).
             _finalize(l.batches, maxRise);
-            _checkRate(harvestedRate, 0, type(uint256).max);
+            _checkRate(rate, back, maxRise);
         }
     }
 
@@ -471,7 +469,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
         _checkHeader(h, r.epochs.length);
         _checkLiquid(r.liquid);
         nextEpoch = h.lastEpoch + 1;
-        (uint256 toTreasury, uint256[] memory draws) = _settleEpochs(h.firstEpoch, r.epochs);
+        (uint256 toTreasury, uint256[] memory draws) = _settleEpochs(h.firstEpoch, h.refBlock, r.epochs);
         for (uint256 i; i < draws.length; ++i) {
             if (draws[i] > 0) FeeVault(payable(_chains[i].vault)).draw(draws[i], address(this));
         }
@@ -592,7 +590,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
 
     /// Checks and settles each epoch; returns what the treasury receives and what to draw
     /// from each vault (the sequencers' rewards stay here until their parts are paid).
-    function _settleEpochs(uint64 first, ReportTypes.EpochEntry[] calldata epochs)
+    function _settleEpochs(uint64 first, uint64 refBlock, ReportTypes.EpochEntry[] calldata epochs)
         internal
         returns (uint256 toTreasury, uint256[] memory draws)
     {
@@ -606,7 +604,7 @@ contract ReportExecutor is ReportConsensus, ReentrancyGuardTransient {
             (uint256 revenue, uint256 shares) = _settleChains(e, draws);
             uint256 fee = RewardMath.applyBps(revenue - shares, protocolFeeBps);
             if (e.protocolFee != fee) revert WrongProtocolFee(e.epoch, e.protocolFee, fee);
-            reserve.draw(e.epoch, e.emission);
+            reserve.draw(e.epoch, e.emission, refBlock);
             (uint256 rewards, uint256 jailedPart) = _sumRewards(e, registered);
             uint256 inputs = revenue + e.emission + e.dustIn;
             uint256 outputs = shares + fee + rewards + e.dustOut;

@@ -5,6 +5,7 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {LiquidStakingToken} from "./LiquidStakingToken.sol";
 import {RewardMath} from "./libraries/RewardMath.sol";
 
@@ -17,12 +18,16 @@ import {RewardMath} from "./libraries/RewardMath.sol";
 ///         of the token's buffer into this contract. A finalized ticket is worth
 ///         `shares * min(rate at request, rate at finalization) / RAY` and is claimed once
 ///         (states: pending, finalized, claimed).
-/// @dev Batches: ticket rates at request only rise between slashes, so a batch whose first and
-///      last tickets are on the same side of the finalization rate has all of its tickets on
-///      that side. Its value is then exact: the sum of values at request, or all its shares at
-///      the finalization rate. The contract checks the two ends. A batch that still mixes
-///      sides (a slash inside it) locks `min(sum of values, shares * rate)`, which is never
-///      less than its tickets' claims, so claims always succeed.
+/// @dev Batches: each ticket records the token's share rate at its request and its run: the
+///      run number grows by one at each ticket requested at a lower rate than the ticket before
+///      it (a slash, or a report's rounding), so within a run the rates at request never fall.
+///      A batch must lie within one run, and then its first and last tickets bound every rate
+///      in it: if the last was requested at or below the finalization rate, every ticket was
+///      and each claims its value at request; if the first was requested above it, every ticket
+///      claims its shares at the finalization rate. The batch's value is then what its tickets
+///      claim (to the wei when below; above, at most a wei per ticket of rounding more, as the
+///      batch rounds its shares once), so the queue never locks value its tickets cannot claim.
+///      A batch across runs, or with its ends on different sides of the rate, is refused.
 contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
     /// @notice Finalizes tickets (the report contract).
     bytes32 public constant FINALIZER_ROLE = keccak256("FINALIZER_ROLE");
@@ -33,6 +38,11 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
         uint256 cumulativeAssets;
         uint64 requestedAt;
         bool claimed;
+        /// The token's share rate at the request (RAY per share).
+        uint128 rateAtRequest;
+        /// The run: how many tickets up to this one were requested at a lower rate than the
+        /// ticket before them.
+        uint48 run;
     }
 
     /// @notice Tickets from `fromId` on were finalized at `shareRate` (RAY per share).
@@ -90,7 +100,8 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
     error InvalidFinalization(uint256 lastId, uint256 lastFinalizedId, uint256 lastRequestId);
     /// @dev Batch ends must increase and end at the finalization's last id.
     error InvalidBatches(uint256 index);
-    /// @dev The batch's first and last tickets lie on different sides of the finalization rate.
+    /// @dev The batch's first and last tickets lie on different sides of the finalization rate,
+    ///      or the batch spans a fall of the rate at request (two runs).
     error MixedBatch(uint256 index);
     /// @dev The caller neither owns the ticket nor is approved for it.
     error NotTicketOwner(uint256 id, address caller);
@@ -148,7 +159,9 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
             cumulativeShares: previous.cumulativeShares + shares,
             cumulativeAssets: previous.cumulativeAssets + assets,
             requestedAt: uint64(block.timestamp),
-            claimed: false
+            claimed: false,
+            rateAtRequest: SafeCast.toUint128(rate),
+            run: rate < previous.rateAtRequest ? previous.run + 1 : previous.run
         });
         lastRequestId = id;
         _mint(owner, id);
@@ -180,15 +193,16 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ finalization
     /// @notice Finalizes tickets `lastFinalizedId + 1 ..= batchEnds[last]` at the token's
-    ///         current share rate; `batchEnds` cut them into runs whose first and last tickets
-    ///         lie on the same side of that rate.
+    ///         current finalization rate; `batchEnds` cut them into batches, each within one run
+    ///         (`rateAtRequest`) and with its first and last tickets on the same side of that
+    ///         rate, so that each batch locks what its tickets claim.
     /// @param batchEnds The last ticket of each batch, increasing.
     /// @return assetsLocked What the tickets are worth, moved from the token's buffer.
     /// @dev Reverts with AccessControlUnauthorizedAccount without FINALIZER_ROLE while the
     ///      token's oracle is not stale; with
     ///      InvalidFinalization for nothing to finalize or past the last request; with
-    ///      InvalidBatches for ends out of order; with MixedBatch for a batch whose ends are on
-    ///      different sides of the rate; with the token's InsufficientBuffer when the buffer
+    ///      InvalidBatches for ends out of order; with MixedBatch for a batch across runs or
+    ///      whose ends are on different sides of the rate; with the token's InsufficientBuffer when the buffer
     ///      cannot pay.
     function finalize(uint256[] calldata batchEnds) external nonReentrant returns (uint256 assetsLocked) {
         // The finalizer (the report) finalizes; with a stale oracle anyone may, as unbonding
@@ -208,7 +222,12 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
         for (uint256 i; i < batchEnds.length; ++i) {
             uint256 end = batchEnds[i];
             if (end < start) revert InvalidBatches(i);
-            if (_aboveRate(start, rate) != _aboveRate(end, rate)) revert MixedBatch(i);
+            Request storage head = _requests[start];
+            Request storage tail = _requests[end];
+            // Within one run the rates at request never fall: the ends bound every ticket's.
+            if (head.run != tail.run || (head.rateAtRequest <= rate) != (tail.rateAtRequest <= rate)) {
+                revert MixedBatch(i);
+            }
             assetsLocked += _batchValue(start, end, rate);
             start = end + 1;
         }
@@ -303,6 +322,17 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
             (q.cumulativeShares - p.cumulativeShares, q.cumulativeAssets - p.cumulativeAssets, q.requestedAt);
     }
 
+    /// @notice The token's share rate when ticket `id` was requested, and its run: batches lie
+    ///         within one run (the run grows at each ticket requested at a lower rate than the
+    ///         ticket before it).
+    /// @param id The ticket.
+    /// @return rate The share rate at request (RAY per share).
+    /// @return run The ticket's run.
+    function rateAtRequest(uint256 id) external view returns (uint256 rate, uint256 run) {
+        Request storage q = _requests[id];
+        return (q.rateAtRequest, q.run);
+    }
+
     /// @notice What a finalized ticket pays.
     /// @param id The ticket.
     /// @param hint Its checkpoint.
@@ -349,17 +379,8 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ internal
-    /// Whether ticket `id` was requested above `rate` (its value at request over its shares).
-    function _aboveRate(uint256 id, uint256 rate) internal view returns (bool) {
-        Request storage q = _requests[id];
-        Request storage p = _requests[id - 1];
-        uint256 shares = q.cumulativeShares - p.cumulativeShares;
-        uint256 assets = q.cumulativeAssets - p.cumulativeAssets;
-        return assets * RewardMath.RAY > shares * rate;
-    }
-
-    /// The value of tickets `start..=end` at `rate`: the smaller of their values at request
-    /// and their shares at the rate.
+    /// The value of tickets `start..=end` (one run, both ends on one side of `rate`) at `rate`:
+    /// the smaller of their values at request and their shares at the rate.
     function _batchValue(uint256 start, uint256 end, uint256 rate) internal view returns (uint256) {
         Request storage last = _requests[end];
         Request storage before = _requests[start - 1];

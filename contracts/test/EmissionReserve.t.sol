@@ -44,7 +44,7 @@ contract EmissionReserveTest is Test {
             assertEq(reserve.expectedEmission(), expected[i], "scheduled emission");
             uint256 before = drawer.balance;
             vm.prank(drawer);
-            reserve.draw(uint64(10 + i), expected[i]);
+            reserve.draw(uint64(10 + i), expected[i], uint64(block.number));
             assertEq(drawer.balance - before, expected[i], "paid");
             assertEq(reserve.paid(), cumulative[i], "cumulative");
         }
@@ -84,8 +84,8 @@ contract EmissionReserveTest is Test {
         assertEq(reserve.targetingBound(), bound);
         vm.startPrank(drawer);
         vm.expectRevert(abi.encodeWithSelector(EmissionReserve.WrongAmount.selector, 10, bound + 1, bound));
-        reserve.draw(10, bound + 1);
-        reserve.draw(10, bound - 7); // anything up to the bound
+        reserve.draw(10, bound + 1, uint64(block.number));
+        reserve.draw(10, bound - 7, uint64(block.number)); // anything up to the bound
         vm.stopPrank();
     }
 
@@ -95,22 +95,30 @@ contract EmissionReserveTest is Test {
         EmissionReserve reserve = _deploy(p, 5 ether);
         vm.deal(address(reserve), address(reserve).balance + 100 ether); // forced value never counts
         vm.startPrank(drawer);
-        reserve.draw(10, 3 ether);
+        uint64 ref = uint64(block.number);
+        reserve.draw(10, 3 ether, ref);
         assertEq(reserve.expectedEmission(), 2 ether, "what is left, no more");
         vm.expectRevert(abi.encodeWithSelector(EmissionReserve.WrongAmount.selector, 11, 3 ether, 2 ether));
-        reserve.draw(11, 3 ether);
+        reserve.draw(11, 3 ether, ref);
+        // Short, it pays exactly what it held at the report's reference block: no less...
+        vm.expectRevert(abi.encodeWithSelector(EmissionReserve.WrongAmount.selector, 11, 1 ether, 2 ether));
+        reserve.draw(11, 1 ether, ref);
         vm.stopPrank();
-        // A top-up after the report was computed cannot block it: short, it pays at most what
-        // it holds.
-        vm.deal(address(this), 1);
-        reserve.fund{value: 1}();
+        // ...and a top-up after that block cannot block the report (finding 10).
+        vm.roll(block.number + 1);
+        vm.deal(address(this), 1 ether);
+        reserve.fund{value: 1 ether}();
+        assertEq(reserve.heldAt(ref), 2 ether, "held at the reference block");
+        assertEq(reserve.heldAt(uint64(block.number)), 3 ether, "held now");
         vm.startPrank(drawer);
-        reserve.draw(11, 2 ether);
-        assertEq(reserve.funded(), 1);
-        reserve.draw(12, 1);
-        reserve.draw(13, 0); // an empty reserve pays nothing, the epoch still passes
+        reserve.draw(11, 2 ether, ref);
+        assertEq(reserve.funded(), 1 ether);
+        assertEq(reserve.emissionAt(ref), 0, "nothing held at the old reference block");
+        reserve.draw(12, 1 ether, uint64(block.number)); // a report computed after the top-up
+        reserve.draw(13, 0, uint64(block.number)); // an empty reserve pays nothing, the epoch still passes
         vm.stopPrank();
         assertEq(reserve.funded(), 0);
+        assertEq(reserve.totalFunded(), 6 ether);
         assertEq(uint256(reserve.nextEpoch()), 14);
     }
 
@@ -123,12 +131,12 @@ contract EmissionReserveTest is Test {
                 "AccessControlUnauthorizedAccount(address,bytes32)", address(this), reserve.DRAWER_ROLE()
             )
         );
-        reserve.draw(10, 1 ether);
+        reserve.draw(10, 1 ether, uint64(block.number));
         vm.startPrank(drawer);
         vm.expectRevert(abi.encodeWithSelector(EmissionReserve.WrongEpoch.selector, 11, 10));
-        reserve.draw(11, 1 ether);
+        reserve.draw(11, 1 ether, uint64(block.number));
         vm.expectRevert(abi.encodeWithSelector(EmissionReserve.WrongAmount.selector, 10, 0.5 ether, 1 ether));
-        reserve.draw(10, 0.5 ether);
+        reserve.draw(10, 0.5 ether, uint64(block.number));
         vm.stopPrank();
         vm.expectRevert(EmissionReserve.ZeroAmount.selector);
         reserve.fund{value: 0}();
@@ -141,7 +149,7 @@ contract EmissionReserveTest is Test {
         vm.expectRevert(
             abi.encodeWithSelector(EmissionReserve.TransferFailed.selector, address(refuser), 1 ether)
         );
-        reserve.draw(10, 1 ether);
+        reserve.draw(10, 1 ether, uint64(block.number));
         assertEq(uint256(reserve.nextEpoch()), 10, "a refused payment draws nothing");
     }
 

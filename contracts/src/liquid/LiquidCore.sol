@@ -90,6 +90,11 @@ abstract contract LiquidCore {
     uint256 public staleShortfall;
     uint256 public staleStakeBase;
     mapping(uint32 id => uint64) public staleUndelegatedIn;
+    /// @notice What finalized tickets left to the shares that stay (their shares' value at the
+    ///         rate less what the tickets take), held out of the pooled assets so that a
+    ///         finalization does not raise the rate: harvests add it first, within the report's
+    ///         rate bound (review finding 8).
+    uint256 public heldGain;
 
     constructor(address registry_, uint16 perSequencerCapBps_, uint256 maxMovedPerEpoch_) {
         registry = SequencerRegistry(payable(registry_));
@@ -100,7 +105,10 @@ abstract contract LiquidCore {
     /// @notice Everything the shares are a claim on: the buffer and the stake in the registry.
     /// @return The assets in wei (internal accounting, never the contract's balance).
     function totalPooledAssets() public view returns (uint256) {
-        return uint256(bufferedAssets) + stakedAssets;
+        // The held gain stays in the buffer or the stake; it is not the holders' until a harvest
+        // adds it (a slash beyond everything else would leave nothing, not an underflow).
+        uint256 assets = uint256(bufferedAssets) + stakedAssets;
+        return assets > heldGain ? assets - heldGain : 0;
     }
 
     /// Marks the token's delegation in pool `id` at the registry's value (rounded down).

@@ -130,6 +130,47 @@ contract LiquidHandler is TicketActions {
         calls["report"] += 1;
     }
 
+    /// Finalizes as anyone would with a stale oracle (finding 7): the clock runs to the stale
+    /// timeout now and then, and the pending tickets the buffer covers are cut at random, in
+    /// one batch whose ends lie on one side of the rate most often (what a griefer tries). A
+    /// refused cut changes nothing; an accepted one must lock no more than its tickets claim
+    /// (`lockedBeyondClaims`).
+    function finalizeAnyCut(uint256 seed) external {
+        if (seed % 4 == 0 && !token.isStale()) {
+            uint256 epoch = token.lastReportEpoch() + token.staleTimeoutEpochs();
+            vm.warp(genesis + epoch * epochLength + 1);
+        }
+        uint256 first = queue.lastFinalizedId() + 1;
+        uint256 last = queue.lastRequestId();
+        if (first > last) return;
+        uint256 rate = token.finalizationRate();
+        uint256 buffer = token.bufferedAssets();
+        uint256 value;
+        uint256 end = first - 1;
+        for (uint256 id = first; id <= last; ++id) {
+            (uint256 shares, uint256 atRequest,) = queue.request(id);
+            uint256 worth = shares * rate / RewardMath.RAY;
+            value += worth < atRequest ? worth : atRequest;
+            if (value + (id - first + 1) > buffer) break;
+            end = id;
+        }
+        if (end < first) return;
+        uint256[] memory ends;
+        if ((seed >> 8) % 3 == 0) {
+            ends = new uint256[](2);
+            ends[0] = bound(seed >> 16, first, end);
+            ends[1] = end;
+            if (ends[0] == end) ends = _one(end);
+        } else {
+            ends = _one(end);
+        }
+        address caller = token.isStale() ? address(0xF00D) : reporter;
+        vm.prank(caller);
+        try queue.finalize(ends) {
+            calls["finalizeAnyCut"] += 1;
+        } catch {}
+    }
+
     function withdrawBucket(uint256 index) external {
         if (buckets.length == 0) return;
         uint256 i = bound(index, 0, buckets.length - 1);
@@ -236,7 +277,7 @@ contract LiquidHandler is TicketActions {
     }
 
     /// Finalizes the longest run of pending tickets the buffer covers, cut into batches where
-    /// the request rate crosses the finalization rate.
+    /// the rate at request crosses the finalization rate or falls (a new run).
     function _finalizeWhatTheBufferCovers() internal {
         uint256 first = queue.lastFinalizedId() + 1;
         uint256 last = queue.lastRequestId();
@@ -253,11 +294,10 @@ contract LiquidHandler is TicketActions {
             // Batches round once each, so leave a wei per ticket of room.
             if (value + worth + (id - first + 1) > buffer) break;
             value += worth;
-            bool above = atRequest * RewardMath.RAY > shares * rate;
+            (uint256 k, uint256 run) = queue.rateAtRequest(id);
             if (count > 0 && id > first) {
-                (uint256 prevShares, uint256 prevAt,) = queue.request(id - 1);
-                bool prevAbove = prevAt * RewardMath.RAY > prevShares * rate;
-                if (prevAbove == above) {
+                (uint256 prevK, uint256 prevRun) = queue.rateAtRequest(id - 1);
+                if (prevRun == run && (prevK > rate) == (k > rate)) {
                     ends[count - 1] = id;
                     continue;
                 }
@@ -286,6 +326,28 @@ contract LiquidHandler is TicketActions {
         if ((pooled + roundingWei + 1) * (supplyBefore + 1000) < (pooledBefore + 1) * (supply + 1000)) {
             rateFellWithoutSlash = true;
         }
+    }
+
+    function _one(uint256 a) internal pure returns (uint256[] memory e) {
+        e = new uint256[](1);
+        e[0] = a;
+    }
+
+    /// What the queue holds beyond what its finalized, unclaimed tickets claim, less a wei per
+    /// finalized ticket (a batch above the rate rounds its shares once, its tickets each):
+    /// positive only if a finalization locked value nobody can claim.
+    function lockedBeyondClaims() external view returns (uint256) {
+        uint256 last = queue.lastFinalizedId();
+        uint256 claims;
+        uint256[] memory ids = new uint256[](1);
+        for (uint256 id = 1; id <= last; ++id) {
+            if (queue.stateOf(id) != WithdrawalQueue.State.Finalized) continue;
+            ids[0] = id;
+            claims += queue.finalizedValue(id, queue.findCheckpointHints(ids)[0]);
+        }
+        uint256 allowed = claims + last;
+        uint256 locked = queue.lockedAssets();
+        return locked > allowed ? locked - allowed : 0;
     }
 
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {

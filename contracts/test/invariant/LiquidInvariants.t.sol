@@ -21,7 +21,7 @@ contract LiquidInvariantsTest is LiquidFixture {
         registry.updateActiveSet(set);
         _govern(address(queue), abi.encodeCall(queue.grantRole, (queue.FINALIZER_ROLE(), reporter)));
         handler = new LiquidHandler(registry, token, queue, reporter, slasher);
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](12);
         selectors[0] = handler.deposit.selector;
         selectors[1] = handler.request.selector;
         selectors[2] = handler.claim.selector;
@@ -32,6 +32,9 @@ contract LiquidInvariantsTest is LiquidFixture {
         selectors[7] = handler.slash.selector;
         selectors[8] = handler.deposit.selector;
         selectors[9] = handler.report.selector;
+        // Finding 7: requests between rewards and slashes, finalized in arbitrary cuts.
+        selectors[10] = handler.finalizeAnyCut.selector;
+        selectors[11] = handler.request.selector;
         targetContract(address(handler));
         targetSelector(address(handler), selectors);
     }
@@ -55,6 +58,13 @@ contract LiquidInvariantsTest is LiquidFixture {
     /// at the release broke it).
     function invariant_rateFallsOnlyBySlash() public view {
         assertFalse(handler.rateFellWithoutSlash(), "the rate fell without a slash");
+    }
+
+    /// The queue never holds more than its tickets can claim (finding 7: a batch whose ends lay
+    /// below the rate with a ticket above it inside locked the excess for good), beyond a wei
+    /// per finalized ticket of rounding.
+    function invariant_queueHoldsNoMoreThanItsTicketsClaim() public view {
+        assertEq(handler.lockedBeyondClaims(), 0, "the queue holds value no ticket can claim");
     }
 
     /// A ticket pays exactly its finalized value, never more than its value at request.
@@ -100,5 +110,6 @@ contract LiquidInvariantsTest is LiquidFixture {
         invariant_rateFallsOnlyBySlash();
         invariant_ticketsNeverPayMoreThanFinalized();
         invariant_sharesAreBalancesPlusLocked();
+        invariant_queueHoldsNoMoreThanItsTicketsClaim();
     }
 }

@@ -27,6 +27,23 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
     bytes internal stuckReason;
     /// Reports that ended with their pool step refused.
     uint256 internal poolStepsRefused;
+    /// An agreed report was refused after a third party acted between its vote and its first
+    /// call (a reserve top-up), and its error.
+    bool internal blockedByThirdParty;
+    bytes internal blockedReason;
+    /// A report raised the rate by more than its bound (harvest and finalization together).
+    bool internal roseBeyondBound;
+    uint256 internal riseSeen;
+    uint256 internal riseAllowed;
+    /// The rate before the executing report, and the most it may rise.
+    uint256 internal rateBefore;
+    uint256 internal allowedRise;
+
+    /// The reserve holds three epochs' emission and a little: reports soon draw a short
+    /// reserve, and top-ups (`topUpReserve`) fill it again now and then.
+    function _reserveFunding() internal pure override returns (uint256) {
+        return 3 * EMISSION + 1e12;
+    }
 
     function _executorParams() internal view override returns (ReportExecutor.Params memory p) {
         p = super._executorParams();
@@ -37,7 +54,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
     function setUp() public {
         _setUpSystem();
         handler = new SystemHandler(executor, vaults, this, slasher, partner);
-        bytes4[] memory selectors = new bytes4[](14);
+        bytes4[] memory selectors = new bytes4[](15);
         selectors[0] = handler.deposit.selector;
         selectors[1] = handler.request.selector;
         selectors[2] = handler.claimTicket.selector;
@@ -52,6 +69,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         selectors[11] = handler.claimCredits.selector;
         selectors[12] = handler.report.selector;
         selectors[13] = handler.advance.selector;
+        selectors[14] = handler.topUpReserve.selector;
         targetContract(address(handler));
         targetSelector(address(handler), selectors);
         base = handler.systemBalance();
@@ -92,6 +110,18 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         assertEq(executor.executing(), bytes32(0), "no report left half executed");
     }
 
+    /// No report raises the rate by more than the bound, finalization included (finding 8:
+    /// finalizing long-waiting tickets handed their gain to the shares left at once).
+    function invariant_rateRisesWithinTheBoundEachReport() public view {
+        assertFalse(roseBeyondBound, "a report raised the rate beyond its bound");
+    }
+
+    /// Every agreed report executes whatever third parties send in between (finding 10: a
+    /// top-up of a short reserve between the vote and the first call refused the report).
+    function invariant_agreedReportsExecuteWhateverOthersSend() public view {
+        assertFalse(blockedByThirdParty, string(blockedReason));
+    }
+
     /// A ticket pays exactly its finalized value.
     function invariant_ticketsPayTheirFinalizedValue() public view {
         assertFalse(handler.ticketMispaid(), "a ticket paid other than its finalized value");
@@ -109,6 +139,8 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         uint64 current = registry.currentEpoch();
         if (current <= next) return false;
         uint256 count = current - next > 8 ? 8 : current - next;
+        // A new block: the report's reference block (the last one) holds every action so far.
+        vm.roll(vm.getBlockNumber() + 1);
         // Matured buckets back in the buffer first (anyone may), so the batches can use them.
         ReportExecutor.OpenBucket[] memory open = executor.openBuckets();
         for (uint256 i; i < open.length && open[i].completionEpoch <= current; ++i) {
@@ -119,6 +151,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         for (uint256 k; k < count; ++k) {
             plans[k] = _epochPlan(eligible, k + 1 == count);
         }
+        _emitWhatTheReserveHeld(plans);
         // The harvest comes first and does not depend on the moves: its amount (a dry run) is
         // in the buffer the moves and the batches see.
         ReportTypes.Report memory r = _report(plans, _liquid(_stakeWith(1), _stakeWith(2)));
@@ -128,10 +161,14 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         // everything carried joins.
         uint256 buffered = token.bufferedAssets() + harvest + token.carriedRewards() + token.pendingFees();
         (ReportTypes.LiquidActions memory liquid, uint256 delegated) = _liquidPlan(seed, buffered);
-        liquid.batches = _batches(buffered - delegated);
+        // Now and then the queue waits a few reports (its tickets' gain grows meanwhile).
+        if ((seed >> 24) % 3 != 1) liquid.batches = _batches(buffered - delegated);
         liquid.poolRewards = harvest;
         r.liquid = liquid;
         _agree(r);
+        // Now and then anyone tops the reserve up between the vote and the execution.
+        if ((seed >> 32) % 3 == 0) handler.topUpReserve(seed >> 40);
+        _riseAllowed(r.header.lastEpoch);
         try executor.execute(r) returns (bool done) {
             // Once the first call moved value, every later call must go through.
             while (!done) {
@@ -143,12 +180,51 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
                 }
             }
             if (executor.unharvestedFrom() != executor.nextEpoch()) poolStepsRefused += 1;
+            _checkRise();
             Plan memory last = plans[count - 1];
             partnerShares += RewardMath.partnerShare(last.gross[0], last.cost[0], 250, 1500);
             return true;
         } catch (bytes memory reason) {
+            if ((seed >> 32) % 3 == 0) (blockedByThirdParty, blockedReason) = (true, reason);
             emit ReportRefused(reason);
             return false;
+        }
+    }
+
+    /// The rate now, and the most a report ending at `last` may raise it (docs/ECONOMICS.md's
+    /// rate bound, computed here from the parameters): `max_rate_apr_bps` a year over the
+    /// epochs since the last harvest, the instant-exit fees joining, and rounding.
+    function _riseAllowed(uint64 last) internal {
+        uint256 rate = token.shareRate();
+        uint256 epochs = last + 1 - executor.unharvestedFrom();
+        if (epochs > executor.maxEpochsPerReport()) epochs = executor.maxEpochsPerReport();
+        uint256 supply = token.totalSupply() + 1000;
+        rateBefore = rate;
+        allowedRise = rate * type(uint16).max * epochs * EPOCH / (10_000 * 365 days)
+            + (token.pendingFees() * RewardMath.RAY + supply - 1) / supply;
+    }
+
+    /// Flags a report whose rise passed `allowedRise`, beyond two wei of rounding per matured
+    /// bucket, move or release (at most 32 + 16 + 16) and the steps' own.
+    function _checkRise() internal {
+        uint256 allowed = allowedRise;
+        uint256 rate = token.shareRate();
+        if (rate <= rateBefore) return;
+        uint256 supply = token.totalSupply() + 1000;
+        uint256 rounding = (2 * 64 + 4) * RewardMath.RAY / supply + 1;
+        if (rate - rateBefore > allowed + rounding) {
+            (roseBeyondBound, riseSeen, riseAllowed) = (true, rate - rateBefore, allowed + rounding);
+        }
+    }
+
+    /// A short reserve emits what it held at the reference block (the last one), epoch after
+    /// epoch: the schedule's amount while it lasts, then what is left, then nothing.
+    function _emitWhatTheReserveHeld(Plan[] memory plans) internal view {
+        uint256 held = reserve.funded();
+        for (uint256 k; k < plans.length; ++k) {
+            uint256 emission = _min(EMISSION, held);
+            plans[k].emissionCut = EMISSION - emission;
+            held -= emission;
         }
     }
 
@@ -290,5 +366,7 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         invariant_revenueShareIsTheFormula();
         invariant_ticketsPayTheirFinalizedValue();
         invariant_reportsAlwaysEnd();
+        invariant_agreedReportsExecuteWhateverOthersSend();
+        invariant_rateRisesWithinTheBoundEachReport();
     }
 }

@@ -41,6 +41,8 @@ abstract contract SystemFixture is LiquidFixture {
         uint64[] blocks;
         uint64[] missed;
         bool[] jailed;
+        /// How much less than the schedule the epoch emits (a short reserve).
+        uint256 emissionCut;
     }
 
     /// The served chains: the OP chain with a partner (2.5% / 15%) and this chain without.
@@ -80,6 +82,11 @@ abstract contract SystemFixture is LiquidFixture {
         (m[0], m[1], m[2]) = (memberA, memberB, memberC);
     }
 
+    /// What the emission reserve is funded with at deployment.
+    function _reserveFunding() internal view virtual returns (uint256) {
+        return 1 ether;
+    }
+
     /// The liquid system at epoch 5 with its vaults, reserve and report contract, all wired.
     function _deploySystem() internal {
         _setUpLiquid();
@@ -100,8 +107,9 @@ abstract contract SystemFixture is LiquidFixture {
             }),
             address(timelock)
         );
-        vm.deal(address(this), 1 ether);
-        reserve.fund{value: 1 ether}();
+        uint256 funding = _reserveFunding();
+        vm.deal(address(this), funding);
+        reserve.fund{value: funding}();
         executor = new ReportExecutor(_executorParams(), _members(), 2, address(timelock));
         _wire(address(executor));
     }
@@ -183,9 +191,9 @@ abstract contract SystemFixture is LiquidFixture {
             afterShares += p.gross[i] - share + p.mev[i];
         }
         e.protocolFee = RewardMath.applyBps(afterShares, FEE_BPS);
-        e.emission = EMISSION;
+        e.emission = EMISSION - p.emissionCut;
         e.dustIn = dustIn;
-        uint256 pool = afterShares - e.protocolFee + EMISSION + dustIn;
+        uint256 pool = afterShares - e.protocolFee + e.emission + dustIn;
         uint256 weight;
         for (uint256 i; i < p.ids.length; ++i) {
             weight += p.blocks[i];
