@@ -19,8 +19,8 @@ use alloy::{
     providers::Provider,
 };
 use seqstake::{
-    chain::bindings::{DevnetFeeRelay, FeeVault},
-    devnet::{Devnet, DevnetOptions},
+    chain::bindings::{DevnetFeeRelay, FeeVault, SequencerRegistry, executor::ReportExecutor},
+    devnet::{Devnet, DevnetOptions, EpochRun},
     economics::producer::expected_producer,
 };
 
@@ -45,66 +45,53 @@ fn state_dir(test: &str) -> PathBuf {
 }
 
 #[tokio::test]
-async fn served_blocks_follow_the_producer_rule_and_fees_are_the_receipts() {
+async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() {
     let dir = state_dir("rule");
     let mut devnet = Devnet::start(options(dir.clone())).await.expect("devnet starts");
     let served = devnet.served.reader();
     let sequencers = devnet.world.sequencers.clone();
     let signer_of = |id: u32| sequencers.iter().find(|s| s.id == id).expect("sequencer").signer;
-    let mut previous_epoch = None;
-    let mut runs = Vec::new();
-    for _ in 0..3 {
+    let length = devnet.config.epochs.length_seconds;
+    let mut runs: Vec<EpochRun> = Vec::new();
+    for k in 0..5 {
         let run = devnet.run_epoch().await.expect("epoch runs");
-        runs.push(run.clone());
-        if let Some(previous) = previous_epoch {
-            assert_eq!(run.epoch, previous + 1, "one epoch at a time");
+        if let Some(previous) = runs.last() {
+            assert_eq!(run.epoch, previous.epoch + 1, "one epoch at a time");
+            assert!(run.rate >= previous.rate, "the liquid rate never falls without a slash");
+        } else {
+            // Before any report the set is the eligible top 4 by stake: 1 (the maximum bond),
+            // 2, 3 and 4 (delegations of 20, 10 and 5 tokens); 5 (bond 7) is out.
+            assert_eq!(run.set, [1, 2, 3, 4]);
         }
-        previous_epoch = Some(run.epoch);
-        // Before any report the set is the eligible top 4 by stake: 1 (the maximum bond), 2, 3
-        // and 4 (delegations of 20, 10 and 5 tokens on 2, 3 and 4); 5 (bond 7) is out.
-        assert_eq!(run.set, [1, 2, 3, 4]);
-        assert_eq!(run.blocks.len(), 4);
-        let epoch_start = devnet.world.genesis_time + run.epoch * devnet.config.epochs.length_seconds;
-        for block in &run.blocks {
-            let header = served
-                .get_block_by_number(BlockNumberOrTag::Number(block.number))
-                .await
-                .expect("read block")
-                .expect("block exists")
-                .header;
-            let expected = expected_producer(block.number, &run.set).expect("a producer");
-            assert_eq!(block.expected, Some(expected));
-            let want = if expected == 3 { signer_of(expected % 4 + 1) } else { signer_of(expected) };
-            assert_eq!(header.beneficiary, want, "block {}: miner by the rule", block.number);
-            assert!(
-                header.timestamp > epoch_start
-                    && header.timestamp < epoch_start + devnet.config.epochs.length_seconds,
-                "block {} inside epoch {}",
-                block.number,
-                run.epoch
+        // Every epoch closes with a report agreed by a quorum of the members, every step run.
+        let report = run.reports.last().expect("a report after every epoch");
+        assert_eq!(report.last, run.epoch, "the report closes the epoch just ended");
+        assert!(report.refused_pool_steps.is_empty(), "epoch {}: {:?}", run.epoch, report.refused_pool_steps);
+        assert!(!report.rewards.is_zero(), "the sequencers are paid");
+        if k > 0 {
+            assert_eq!(
+                (run.reports.len(), report.first),
+                (1, run.epoch),
+                "one epoch a report once caught up"
             );
-            let receipts = served
-                .get_block_receipts(block.number.into())
-                .await
-                .expect("receipts")
-                .expect("receipts exist");
-            assert!(!receipts.is_empty(), "users pay gas in every block");
-            let fees: U256 =
-                receipts.iter().map(|r| U256::from(r.gas_used) * U256::from(r.effective_gas_price)).sum();
-            assert_eq!(block.fees, fees, "block {}: fees from its receipts", block.number);
         }
-        let turns = run.turns.iter().find(|(id, _)| *id == 3).expect("3 in the set").1;
-        let expected_turns = run.blocks.iter().filter(|b| b.expected == Some(3)).count() as u64;
-        assert_eq!(
-            (turns.produced, turns.missed),
-            (0, expected_turns),
-            "the offline sequencer misses every turn"
-        );
-        let produced: u64 = run.turns.iter().map(|(_, t)| t.produced + t.missed).sum();
-        assert_eq!(produced, 4, "every block is someone's turn");
+        check_served_blocks(&served, &run, length, devnet.world.genesis_time, &signer_of).await;
+        runs.push(run);
     }
-    // The vault received exactly the fees of the ranges the relay names, each in its epoch.
+    assert!(runs.last().expect("runs").rate > runs[0].rate, "the pool earns");
+
     let settlement = devnet.settlement.reader();
+    // The offline sequencer was jailed for downtime by a report and left the set.
+    let registry = SequencerRegistry::new(devnet.world.system.registry, &settlement);
+    assert!(registry.sequencer(3).call().await.expect("sequencer 3").jailed, "jailed for downtime");
+    assert!(!runs.last().expect("runs").set.contains(&3), "out of the set");
+    let held = settlement.get_balance(devnet.world.system.registry).await.expect("balance");
+    assert_eq!(held, registry.totalOwed().call().await.expect("owed"), "the registry holds what it owes");
+    let executor = ReportExecutor::new(devnet.world.system.executor, &settlement);
+    assert_eq!(executor.nextEpoch().call().await.expect("next"), runs.last().expect("runs").epoch + 1);
+
+    // The vault received exactly the fees of the ranges the relay names, each in its epoch
+    // (the reports' dry runs were undone: only the real relays remain).
     let relay = DevnetFeeRelay::new(devnet.world.relay, &settlement);
     let relayed = relay.FeesRelayed_filter().from_block(0).query().await.expect("relay logs");
     assert_eq!(relayed.len(), runs.len(), "one relay per epoch");
@@ -112,20 +99,18 @@ async fn served_blocks_follow_the_producer_rule_and_fees_are_the_receipts() {
         let first = run.blocks.first().expect("blocks").number;
         let last = run.blocks.last().expect("blocks").number;
         assert_eq!((event.firstBlock, event.lastBlock), (first, last), "epoch {}'s served blocks", run.epoch);
-        let fees: U256 = run.blocks.iter().map(|b| b.fees).sum();
-        assert_eq!(event.amount, fees, "epoch {}: the fees of its blocks", run.epoch);
+        assert_eq!(event.amount, run.served_fees(), "epoch {}: the fees of its blocks", run.epoch);
         let block = settlement
             .get_block_by_number(BlockNumberOrTag::Number(log.block_number.expect("mined")))
             .await
             .expect("read block")
             .expect("block exists");
-        let epoch =
-            (block.header.timestamp - devnet.world.genesis_time) / devnet.config.epochs.length_seconds;
+        let epoch = (block.header.timestamp - devnet.world.genesis_time) / length;
         assert_eq!(epoch, run.epoch, "the fees arrive in the epoch they were earned");
     }
     let vault = devnet.world.system.vaults.iter().find(|(id, _)| *id == 31_338).expect("vault").1;
     let arrived = FeeVault::new(vault, &settlement).totalArrived().call().await.expect("totalArrived");
-    let earned: U256 = runs.iter().flat_map(|r| &r.blocks).map(|b| b.fees).sum();
+    let earned: U256 = runs.iter().map(EpochRun::served_fees).sum();
     assert_eq!(arrived, earned, "everything the served chain's users paid, and nothing else");
 
     let addresses: serde_json::Value =
@@ -138,6 +123,55 @@ async fn served_blocks_follow_the_producer_rule_and_fees_are_the_receipts() {
     assert_eq!(registry, devnet.world.system.registry);
     assert_eq!(addresses["sequencers"].as_array().expect("sequencers").len(), 5);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Every served block of `run`: its miner is the producer the rule names (the next member of
+/// the set for the offline sequencer 3, whose turns count as missed), it lies inside the
+/// epoch, and its fees are what its receipts say.
+async fn check_served_blocks(
+    served: &impl Provider,
+    run: &EpochRun,
+    length: u64,
+    genesis_time: u64,
+    signer_of: &impl Fn(u32) -> Address,
+) {
+    assert_eq!(run.blocks.len(), 4);
+    let epoch_start = genesis_time + run.epoch * length;
+    for block in &run.blocks {
+        let header = served
+            .get_block_by_number(BlockNumberOrTag::Number(block.number))
+            .await
+            .expect("read block")
+            .expect("block exists")
+            .header;
+        let expected = expected_producer(block.number, &run.set).expect("a producer");
+        assert_eq!(block.expected, Some(expected));
+        let position = run.set.iter().position(|&id| id == expected).expect("a member");
+        let producer = if expected == 3 { run.set[(position + 1) % run.set.len()] } else { expected };
+        assert_eq!(header.beneficiary, signer_of(producer), "block {}: miner by the rule", block.number);
+        assert!(
+            header.timestamp > epoch_start && header.timestamp < epoch_start + length,
+            "block {} inside epoch {}",
+            block.number,
+            run.epoch
+        );
+        let receipts =
+            served.get_block_receipts(block.number.into()).await.expect("receipts").expect("receipts exist");
+        assert!(!receipts.is_empty(), "users pay gas in every block");
+        let fees: U256 =
+            receipts.iter().map(|r| U256::from(r.gas_used) * U256::from(r.effective_gas_price)).sum();
+        assert_eq!(block.fees, fees, "block {}: fees from its receipts", block.number);
+    }
+    if let Some((_, turns)) = run.turns.iter().find(|(id, _)| *id == 3) {
+        let expected_turns = run.blocks.iter().filter(|b| b.expected == Some(3)).count() as u64;
+        assert_eq!(
+            (turns.produced, turns.missed),
+            (0, expected_turns),
+            "the offline sequencer misses every turn"
+        );
+    }
+    let turns: u64 = run.turns.iter().map(|(_, t)| t.produced + t.missed).sum();
+    assert_eq!(turns, 4, "every block is someone's turn");
 }
 
 /// The anvil pids the addresses file records, once it is written.

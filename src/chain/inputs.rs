@@ -1,8 +1,9 @@
 //! The report's inputs for a range of ended epochs, read from JSON-RPC alone: the registry's
 //! stake checkpoints (`stakeAt`) and its state at given blocks, the fee vaults' arrivals in
 //! settlement blocks timestamped in each epoch, the served chains' headers (the producer rule
-//! over the set in force), and the report contract's carried dust. Nothing here needs a
-//! database, so the reporter and `verify` read an epoch the same way.
+//! over the set in force), and the report contract's carried dust and the pools' accumulators
+//! as the last executed report left them. Nothing here needs a database, so the reporter and
+//! `verify` read an epoch the same way.
 //!
 //! The set in force in epoch `e` is the last `ActiveSetUpdated` whose effective epoch is at most
 //! `e`; before any, the eligible candidates by stake at the start of `e` (`stakeAt(id, e)`, and
@@ -46,6 +47,8 @@ pub struct InputSources {
     pub genesis_time: u64,
     /// The epoch the emission schedule starts at (its step 0).
     pub schedule_first_epoch: u64,
+    /// The first settlement block in which every contract exists: state is read no earlier.
+    pub earliest_block: u64,
 }
 
 /// One epoch's inputs: what settlement needs, what the report attests, the set in force.
@@ -97,6 +100,7 @@ pub async fn set_in_force(
     system: &SystemAddresses,
     config: &EconomicsConfig,
     genesis_time: u64,
+    earliest_block: u64,
     epoch: u64,
     at: u64,
 ) -> Result<Vec<SequencerId>, ChainError> {
@@ -112,7 +116,7 @@ pub async fn set_in_force(
         return Ok(update.ids.clone());
     }
     let start = genesis_time + epoch * config.epochs.length_seconds;
-    let before = first_block_at(settlement, start, at).await?.saturating_sub(1);
+    let before = first_block_at(settlement, start, at).await?.saturating_sub(1).max(earliest_block);
     let block = BlockId::number(before);
     let mut candidates = Vec::new();
     for id in registry.candidates().call().block(block).await.map_err(contract("read the candidates"))? {
@@ -137,66 +141,39 @@ pub async fn gather_range(
     ref_block: u64,
 ) -> Result<Vec<GatheredEpoch>, ChainError> {
     let settlement = &sources.settlement;
-    let at = BlockId::number(ref_block);
     let registry = SequencerRegistry::new(sources.system.registry, settlement);
     let executor = ReportExecutor::new(sources.system.executor, settlement);
-    let dust_in = executor.carriedDust().call().block(at).await.map_err(contract("read carriedDust"))?;
+    // Dust and accumulators as the last executed report left them (only reports move them;
+    // a catch-up report may execute after this range's reference block).
+    let dust_in = executor.carriedDust().call().await.map_err(contract("read carriedDust"))?;
     let length = config.epochs.length_seconds;
     let mut gathered = Vec::new();
     for epoch in first..=last {
         let start = sources.genesis_time + epoch * length;
         let end = start + length;
-        let set =
-            set_in_force(settlement, &sources.system, config, sources.genesis_time, epoch, ref_block).await?;
+        let set = set_in_force(
+            settlement,
+            &sources.system,
+            config,
+            sources.genesis_time,
+            sources.earliest_block,
+            epoch,
+            ref_block,
+        )
+        .await?;
         let first_block = first_block_at(settlement, start, ref_block).await?;
         let end_block = first_block_at(settlement, end, ref_block).await?;
-        let last_block = end_block.saturating_sub(1).max(first_block);
+        let last_block =
+            end_block.saturating_sub(1).max(first_block).max(sources.earliest_block).min(ref_block);
 
-        // Who produced what on the served chains, identified by the signers at the epoch's end.
-        let mut signers: Vec<(Address, SequencerId)> = Vec::new();
-        for id in registry
-            .candidates()
-            .call()
-            .block(BlockId::number(last_block))
-            .await
-            .map_err(contract("read the candidates"))?
-        {
-            let s = registry
-                .sequencer(id)
-                .call()
-                .block(BlockId::number(last_block))
-                .await
-                .map_err(contract("read a sequencer"))?;
-            signers.push((s.signer, id));
-        }
-        let mut produced: Vec<(u64, Option<SequencerId>)> = Vec::new();
-        for (_, reader) in &sources.served {
-            let Some(reader) = reader else { continue };
-            let head = reader.get_block_number().await.map_err(rpc("read a served chain's head"))?;
-            let mut number = first_block_at(reader, start, head).await?;
-            while number <= head {
-                let header = reader
-                    .get_block_by_number(BlockNumberOrTag::Number(number))
-                    .await
-                    .map_err(rpc("read a served header"))?
-                    .ok_or(ChainError::MissingBlock { number })?
-                    .header;
-                if header.timestamp >= end {
-                    break;
-                }
-                let producer =
-                    signers.iter().find(|(signer, _)| *signer == header.beneficiary).map(|(_, id)| *id);
-                produced.push((number, producer));
-                number += 1;
-            }
-        }
-        let turns = tally(&produced, &set);
+        let blocks = served_blocks(sources, last_block, start, end).await?;
+        let turns = tally(&blocks, &set);
 
         let mut sequencers = Vec::with_capacity(set.len());
         let mut missed = Vec::with_capacity(set.len());
         for (id, t) in &turns {
             let point = registry.stakeAt(*id, epoch).call().await.map_err(contract("read stakeAt"))?;
-            let pool = registry.pool(*id).call().block(at).await.map_err(contract("read a pool"))?;
+            let pool = registry.pool(*id).call().await.map_err(contract("read a pool"))?;
             let s = registry
                 .sequencer(*id)
                 .call()
@@ -217,28 +194,7 @@ pub async fn gather_range(
             missed.push(t.missed);
         }
 
-        let mut chains = Vec::with_capacity(sources.system.vaults.len());
-        for &(chain_id, vault) in &sources.system.vaults {
-            // What arrived in settlement blocks timestamped in the epoch (none when the clock
-            // jumped over it).
-            let mut gross = U256::ZERO;
-            if first_block < end_block {
-                let arrived = FeeVault::new(vault, settlement)
-                    .RevenueArrived_filter()
-                    .from_block(first_block)
-                    .to_block(end_block - 1)
-                    .query()
-                    .await
-                    .map_err(contract("read RevenueArrived"))?;
-                gross = arrived.iter().map(|(e, _)| e.amount).sum();
-            }
-            let share = config
-                .revenue_share
-                .iter()
-                .find(|r| r.chain_id == chain_id)
-                .map(|r| RevenueShareTerms { partner: r.partner, a_bps: r.a_bps, b_bps: r.b_bps });
-            chains.push(ChainEpoch { chain_id, gross, cost: U256::ZERO, mev: U256::ZERO, share });
-        }
+        let chains = arrived_revenue(sources, config, first_block, end_block).await?;
         let emission = emission_at(&config.emission, epoch - sources.schedule_first_epoch)
             .map_err(|e| ChainError::Input(e.to_string()))?;
         let evidence = vec![B256::ZERO; chains.len()];
@@ -249,4 +205,73 @@ pub async fn gather_range(
         });
     }
     Ok(gathered)
+}
+
+/// The served chains' blocks timestamped in `start..end`, each with the sequencer whose
+/// signer (at settlement block `at`) is its miner.
+async fn served_blocks(
+    sources: &InputSources,
+    at: u64,
+    start: u64,
+    end: u64,
+) -> Result<Vec<(u64, Option<SequencerId>)>, ChainError> {
+    let registry = SequencerRegistry::new(sources.system.registry, &sources.settlement);
+    let block = BlockId::number(at);
+    let mut signers: Vec<(Address, SequencerId)> = Vec::new();
+    for id in registry.candidates().call().block(block).await.map_err(contract("read the candidates"))? {
+        let s = registry.sequencer(id).call().block(block).await.map_err(contract("read a sequencer"))?;
+        signers.push((s.signer, id));
+    }
+    let mut blocks = Vec::new();
+    for (_, reader) in &sources.served {
+        let Some(reader) = reader else { continue };
+        let head = reader.get_block_number().await.map_err(rpc("read a served chain's head"))?;
+        let mut number = first_block_at(reader, start, head).await?;
+        while number <= head {
+            let header = reader
+                .get_block_by_number(BlockNumberOrTag::Number(number))
+                .await
+                .map_err(rpc("read a served header"))?
+                .ok_or(ChainError::MissingBlock { number })?
+                .header;
+            if header.timestamp >= end {
+                break;
+            }
+            let miner = signers.iter().find(|(signer, _)| *signer == header.beneficiary).map(|(_, id)| *id);
+            blocks.push((number, miner));
+            number += 1;
+        }
+    }
+    Ok(blocks)
+}
+
+/// Each chain's revenue: what arrived in its vault in settlement blocks `first_block..end_block`
+/// (none when the clock jumped over the epoch), with its partner's terms.
+async fn arrived_revenue(
+    sources: &InputSources,
+    config: &EconomicsConfig,
+    first_block: u64,
+    end_block: u64,
+) -> Result<Vec<ChainEpoch>, ChainError> {
+    let mut chains = Vec::with_capacity(sources.system.vaults.len());
+    for &(chain_id, vault) in &sources.system.vaults {
+        let mut gross = U256::ZERO;
+        if first_block < end_block {
+            let arrived = FeeVault::new(vault, &sources.settlement)
+                .RevenueArrived_filter()
+                .from_block(first_block)
+                .to_block(end_block - 1)
+                .query()
+                .await
+                .map_err(contract("read RevenueArrived"))?;
+            gross = arrived.iter().map(|(e, _)| e.amount).sum();
+        }
+        let share = config.revenue_share.iter().find(|r| r.chain_id == chain_id).map(|r| RevenueShareTerms {
+            partner: r.partner,
+            a_bps: r.a_bps,
+            b_bps: r.b_bps,
+        });
+        chains.push(ChainEpoch { chain_id, gross, cost: U256::ZERO, mev: U256::ZERO, share });
+    }
+    Ok(chains)
 }

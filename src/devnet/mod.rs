@@ -14,6 +14,7 @@
 //! duties and `verify`.
 
 pub mod chains;
+pub mod oracle;
 pub mod served;
 pub mod traffic;
 pub mod world;
@@ -37,7 +38,7 @@ use crate::{
     },
     config::{ConfigError, EconomicsConfig},
     economics::{
-        producer::{SetCandidate, Turns, tally, top_by_stake},
+        producer::{Turns, tally},
         settlement::SequencerId,
     },
 };
@@ -142,6 +143,10 @@ pub struct EpochRun {
     pub actions: Vec<Outcome>,
     /// The served chain's fees relayed into its vault in this epoch.
     pub relayed: U256,
+    /// The reports executed after it (the epochs it closed).
+    pub reports: Vec<oracle::ReportRun>,
+    /// The liquid token's rate after them (assets per share, RAY).
+    pub rate: U256,
 }
 
 impl EpochRun {
@@ -164,16 +169,51 @@ impl EpochRun {
             })
             .collect();
         let refused = self.actions.iter().filter(|a| matches!(a, Outcome::Refused(..))).count();
+        let reports: Vec<String> = self
+            .reports
+            .iter()
+            .map(|r| {
+                format!(
+                    "report {}..={} {} ({} calls, {} gas) paid {} wei, pool {} wei{}",
+                    r.first,
+                    r.last,
+                    short(r.hash),
+                    r.calls,
+                    r.gas,
+                    r.rewards,
+                    r.pool_rewards,
+                    if r.refused_pool_steps.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", refused {}", r.refused_pool_steps.join("; "))
+                    }
+                )
+            })
+            .collect();
         format!(
-            "epoch {:>4}  blocks {}  revenue {}: {} wei  actions {} ok, {} refused",
+            "epoch {:>4}  blocks {}  revenue {}: {} wei  actions {} ok, {} refused  {}  rate {}",
             self.epoch,
             turns.join(" "),
             SERVED_CHAIN_ID,
             self.relayed,
             self.actions.len() - refused,
-            refused
+            refused,
+            if reports.is_empty() { "no report".to_owned() } else { reports.join("; ") },
+            rate_text(self.rate),
         )
     }
+}
+
+fn short(hash: alloy::primitives::B256) -> String {
+    let text = hash.to_string();
+    format!("{}…", &text[..10])
+}
+
+/// The rate (assets per share, RAY) as a decimal with 15 places.
+fn rate_text(rate: U256) -> String {
+    let scaled = rate / U256::from(1_000_000_000_000u64);
+    let unit = U256::from(10u64).pow(U256::from(15u64));
+    format!("{}.{:0>15}", scaled / unit, scaled % unit)
 }
 
 /// A running devnet: its chains (stopped when it is dropped) and what it deployed.
@@ -224,7 +264,21 @@ impl Devnet {
         let epoch = registry.currentEpoch().call().await.map_err(read("read the current epoch"))?;
         let length = self.config.epochs.length_seconds;
         let start = self.world.genesis_time + epoch * length;
-        let set = active_set(&registry, &self.config).await?;
+        let head =
+            self.settlement.reader().get_block_number().await.map_err(|source| DevnetError::Rpc {
+                action: "read the settlement head".to_owned(),
+                source,
+            })?;
+        let set = crate::chain::inputs::set_in_force(
+            &self.settlement.reader(),
+            &self.world.system,
+            &self.config,
+            self.world.genesis_time,
+            self.world.ready_block,
+            epoch,
+            head,
+        )
+        .await?;
         let blocks = served::produce_blocks(
             &self.served,
             &self.world.sequencers,
@@ -246,8 +300,20 @@ impl Devnet {
             self.options.actions_per_epoch,
         )
         .await?;
+        // The reference block: the epoch's last settlement block.
+        let ref_block =
+            self.settlement.reader().get_block_number().await.map_err(|source| DevnetError::Rpc {
+                action: "read the settlement head".to_owned(),
+                source,
+            })?;
         Clock::of(&self.settlement).move_to(start + length).await?;
-        Ok(EpochRun { epoch, set, blocks, turns, actions, relayed })
+        let reports = oracle::report_ended_epochs(self, ref_block, epoch).await?;
+        let token = crate::chain::bindings::liquid::LiquidStakingToken::new(
+            self.world.system.token,
+            self.settlement.reader(),
+        );
+        let rate = token.shareRate().call().await.map_err(read("read the liquid rate"))?;
+        Ok(EpochRun { epoch, set, blocks, turns, actions, relayed, reports, rate })
     }
 
     /// Sends the fees of `blocks` through the relay into the served chain's vault, in the
@@ -282,31 +348,6 @@ fn check_options(options: &DevnetOptions, config: &EconomicsConfig) -> Result<()
         )));
     }
     Ok(())
-}
-
-/// The active set in force: the registry's last recorded set, or before the first one the
-/// eligible candidates by stake, as the registry would accept them.
-async fn active_set<P: alloy::providers::Provider>(
-    registry: &SequencerRegistry::SequencerRegistryInstance<P>,
-    config: &EconomicsConfig,
-) -> Result<Vec<SequencerId>, DevnetError> {
-    let contract = |action: &'static str| move |source| DevnetError::contract(action.to_owned(), source);
-    let recorded = registry.activeSet().call().await.map_err(contract("read the active set"))?;
-    if !recorded.is_empty() {
-        return Ok(recorded);
-    }
-    let mut candidates = Vec::new();
-    for id in registry.candidates().call().await.map_err(contract("read the candidates"))? {
-        let sequencer = registry.sequencer(id).call().await.map_err(contract("read a sequencer"))?;
-        let pool = registry.pool(id).call().await.map_err(contract("read a pool"))?;
-        candidates.push(SetCandidate {
-            id,
-            stake: sequencer.bond + pool.tokens,
-            eligible: sequencer.status == 1 && !sequencer.jailed && sequencer.bond >= config.staking.min_bond,
-        });
-    }
-    let max_active = usize::try_from(config.staking.max_active_sequencers).unwrap_or(usize::MAX);
-    Ok(top_by_stake(&candidates, max_active))
 }
 
 /// Runs the devnet until `options.epochs` epochs have run or `shutdown` resolves, printing the

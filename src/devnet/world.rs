@@ -73,6 +73,10 @@ pub struct World {
     pub deployment_block: u64,
     /// Unix time of epoch 0.
     pub genesis_time: u64,
+    /// The first epoch reports cover (the emission schedule's step 0).
+    pub first_epoch: u64,
+    /// The first settlement block in which every contract exists.
+    pub ready_block: u64,
     /// The sequencers, in id order.
     pub sequencers: Vec<DevnetSequencer>,
     /// The served chain's fee relay (the devnet's bridge) into its vault.
@@ -158,6 +162,15 @@ pub async fn build(
         served_chains: vec![super::chains::SERVED_CHAIN_ID, super::chains::SETTLEMENT_CHAIN_ID],
     };
     let (system, wiring) = deploy_system(&deployer, config, &inputs).await?;
+    let first_epoch = crate::chain::bindings::executor::ReportExecutor::new(system.executor, &deployer)
+        .nextEpoch()
+        .call()
+        .await
+        .map_err(|source| DevnetError::contract("read the first report epoch", source))?;
+    let ready_block = deployer
+        .get_block_number()
+        .await
+        .map_err(|source| DevnetError::Rpc { action: "read the settlement head".to_owned(), source })?;
     clock.move_to(clock.now().await? + config.governance.timelock_delay_seconds).await?;
     execute_wiring(&deployer, system.timelock, &wiring).await?;
 
@@ -199,7 +212,19 @@ pub async fn build(
         send(&wallet, &action, token.deposit(Address::ZERO).value(tokens(50 / (i as u64 + 1))).send().await)
             .await?;
     }
-    Ok(World { system, deployment_block, genesis_time, sequencers: registered, relay })
+    // Stake counts from the next epoch: start there, so that the sequencers are in force.
+    let length = config.epochs.length_seconds;
+    let now = clock.now().await?;
+    clock.move_to(genesis_time + ((now - genesis_time) / length + 1) * length).await?;
+    Ok(World {
+        system,
+        deployment_block,
+        genesis_time,
+        first_epoch,
+        ready_block,
+        sequencers: registered,
+        relay,
+    })
 }
 
 /// Sequencer `k`: bonds from the maximum down, commissions from 5% up in steps of 5 points
