@@ -8,6 +8,7 @@ use tokio::signal::unix::{Signal, SignalKind};
 use crate::{
     config::{ConfigError, EconomicsConfig},
     devnet::{self, DevnetOptions},
+    verify::Verdict,
 };
 
 /// seqstake: staking and token economics for rollup sequencers.
@@ -25,10 +26,34 @@ pub enum Command {
     /// Work with the economics configuration (TOML).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Recompute an executed epoch from chain data and compare it with its report: prints OK
+    /// or one line per differing field. Exit code 0 when it agrees, 1 when it differs, 2 when
+    /// it cannot tell (not reported yet, or the chain cannot be read).
+    Verify(VerifyArgs),
     /// Run the whole system on two local anvil chains: deployment, sequencers producing the
     /// served chain's blocks, traffic, one line per epoch. Ctrl-C or SIGTERM stops it and its
     /// chains. Every start is a fresh world.
     Devnet(DevnetArgs),
+}
+
+/// `seqstake verify ...`
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The epoch to verify.
+    #[arg(long)]
+    pub epoch: u64,
+    /// The deployment's addresses file (as the devnet writes it).
+    #[arg(long, env = "SEQSTAKE_ADDRESSES", default_value = ".devnet/addresses.json")]
+    pub addresses: PathBuf,
+    /// The economics configuration the deployment runs.
+    #[arg(long, env = "SEQSTAKE_CONFIG", default_value = "config/devnet.toml")]
+    pub config: PathBuf,
+    /// The settlement chain's JSON-RPC URL (default: the addresses file's).
+    #[arg(long, env = "SEQSTAKE_RPC_URL")]
+    pub rpc_url: Option<String>,
+    /// The served chain's JSON-RPC URL (default: the addresses file's).
+    #[arg(long, env = "SEQSTAKE_SERVED_RPC_URL")]
+    pub served_rpc_url: Option<String>,
 }
 
 /// `seqstake devnet ...`
@@ -80,7 +105,52 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Config(ConfigCommand::Check { file }) => config_check(&file),
         Command::Devnet(args) => run_devnet(args),
+        Command::Verify(args) => run_verify(&args),
     }
+}
+
+fn run_verify(args: &VerifyArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(verify(args)) {
+        Ok(Verdict::Agrees { first, last }) => {
+            println!("epoch {}: OK (report {first}..={last} agrees with the chain)", args.epoch);
+            ExitCode::SUCCESS
+        }
+        Ok(Verdict::Differs(diffs)) => {
+            println!("epoch {}: DIFFERS", args.epoch);
+            for diff in diffs {
+                println!("  {diff}");
+            }
+            ExitCode::from(1)
+        }
+        Ok(Verdict::NotReported) => {
+            eprintln!("epoch {}: no executed report covers it yet", args.epoch);
+            ExitCode::from(2)
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn verify(args: &VerifyArgs) -> Result<Verdict, String> {
+    let config = EconomicsConfig::load(&args.config).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&args.addresses).map_err(|e| {
+        format!("{}: {e} (start `seqstake devnet`, or pass --addresses)", args.addresses.display())
+    })?;
+    let sources = crate::verify::sources_from_addresses(
+        &text,
+        args.rpc_url.as_deref(),
+        args.served_rpc_url.as_deref(),
+    )?;
+    crate::verify::verify_epoch(&sources, &config, args.epoch).await.map_err(|e| e.to_string())
 }
 
 fn run_devnet(args: DevnetArgs) -> ExitCode {

@@ -13,3 +13,4 @@ pub mod config;
 pub mod devnet;
 pub mod economics;
 pub mod store;
+pub mod verify;

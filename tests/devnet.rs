@@ -22,6 +22,8 @@ use seqstake::{
     chain::bindings::{DevnetFeeRelay, FeeVault, SequencerRegistry, executor::ReportExecutor},
     devnet::{Devnet, DevnetOptions, EpochRun},
     economics::producer::expected_producer,
+    economics::report::Report,
+    verify::{Verdict, verify_epoch},
 };
 
 fn options(state_dir: PathBuf) -> DevnetOptions {
@@ -113,15 +115,54 @@ async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() 
     let earned: U256 = runs.iter().map(EpochRun::served_fees).sum();
     assert_eq!(arrived, earned, "everything the served chain's users paid, and nothing else");
 
-    let addresses: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("addresses.json")).expect("addresses file"))
-            .expect("json");
+    // `verify` recomputes every executed epoch from chain data alone and agrees with it, from
+    // the sources the addresses file names.
+    let text = std::fs::read_to_string(dir.join("addresses.json")).expect("addresses file");
+    let sources = seqstake::verify::sources_from_addresses(&text, None, None).expect("sources");
+    for run in &runs {
+        let verdict = verify_epoch(&sources, &devnet.config, run.epoch).await.expect("verify");
+        assert!(matches!(verdict, Verdict::Agrees { .. }), "epoch {}: {verdict:?}", run.epoch);
+    }
+    let next = runs.last().expect("runs").epoch + 1;
+    assert_eq!(verify_epoch(&sources, &devnet.config, next).await.expect("verify"), Verdict::NotReported);
+
+    let addresses: serde_json::Value = serde_json::from_str(&text).expect("json");
     assert_eq!(addresses["settlement"]["chain_id"], 31_337);
     assert_eq!(addresses["served"]["chain_id"], 31_338);
     let registry: Address =
         addresses["contracts"]["registry"].as_str().expect("registry").parse().expect("address");
     assert_eq!(registry, devnet.world.system.registry);
     assert_eq!(addresses["sequencers"].as_array().expect("sequencers").len(), 5);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Two colluding members (a quorum) vote and execute a report that moves a block from one
+/// sequencer to another: the contract cannot check block counts, so it executes, and `verify`
+/// names the fields.
+#[tokio::test]
+async fn verify_names_block_counts_colluding_members_altered() {
+    let dir = state_dir("collusion");
+    let mut devnet = Devnet::start(options(dir.clone())).await.expect("devnet starts");
+    devnet.run_epoch().await.expect("an honest epoch");
+    let altered = devnet
+        .run_epoch_reporting(&|report: &mut Report| {
+            let entry = report.epochs.last_mut().expect("an epoch");
+            entry.sequencers[0].blocks += 1;
+            entry.sequencers[1].blocks -= 1;
+        })
+        .await
+        .expect("the altered report executes");
+    let report = altered.reports.last().expect("a report");
+    assert_eq!(report.last, altered.epoch);
+    let text = std::fs::read_to_string(dir.join("addresses.json")).expect("addresses file");
+    let sources = seqstake::verify::sources_from_addresses(&text, None, None).expect("sources");
+    let (first, second) = (altered.set[0], altered.set[1]);
+    let verdict = verify_epoch(&sources, &devnet.config, altered.epoch).await.expect("verify");
+    let Verdict::Differs(diffs) = verdict else { panic!("the altered epoch must differ: {verdict:?}") };
+    let e = altered.epoch;
+    assert_eq!(diffs.len(), 2, "{diffs:?}");
+    assert!(diffs[0].starts_with(&format!("epoch {e} sequencer {first} blocks: reported ")), "{diffs:?}");
+    assert!(diffs[1].starts_with(&format!("epoch {e} sequencer {second} blocks: reported ")), "{diffs:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

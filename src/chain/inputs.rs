@@ -24,11 +24,14 @@ use super::{
 use crate::{
     config::EconomicsConfig,
     economics::{
+        EconomicsError,
         producer::{SetCandidate, tally, top_by_stake},
-        report::EpochAttestations,
+        report::{EpochAttestations, EpochEntry, epoch_entry},
         revenue::RevenueShareTerms,
         schedule::emission_at,
-        settlement::{ChainEpoch, EpochInputs, SequencerEpoch, SequencerId},
+        settlement::{
+            ChainEpoch, EpochInputs, SequencerEpoch, SequencerId, Settlement, SettlementParams, settle_epoch,
+        },
     },
 };
 
@@ -132,20 +135,23 @@ pub async fn set_in_force(
     Ok(top_by_stake(&candidates, max_active))
 }
 
-/// Reads epochs `first..=last` (all ended) as of settlement block `ref_block`.
+/// Reads epochs `first..=last` (all ended) as of settlement block `ref_block`, with the carried
+/// dust and the pools' accumulators as they stood at `state` (the latest block for a report
+/// about to be built: only reports move them; the block before a report executed, to verify it).
 pub async fn gather_range(
     sources: &InputSources,
     config: &EconomicsConfig,
     first: u64,
     last: u64,
     ref_block: u64,
+    state: BlockId,
 ) -> Result<Vec<GatheredEpoch>, ChainError> {
     let settlement = &sources.settlement;
     let registry = SequencerRegistry::new(sources.system.registry, settlement);
     let executor = ReportExecutor::new(sources.system.executor, settlement);
-    // Dust and accumulators as the last executed report left them (only reports move them;
-    // a catch-up report may execute after this range's reference block).
-    let dust_in = executor.carriedDust().call().await.map_err(contract("read carriedDust"))?;
+    // Dust and accumulators as the last executed report left them (a catch-up report may
+    // execute after this range's reference block).
+    let dust_in = executor.carriedDust().call().block(state).await.map_err(contract("read carriedDust"))?;
     let length = config.epochs.length_seconds;
     let mut gathered = Vec::new();
     for epoch in first..=last {
@@ -173,7 +179,7 @@ pub async fn gather_range(
         let mut missed = Vec::with_capacity(set.len());
         for (id, t) in &turns {
             let point = registry.stakeAt(*id, epoch).call().await.map_err(contract("read stakeAt"))?;
-            let pool = registry.pool(*id).call().await.map_err(contract("read a pool"))?;
+            let pool = registry.pool(*id).call().block(state).await.map_err(contract("read a pool"))?;
             let s = registry
                 .sequencer(*id)
                 .call()
@@ -274,4 +280,29 @@ async fn arrived_revenue(
         chains.push(ChainEpoch { chain_id, gross, cost: U256::ZERO, mev: U256::ZERO, share });
     }
     Ok(chains)
+}
+
+/// Settles gathered epochs in order, each epoch's dust and accumulators continuing the one
+/// before, and makes their report entries.
+pub fn settle_gathered(
+    gathered: &[GatheredEpoch],
+    params: &SettlementParams,
+) -> Result<(Vec<Settlement>, Vec<EpochEntry>), EconomicsError> {
+    let mut settlements: Vec<Settlement> = Vec::with_capacity(gathered.len());
+    let mut entries = Vec::with_capacity(gathered.len());
+    for epoch in gathered {
+        let mut inputs = epoch.inputs.clone();
+        if let Some(previous) = settlements.last() {
+            inputs.dust_in = previous.dust_out;
+            for s in &mut inputs.sequencers {
+                if let Some(p) = previous.sequencers.iter().find(|p| p.id == s.id) {
+                    (s.acc_before, s.dust_before) = (p.acc_after, p.dust_after);
+                }
+            }
+        }
+        let settlement = settle_epoch(&inputs, params)?;
+        entries.push(epoch_entry(&settlement, &epoch.attested)?);
+        settlements.push(settlement);
+    }
+    Ok((settlements, entries))
 }

@@ -39,6 +39,7 @@ use crate::{
     config::{ConfigError, EconomicsConfig},
     economics::{
         producer::{Turns, tally},
+        report::Report,
         settlement::SequencerId,
     },
 };
@@ -254,8 +255,17 @@ impl Devnet {
     }
 
     /// Runs the current epoch to its end: served blocks, settlement traffic, then both clocks
-    /// to the next epoch's start.
+    /// to the next epoch's start, and the reports that close it.
     pub async fn run_epoch(&mut self) -> Result<EpochRun, DevnetError> {
+        self.run_epoch_reporting(&|_| {}).await
+    }
+
+    /// `run_epoch`, with the members voting each report as `alter` changes it (colluding
+    /// members, in tests).
+    pub async fn run_epoch_reporting(
+        &mut self,
+        alter: &dyn Fn(&mut Report),
+    ) -> Result<EpochRun, DevnetError> {
         let registry = SequencerRegistry::new(self.world.system.registry, self.settlement.reader());
         let read = |action: &str| {
             let action = action.to_owned();
@@ -307,7 +317,7 @@ impl Devnet {
                 source,
             })?;
         Clock::of(&self.settlement).move_to(start + length).await?;
-        let reports = oracle::report_ended_epochs(self, ref_block, epoch).await?;
+        let reports = oracle::report_ended_epochs(self, ref_block, epoch, alter).await?;
         let token = crate::chain::bindings::liquid::LiquidStakingToken::new(
             self.world.system.token,
             self.settlement.reader(),

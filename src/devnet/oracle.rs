@@ -25,15 +25,15 @@ use crate::{
             executor::{ReportExecutor, ReportTypes, report_for_call},
             liquid::LiquidStakingToken,
         },
-        inputs::{InputSources, gather_range},
+        inputs::{InputSources, gather_range, settle_gathered},
         report::{Execution, execute_report},
         tx::confirm_sent,
     },
     economics::{
         allocation::{AllocationLimits, Candidate, allocate},
         producer::{SetCandidate, top_by_stake},
-        report::{AllocationTarget, LiquidActions, Report, build_report, epoch_entry, report_hash},
-        settlement::{Settlement, SettlementParams, settle_epoch},
+        report::{AllocationTarget, LiquidActions, Report, build_report, report_hash},
+        settlement::SettlementParams,
     },
 };
 
@@ -60,11 +60,14 @@ pub struct ReportRun {
     pub active_set_rejected: bool,
 }
 
-/// Reports every ended epoch through `last_epoch` not reported yet, as of `ref_block`.
+/// Reports every ended epoch through `last_epoch` not reported yet, as of `ref_block`. `alter`
+/// changes each report after it is built and before the members vote it: the identity for
+/// honest members; a test's colluding members change what the contract cannot check.
 pub async fn report_ended_epochs(
     devnet: &Devnet,
     ref_block: u64,
     last_epoch: u64,
+    alter: &dyn Fn(&mut Report),
 ) -> Result<Vec<ReportRun>, DevnetError> {
     let mut runs = Vec::new();
     let reader = devnet.settlement.reader();
@@ -77,7 +80,7 @@ pub async fn report_ended_epochs(
             return Ok(runs);
         }
         let last = last_epoch.min(first + max_epochs - 1);
-        runs.push(report_range(devnet, first, last, ref_block).await?);
+        runs.push(report_range(devnet, first, last, ref_block, alter).await?);
     }
 }
 
@@ -86,44 +89,14 @@ async fn report_range(
     first: u64,
     last: u64,
     ref_block: u64,
+    alter: &dyn Fn(&mut Report),
 ) -> Result<ReportRun, DevnetError> {
-    let sources = InputSources {
-        settlement: devnet.settlement.reader(),
-        served: devnet
-            .world
-            .system
-            .vaults
-            .iter()
-            .map(|&(chain_id, _)| {
-                (chain_id, (chain_id == devnet.served.chain_id).then(|| devnet.served.reader()))
-            })
-            .collect(),
-        system: devnet.world.system.clone(),
-        genesis_time: devnet.world.genesis_time,
-        schedule_first_epoch: devnet.world.first_epoch,
-        earliest_block: devnet.world.ready_block,
-    };
-    let gathered = gather_range(&sources, &devnet.config, first, last, ref_block).await?;
+    let sources = input_sources(devnet);
+    let gathered = gather_range(&sources, &devnet.config, first, last, ref_block, BlockId::latest()).await?;
     let params =
         SettlementParams::from_config(&devnet.config).map_err(|e| DevnetError::Invariant(e.to_string()))?;
-    let mut settlements: Vec<Settlement> = Vec::with_capacity(gathered.len());
-    let mut entries = Vec::with_capacity(gathered.len());
-    for epoch in &gathered {
-        let mut inputs = epoch.inputs.clone();
-        if let Some(previous) = settlements.last() {
-            inputs.dust_in = previous.dust_out;
-            for s in &mut inputs.sequencers {
-                if let Some(p) = previous.sequencers.iter().find(|p| p.id == s.id) {
-                    (s.acc_before, s.dust_before) = (p.acc_after, p.dust_after);
-                }
-            }
-        }
-        let settlement = settle_epoch(&inputs, &params).map_err(|e| DevnetError::Invariant(e.to_string()))?;
-        entries.push(
-            epoch_entry(&settlement, &epoch.attested).map_err(|e| DevnetError::Invariant(e.to_string()))?,
-        );
-        settlements.push(settlement);
-    }
+    let (settlements, entries) =
+        settle_gathered(&gathered, &params).map_err(|e| DevnetError::Invariant(e.to_string()))?;
     let rewards: U256 = settlements.iter().flat_map(|s| &s.sequencers).map(|s| s.reward).sum();
     let next_set = next_active_set(devnet, ref_block).await?;
     let allocation = allocation(devnet, ref_block).await?;
@@ -158,7 +131,8 @@ async fn report_range(
         .find_map(|reason| ReportExecutor::PoolRewardsMismatch::abi_decode(reason).ok())
         .map_or(U256::ZERO, |mismatch| mismatch.harvested);
 
-    let report = build(pool_rewards)?;
+    let mut report = build(pool_rewards)?;
+    alter(&mut report);
     let (execution, hash) = vote_and_execute(devnet, &report).await?;
     let mut gas = 0u64;
     for call in &execution.calls {
@@ -182,6 +156,26 @@ async fn report_range(
         refused_pool_steps: execution.refused_pool_steps.iter().map(|r| describe_refusal(r)).collect(),
         active_set_rejected: execution.active_set_rejected,
     })
+}
+
+/// Where the devnet's chains are read for reports and `verify`.
+pub fn input_sources(devnet: &Devnet) -> InputSources {
+    InputSources {
+        settlement: devnet.settlement.reader(),
+        served: devnet
+            .world
+            .system
+            .vaults
+            .iter()
+            .map(|&(chain_id, _)| {
+                (chain_id, (chain_id == devnet.served.chain_id).then(|| devnet.served.reader()))
+            })
+            .collect(),
+        system: devnet.world.system.clone(),
+        genesis_time: devnet.world.genesis_time,
+        schedule_first_epoch: devnet.world.first_epoch,
+        earliest_block: devnet.world.ready_block,
+    }
 }
 
 fn rpc(action: &'static str) -> impl Fn(alloy::transports::TransportError) -> DevnetError {

@@ -94,6 +94,10 @@ pub struct AddressesFile<'a> {
     pub deployment_block: u64,
     /// Unix time of epoch 0; epochs last `epoch_length_seconds`.
     pub genesis_time: u64,
+    /// The first epoch reports cover (the emission schedule's step 0).
+    pub first_epoch: u64,
+    /// The first settlement block in which every contract exists.
+    pub ready_block: u64,
     /// The epoch length.
     pub epoch_length_seconds: u64,
     /// The contracts.
@@ -290,6 +294,8 @@ pub fn write_addresses(
         served: ChainEntry { chain_id: served.chain_id, rpc_url: served.url(), anvil_pid: served.pid() },
         deployment_block: world.deployment_block,
         genesis_time: world.genesis_time,
+        first_epoch: world.first_epoch,
+        ready_block: world.ready_block,
         epoch_length_seconds: config.epochs.length_seconds,
         contracts: Contracts {
             timelock: system.timelock,
