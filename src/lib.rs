@@ -12,5 +12,6 @@ pub mod cli;
 pub mod config;
 pub mod devnet;
 pub mod economics;
+pub mod keeper;
 pub mod store;
 pub mod verify;

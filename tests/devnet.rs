@@ -23,6 +23,7 @@ use seqstake::{
     devnet::{Devnet, DevnetOptions, EpochRun},
     economics::producer::expected_producer,
     economics::report::Report,
+    keeper::Duty,
     verify::{Verdict, verify_epoch},
 };
 
@@ -57,9 +58,10 @@ async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() 
     let mut runs: Vec<EpochRun> = Vec::new();
     for k in 0..5 {
         let run = devnet.run_epoch().await.expect("epoch runs");
+        let slashed = run.duties.iter().any(|d| matches!(d, Duty::ExecutedSlash { .. }));
         if let Some(previous) = runs.last() {
             assert_eq!(run.epoch, previous.epoch + 1, "one epoch at a time");
-            assert!(run.rate >= previous.rate, "the liquid rate never falls without a slash");
+            assert!(slashed || run.rate >= previous.rate, "the liquid rate never falls without a slash");
         } else {
             // Before any report the set is the eligible top 4 by stake: 1 (the maximum bond),
             // 2, 3 and 4 (delegations of 20, 10 and 5 tokens); 5 (bond 7) is out.
@@ -81,6 +83,19 @@ async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() 
         runs.push(run);
     }
     assert!(runs.last().expect("runs").rate > runs[0].rate, "the pool earns");
+    // The scripted slash: proposed with evidence in the third epoch, executed by the keeper
+    // once the veto window (2 epochs) has passed, its proceeds paid to the insurance fund.
+    assert_eq!(runs[2].events.len(), 1, "{:?}", runs[2].events);
+    assert!(
+        runs[2].events[0].starts_with("the verifier proposes a 5% slash of sequencer 2"),
+        "{:?}",
+        runs[2].events
+    );
+    let executed_in = runs
+        .iter()
+        .position(|r| r.duties.contains(&Duty::ExecutedSlash { proposal: U256::from(1u64), ended: true }));
+    assert_eq!(executed_in, Some(4), "executable two epochs after the proposal");
+    assert!(runs[4].duties.iter().any(|d| matches!(d, Duty::PaidInsurance { .. })), "{:?}", runs[4].duties);
 
     let settlement = devnet.settlement.reader();
     // The offline sequencer was jailed for downtime by a report and left the set.

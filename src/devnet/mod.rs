@@ -148,6 +148,10 @@ pub struct EpochRun {
     pub reports: Vec<oracle::ReportRun>,
     /// The liquid token's rate after them (assets per share, RAY).
     pub rate: U256,
+    /// The scripted events of this epoch (the slash proposal).
+    pub events: Vec<String>,
+    /// The keeper's duties done after the reports.
+    pub duties: Vec<crate::keeper::Duty>,
 }
 
 impl EpochRun {
@@ -232,6 +236,7 @@ pub struct Devnet {
     pub addresses_file: PathBuf,
     rng: StdRng,
     options: DevnetOptions,
+    epochs_run: u64,
 }
 
 impl Devnet {
@@ -251,7 +256,7 @@ impl Devnet {
         let addresses_file =
             world::write_addresses(&options.state_dir, &settlement, &served, &world, &config)?;
         let rng = StdRng::seed_from_u64(options.seed);
-        Ok(Self { settlement, served, world, config, addresses_file, rng, options })
+        Ok(Self { settlement, served, world, config, addresses_file, rng, options, epochs_run: 0 })
     }
 
     /// Runs the current epoch to its end: served blocks, settlement traffic, then both clocks
@@ -317,13 +322,17 @@ impl Devnet {
                 source,
             })?;
         Clock::of(&self.settlement).move_to(start + length).await?;
+        let events = self.scripted(epoch).await?;
         let reports = oracle::report_ended_epochs(self, ref_block, epoch, alter).await?;
+        let duties =
+            crate::keeper::run_duties(&self.settlement.wallet(world::KEEPER), &self.world.system).await?;
+        self.epochs_run += 1;
         let token = crate::chain::bindings::liquid::LiquidStakingToken::new(
             self.world.system.token,
             self.settlement.reader(),
         );
         let rate = token.shareRate().call().await.map_err(read("read the liquid rate"))?;
-        Ok(EpochRun { epoch, set, blocks, turns, actions, relayed, reports, rate })
+        Ok(EpochRun { epoch, set, blocks, turns, actions, relayed, reports, rate, events, duties })
     }
 
     /// Sends the fees of `blocks` through the relay into the served chain's vault, in the
@@ -337,6 +346,37 @@ impl Devnet {
         let action = format!("relay the fees of served blocks {}..={}", first.number, last.number);
         confirm_sent(&wallet, &action, sent.map(|p| *p.tx_hash())).await?;
         Ok(fees)
+    }
+}
+
+impl Devnet {
+    /// The scripted events: in the devnet's third epoch the verifier proposes, with evidence, a
+    /// slash of sequencer 2 for the epoch before (5%); the keeper executes it once the guardian's
+    /// veto window has passed.
+    async fn scripted(&self, epoch: u64) -> Result<Vec<String>, DevnetError> {
+        if self.epochs_run != 2 {
+            return Ok(Vec::new());
+        }
+        let verifier = self.world.system.verifier;
+        let index = (0..chains::ACCOUNTS)
+            .find(|&i| self.settlement.address(i) == verifier)
+            .ok_or_else(|| DevnetError::Invariant("the verifier is no development account".to_owned()))?;
+        let wallet = self.settlement.wallet(index);
+        let manager =
+            crate::chain::bindings::SlashingManager::new(self.world.system.slashing_manager, &wallet);
+        let evidence = alloy::primitives::keccak256(format!(
+            "devnet: sequencer 2 signed two blocks in epoch {}",
+            epoch - 1
+        ));
+        let sent = manager.propose(2, epoch - 1, 1, evidence, 500).send().await;
+        let what = format!("the verifier proposes a 5% slash of sequencer 2 for epoch {}", epoch - 1);
+        match sent {
+            Ok(pending) => {
+                confirm_sent(&wallet, &what, Ok(*pending.tx_hash())).await?;
+                Ok(vec![format!("{what} (evidence {evidence})")])
+            }
+            Err(err) => Ok(vec![format!("{what}: refused: {}", traffic::describe(&err))]),
+        }
     }
 }
 
@@ -378,6 +418,12 @@ pub async fn run(options: DevnetOptions, shutdown: impl Future<Output = ()>) -> 
         };
         fail::fail_point!("devnet::epoch_ended");
         println!("{}", epoch.line());
+        for event in &epoch.events {
+            println!("             {event}");
+        }
+        for duty in &epoch.duties {
+            println!("             keeper: {duty:?}");
+        }
         for action in &epoch.actions {
             if let Outcome::Refused(what, why) = action {
                 println!("             refused: {what}: {why}");

@@ -39,6 +39,8 @@ pub const SIGNERS: usize = 20;
 pub const DELEGATORS: [usize; 3] = [30, 31, 32];
 /// The liquid-token holders.
 pub const HOLDERS: [usize; 3] = [33, 34, 35];
+/// Performs the keeper's duties (anyone may).
+pub const KEEPER: usize = 29;
 /// The served chain's users, who pay its gas.
 pub const USERS: [usize; 4] = [36, 37, 38, 39];
 
