@@ -211,8 +211,8 @@ contract LiquidStakingToken is
     /// @dev Reverts with ZeroAddress for a zero admin; with AdminNotTimelock if it has no code;
     ///      with AdminDelayTooShort if its delay is shorter than `p.longestExit`; with
     ///      InvalidParameter naming the parameter if minDeposit is zero or above totalCap,
-    ///      totalCap is not representable in 128 bits, or
-    ///      stakeLimitMax is zero, below minDeposit or not representable in 128 bits,
+    ///      totalCap is not representable in 96 bits, or
+    ///      stakeLimitMax is zero, below minDeposit or not representable in 96 bits,
     ///      longestExit is zero, poolFeeBps is above 10_000 or perSequencerCapBps is zero or
     ///      above 10_000, instantExitFeeBps is below maxRateMoveBps or above 10_000, or
     ///      staleTimeoutEpochs is zero, or the registry has no code; with ZeroAddress for a zero
@@ -224,8 +224,8 @@ contract LiquidStakingToken is
     {
         if (admin == address(0)) revert ZeroAddress();
         if (p.minDeposit == 0 || p.minDeposit > p.totalCap) revert InvalidParameter("minDeposit");
-        if (p.totalCap > type(uint128).max) revert InvalidParameter("totalCap");
-        if (p.stakeLimitMax < p.minDeposit || p.stakeLimitMax > type(uint128).max) {
+        if (p.totalCap > type(uint96).max) revert InvalidParameter("totalCap");
+        if (p.stakeLimitMax < p.minDeposit || p.stakeLimitMax > type(uint96).max) {
             revert InvalidParameter("stakeLimitMax");
         }
         if (p.longestExit == 0) revert InvalidParameter("longestExit");
@@ -254,7 +254,7 @@ contract LiquidStakingToken is
         instantExitCapPerEpoch = p.instantExitCapPerEpoch;
         staleTimeoutEpochs = p.staleTimeoutEpochs;
         lastReportEpoch = SequencerRegistry(payable(p.registry)).currentEpoch();
-        _stakeLimitLeft = uint128(p.stakeLimitMax);
+        _stakeLimitLeft = uint96(p.stakeLimitMax);
         _stakeLimitBlock = uint64(block.number);
         rateUpdatedAt = uint64(block.timestamp);
         extension = address(new LiquidPositions(p.registry, p.perSequencerCapBps, p.maxMovedPerEpoch));
@@ -437,7 +437,7 @@ contract LiquidStakingToken is
             + abi.decode(_extend(abi.encodeCall(LiquidPositions.harvestPositions, ())), (uint256));
         uint256 gain = Math.min(heldGain, maxGain);
         if (gain > 0) {
-            heldGain -= gain;
+            heldGain -= SafeCast.toUint96(gain);
             emit GainReleased(gain, heldGain);
         }
         uint256 maxRewards = maxGain == type(uint256).max || poolFeeBps == RewardMath.BPS
@@ -630,7 +630,7 @@ contract LiquidStakingToken is
         _burn(queue, shares);
         emit WithdrawalsFinalized(shares, assets);
         if (value > assets) {
-            heldGain += value - assets;
+            heldGain += SafeCast.toUint96(value - assets);
             emit GainHeld(value - assets, heldGain);
         }
         // A report's finalization moves the feed's round; a stale-oracle one does not refresh
@@ -729,7 +729,7 @@ contract LiquidStakingToken is
         if (amount > limit) revert StakeLimitExceeded(amount, limit);
         shares = RewardMath.sharesForDeposit(amount, totalSupply(), pooled);
         if (shares == 0) revert ZeroShares();
-        _stakeLimitLeft = SafeCast.toUint128(limit - amount);
+        _stakeLimitLeft = SafeCast.toUint96(limit - amount);
         _stakeLimitBlock = uint64(block.number);
         // The total cap (checked above) keeps the pooled assets far below 2^128.
         bufferedAssets += SafeCast.toUint128(amount);

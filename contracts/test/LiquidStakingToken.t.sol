@@ -42,11 +42,15 @@ contract LiquidStakingTokenTest is LiquidFixture {
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "minDeposit"));
         new LiquidStakingToken(p, address(timelock));
         p = _liquidParams();
-        p.totalCap = uint256(type(uint128).max) + 1;
+        p.totalCap = uint256(type(uint96).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "totalCap"));
         new LiquidStakingToken(p, address(timelock));
         p = _liquidParams();
         p.stakeLimitMax = 0.0001 ether;
+        vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "stakeLimitMax"));
+        new LiquidStakingToken(p, address(timelock));
+        p = _liquidParams();
+        p.stakeLimitMax = uint256(type(uint96).max) + 1;
         vm.expectRevert(abi.encodeWithSelector(LiquidStakingToken.InvalidParameter.selector, "stakeLimitMax"));
         new LiquidStakingToken(p, address(timelock));
         p = _liquidParams();

@@ -468,6 +468,15 @@ fn timelock_delay_covers_the_unbonding_period() {
 }
 
 #[test]
+fn the_token_cap_and_staking_limit_fit_96_bits() {
+    let mut config = devnet();
+    config.liquid.total_cap = U256::from(1u64) << 96;
+    assert_only_violation(&config, "liquid.total_cap", "above 2^96 - 1");
+    config.liquid.total_cap = (U256::from(1u64) << 96) - U256::from(1u64);
+    assert!(config.violations().is_empty());
+}
+
+#[test]
 fn guardian_and_verifier_are_set_and_distinct() {
     let mut config = devnet();
     config.governance.guardian = Address::ZERO;

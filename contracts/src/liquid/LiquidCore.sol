@@ -32,6 +32,17 @@ abstract contract LiquidCore {
     /// @notice The value of the token's stake in the registry as last accounted (moves only at
     ///         reports and slashes).
     uint128 public stakedAssets;
+    /// The staking rate limit: what is left and the block it was last used in. With
+    /// `heldGain`, one slot of its own (a deposit reads and writes it).
+    uint96 internal _stakeLimitLeft;
+    uint64 internal _stakeLimitBlock;
+    /// @notice What finalized tickets left to the shares that stay (their shares' value at the
+    ///         rate less what the tickets take), held out of the pooled assets so that a
+    ///         finalization does not raise the rate: harvests add it first, within the report's
+    ///         rate bound (review finding 8). Packed with the staking limit, which a deposit
+    ///         reads anyway, so pricing a deposit costs no extra slot (amounts fit 96 bits: the
+    ///         total cap is at most 2^96 - 1 wei).
+    uint96 public heldGain;
     /// @notice When the rate last moved by design (deployment, report, slash loss).
     uint64 public rateUpdatedAt;
     /// @notice How many times the rate has been updated (the feed's round id).
@@ -39,9 +50,6 @@ abstract contract LiquidCore {
 
     /// @notice The withdrawal queue: holds locked shares, finalizes them against the buffer.
     address public withdrawalQueue;
-
-    uint128 internal _stakeLimitLeft;
-    uint64 internal _stakeLimitBlock;
 
     /// @notice The value of the token's delegation in each pool, as last accounted.
     mapping(uint32 id => uint256) public stakeOf;
@@ -90,11 +98,6 @@ abstract contract LiquidCore {
     uint256 public staleShortfall;
     uint256 public staleStakeBase;
     mapping(uint32 id => uint64) public staleUndelegatedIn;
-    /// @notice What finalized tickets left to the shares that stay (their shares' value at the
-    ///         rate less what the tickets take), held out of the pooled assets so that a
-    ///         finalization does not raise the rate: harvests add it first, within the report's
-    ///         rate bound (review finding 8).
-    uint256 public heldGain;
 
     constructor(address registry_, uint16 perSequencerCapBps_, uint256 maxMovedPerEpoch_) {
         registry = SequencerRegistry(payable(registry_));
