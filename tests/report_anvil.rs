@@ -23,7 +23,7 @@ use seqstake::{
             liquid::LiquidStakingToken,
         },
         report::execute_report,
-        system::{DeployInputs, SystemAddresses, Wiring, deploy_system, execute_wiring, wiring_in_place},
+        system::{SystemAddresses, Wiring, deploy_system, execute_wiring, wiring_in_place},
         tx::confirm,
     },
     config::EconomicsConfig,
@@ -38,7 +38,7 @@ use seqstake::{
         settlement::{ChainEpoch, EpochInputs, Settlement, SettlementParams, settle_epoch},
     },
 };
-use support::chain::{Chain, advance, now, sequencer_inputs, tokens};
+use support::chain::{Chain, advance, deploy_inputs, devnet_config, sequencer_inputs, tokens};
 
 const SETTLEMENT_CHAIN: u64 = 31_337;
 const SERVED_CHAIN: u64 = 31_338;
@@ -53,14 +53,10 @@ async fn send<P: Provider>(provider: &P, to: Address, value: U256) {
 
 #[tokio::test]
 async fn a_report_built_in_rust_executes_on_chain_to_the_wei() {
-    let config = EconomicsConfig::from_toml(include_str!("../config/devnet.toml")).expect("devnet config");
+    let config = devnet_config();
     let chain = Chain::spawn();
     let admin = chain.wallet(0);
-    let inputs = DeployInputs {
-        genesis_time: now(&admin).await,
-        governor: chain.address(0),
-        served_chains: vec![SERVED_CHAIN, SETTLEMENT_CHAIN],
-    };
+    let inputs = deploy_inputs(&chain, vec![SERVED_CHAIN, SETTLEMENT_CHAIN]).await;
     let (system, wiring) = deploy_system(&admin, &config, &inputs).await.expect("deploy");
     let registry = SequencerRegistry::new(system.registry, &admin);
     let executor = ReportExecutor::new(system.executor, &admin);

@@ -6,15 +6,12 @@
 mod support;
 
 use alloy::primitives::{B256, U256};
-use seqstake::{
-    chain::{
-        bindings::{SequencerRegistry, SlashingManager},
-        system::{DeployInputs, deploy_system, execute_wiring, wiring_in_place},
-        tx::confirm,
-    },
-    config::EconomicsConfig,
+use seqstake::chain::{
+    bindings::{SequencerRegistry, SlashingManager},
+    system::{deploy_system, execute_wiring, wiring_in_place},
+    tx::confirm,
 };
-use support::chain::{Chain, advance, now, tokens};
+use support::chain::{Chain, advance, deploy_inputs, devnet_config, now, tokens};
 
 /// SlashingManager.State: Pending = 1, Vetoed = 2.
 const PENDING: u8 = 1;
@@ -22,14 +19,10 @@ const VETOED: u8 = 2;
 
 #[tokio::test]
 async fn guardian_and_verifier_act_right_after_deployment() {
-    let config = EconomicsConfig::from_toml(include_str!("../config/devnet.toml")).expect("devnet config");
+    let config = devnet_config();
     let chain = Chain::spawn();
     let admin = chain.wallet(0);
-    let inputs = DeployInputs {
-        genesis_time: now(&admin).await,
-        governor: chain.address(0),
-        served_chains: vec![31_338],
-    };
+    let inputs = deploy_inputs(&chain, vec![31_338]).await;
     let (system, wiring) = deploy_system(&admin, &config, &inputs).await.expect("deploy");
     assert_eq!((system.guardian, system.verifier), (config.governance.guardian, config.governance.verifier));
     assert_eq!(system.guardian, chain.address(2), "the devnet's guardian is anvil account 2");

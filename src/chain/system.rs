@@ -25,7 +25,7 @@ use super::{
 use crate::config::{EconomicsConfig, EmissionConfig, JailedRewardDestination, largest_rate_move_bps};
 
 /// Where every contract of one deployment lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SystemAddresses {
     /// The governance timelock, admin of everything.
     pub timelock: Address,

@@ -306,9 +306,14 @@ fn liquid(config: &EconomicsConfig, report: &mut Report) {
     // The token keeps its staking limit and held gain in 96 bits (packed with what a deposit
     // reads), so its cap and limit must fit them.
     let max96 = (U256::from(1u64) << 96) - U256::from(1u64);
-    for (field, value) in [("liquid.total_cap", liquid.total_cap), ("liquid.stake_limit_max", liquid.stake_limit_max)] {
+    for (field, value) in
+        [("liquid.total_cap", liquid.total_cap), ("liquid.stake_limit_max", liquid.stake_limit_max)]
+    {
         if value > max96 {
-            report.push(field, format!("{value} wei is above 2^96 - 1 ({max96} wei), the most the token accounts"));
+            report.push(
+                field,
+                format!("{value} wei is above 2^96 - 1 ({max96} wei), the most the token accounts"),
+            );
         }
     }
     if liquid.stake_limit_max < liquid.min_deposit {

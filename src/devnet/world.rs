@@ -102,8 +102,10 @@ pub struct AddressesFile<'a> {
     pub ready_block: u64,
     /// The epoch length.
     pub epoch_length_seconds: u64,
-    /// The contracts.
-    pub contracts: Contracts,
+    /// The contracts (and the guardian and verifier accounts).
+    pub contracts: &'a SystemAddresses,
+    /// The served chain's fee relay into its vault (the devnet's bridge).
+    pub relay: Address,
     /// The sequencers.
     pub sequencers: &'a [DevnetSequencer],
 }
@@ -117,33 +119,6 @@ pub struct ChainEntry {
     pub rpc_url: String,
     /// The anvil process (stopped with the devnet).
     pub anvil_pid: u32,
-}
-
-/// The contracts in the addresses file.
-#[derive(Debug, Serialize)]
-pub struct Contracts {
-    /// The governance timelock.
-    pub timelock: Address,
-    /// The sequencer registry.
-    pub registry: Address,
-    /// The slashing manager.
-    pub slashing_manager: Address,
-    /// The liquid staking token.
-    pub token: Address,
-    /// Its withdrawal queue.
-    pub queue: Address,
-    /// The emission reserve.
-    pub reserve: Address,
-    /// The report contract.
-    pub executor: Address,
-    /// `(served chain id, fee vault)`.
-    pub vaults: Vec<(u64, Address)>,
-    /// The guardian account.
-    pub guardian: Address,
-    /// The verifier account.
-    pub verifier: Address,
-    /// The served chain's fee relay into its vault (the devnet's bridge).
-    pub relay: Address,
 }
 
 /// Deploys and wires the system, funds the reserve, registers `sequencers` sequencers and
@@ -286,7 +261,6 @@ pub fn write_addresses(
     world: &World,
     config: &EconomicsConfig,
 ) -> Result<std::path::PathBuf, DevnetError> {
-    let system = &world.system;
     let file = AddressesFile {
         settlement: ChainEntry {
             chain_id: settlement.chain_id,
@@ -299,19 +273,8 @@ pub fn write_addresses(
         first_epoch: world.first_epoch,
         ready_block: world.ready_block,
         epoch_length_seconds: config.epochs.length_seconds,
-        contracts: Contracts {
-            timelock: system.timelock,
-            registry: system.registry,
-            slashing_manager: system.slashing_manager,
-            token: system.token,
-            queue: system.queue,
-            reserve: system.reserve,
-            executor: system.executor,
-            vaults: system.vaults.clone(),
-            guardian: system.guardian,
-            verifier: system.verifier,
-            relay: world.relay,
-        },
+        contracts: &world.system,
+        relay: world.relay,
         sequencers: &world.sequencers,
     };
     std::fs::create_dir_all(dir).map_err(|source| DevnetError::Io { path: dir.to_owned(), source })?;

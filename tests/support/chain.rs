@@ -8,7 +8,11 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder, ext::AnvilApi},
     signers::local::PrivateKeySigner,
 };
-use seqstake::{chain::bindings::SequencerRegistry, economics::settlement::SequencerEpoch};
+use seqstake::{
+    chain::{bindings::SequencerRegistry, system::DeployInputs},
+    config::EconomicsConfig,
+    economics::settlement::SequencerEpoch,
+};
 
 /// `n` whole tokens in wei.
 pub fn tokens(n: u64) -> U256 {
@@ -30,6 +34,17 @@ pub async fn now<P: Provider>(provider: &P) -> u64 {
         .expect("latest")
         .header
         .timestamp
+}
+
+/// `config/devnet.toml`.
+pub fn devnet_config() -> EconomicsConfig {
+    EconomicsConfig::from_toml(include_str!("../../config/devnet.toml")).expect("devnet config")
+}
+
+/// A deployment on `chain` from development account 0 (the governor), with epoch 0 starting
+/// at the chain's latest block and `served_chains` in the reports' order.
+pub async fn deploy_inputs(chain: &Chain, served_chains: Vec<u64>) -> DeployInputs {
+    DeployInputs { genesis_time: now(&chain.wallet(0)).await, governor: chain.address(0), served_chains }
 }
 
 /// A fresh anvil and its ten development accounts.
