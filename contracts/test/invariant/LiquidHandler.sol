@@ -29,7 +29,7 @@ contract LiquidHandler is TicketActions {
     // ---- ghosts ----
     /// The token's rate fell in an action that is not a slash, beyond registry rounding.
     bool public rateFellWithoutSlash;
-    /// A claim paid something other than the ticket's finalized value.
+    /// A claim paid something other than the ticket's value by the formula (or the queue's view).
     bool public ticketOverpaid;
     uint256 public claimsPaid;
     mapping(string => uint256) public calls;
@@ -80,7 +80,11 @@ contract LiquidHandler is TicketActions {
     function claim(uint256 seed) external {
         Claimed memory c = _claimTicket(queue, seed);
         if (!c.done) return;
-        if (c.paid != c.promised || c.paid > c.atRequest || c.shares == 0) ticketOverpaid = true;
+        // `expected` is the formula's value from the stored rates (TicketActions._ticketValue);
+        // `promised` is the queue's own view, which runs the same code as the claim.
+        if (c.paid != c.expected || c.paid != c.promised || c.paid > c.atRequest || c.shares == 0) {
+            ticketOverpaid = true;
+        }
         claimsPaid += c.paid;
         calls["claim"] += 1;
     }
@@ -116,7 +120,7 @@ contract LiquidHandler is TicketActions {
         uint256 carried = token.carriedRewards();
         vm.prank(reporter);
         uint256 rewards = token.harvest(ids, maxRewards);
-        assertLe(carried + rewards - token.carriedRewards(), maxRewards, "at most the cap joined");
+        _check(carried + rewards - token.carriedRewards() <= maxRewards, "harvest: at most the cap joined");
         _checkRate(pooled, supply, 0);
         if (rewards > 0 || token.stakedAssets() == 0) _delegateSome(seed);
         if (rewards > 0 && seed % 3 == 0) _rebalance();

@@ -77,6 +77,12 @@ contract LiquidInvariantsTest is LiquidFixture {
         assertEq(token.totalSupply(), handler.holdersBalance(), "supply == balances + locked");
     }
 
+    /// The checks the handler makes inside its actions all held (HandlerChecks: an assert in a
+    /// handler would revert and be discarded with fail_on_revert = false).
+    function invariant_handlerChecksHold() public view {
+        assertEq(handler.failedChecks(), 0, handler.firstFailedCheck());
+    }
+
     /// The handler's actions do real work: one pass through the whole life of a ticket, with
     /// delegation, a slash, undelegation of the shortfall and a matured bucket.
     function test_handlerReachesEveryAction() public {

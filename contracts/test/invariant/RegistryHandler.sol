@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Test} from "../utils/Test.sol";
+import {HandlerChecks} from "./HandlerChecks.sol";
 import {Vm} from "../utils/Vm.sol";
 import {SequencerRegistry} from "../../src/SequencerRegistry.sol";
 import {RegistryCore} from "../../src/registry/RegistryCore.sol";
@@ -11,7 +11,7 @@ import {RewardMath} from "../../src/libraries/RewardMath.sol";
 /// the chain's clock moved by whole epochs, reward payments (up to 8 epochs at once), slashes
 /// and every delegator action. Keeps the ghosts the invariants compare against: value in and
 /// out, each pool's tokens per share, and a naive reward ledger per (delegator, sequencer).
-contract RegistryHandler is Test {
+contract RegistryHandler is HandlerChecks {
     uint256 internal constant SEQUENCERS = 4;
     uint256 internal constant DELEGATORS = 4;
     bytes32 internal constant REWARD_PAID =
@@ -160,7 +160,7 @@ contract RegistryHandler is Test {
         uint256 before = account.balance;
         vm.prank(account);
         uint256 amount = registry.claimRewards(id, account);
-        require(account.balance - before == amount, "claim paid what it said");
+        _check(account.balance - before == amount, "claim: paid what it said");
         valueOut += amount;
         claimed += amount;
         taken[account][id] += amount;
@@ -374,7 +374,7 @@ contract RegistryHandler is Test {
             }
         }
         // Proceeds stay owed to the insurance fund inside the registry: nothing left it.
-        require(registry.insuranceOwed() >= insuranceBefore, "insurance owed only grows in a slash");
+        _check(registry.insuranceOwed() >= insuranceBefore, "slash: insurance owed only grows");
         if (registry.totalPoolTokens() < poolsBefore) trancheSlashed = true;
         for (uint32 s = 1; s <= SEQUENCERS; ++s) {
             // Only the slashed pool may lose per share: a tranche's part is taken from its
@@ -390,7 +390,7 @@ contract RegistryHandler is Test {
         uint32 id = uint32(bound(seq, 1, SEQUENCERS));
         uint256 owed = registry.totalOwed();
         registry.recordChanges(id, bound(count, 0, 8));
-        assertEq(registry.totalOwed(), owed, "recording moves no balance");
+        _check(registry.totalOwed() == owed, "recordChanges: moves no balance");
         calls["recordChanges"] += 1;
     }
 

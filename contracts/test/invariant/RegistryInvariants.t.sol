@@ -112,4 +112,10 @@ contract RegistryInvariantsTest is RegistryFixture {
     function invariant_maturedPositionsRelease() public view {
         assertFalse(handler.maturedPositionStuck(), "a matured position could not be released");
     }
+
+    /// The checks the handler makes inside its actions all held (HandlerChecks: an assert in a
+    /// handler would revert and be discarded with fail_on_revert = false).
+    function invariant_handlerChecksHold() public view {
+        assertEq(handler.failedChecks(), 0, handler.firstFailedCheck());
+    }
 }

@@ -122,9 +122,17 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         assertFalse(blockedByThirdParty, string(blockedReason));
     }
 
-    /// A ticket pays exactly its finalized value.
+    /// A ticket pays exactly its value by the formula: its shares at the smaller of its rate at
+    /// request and its batch's rate (a ghost computed by the handler from the stored rates, not
+    /// by the queue's code that pays the claim).
     function invariant_ticketsPayTheirFinalizedValue() public view {
-        assertFalse(handler.ticketMispaid(), "a ticket paid other than its finalized value");
+        assertFalse(handler.ticketMispaid(), "a ticket paid other than shares * min(rates) / RAY");
+    }
+
+    /// The checks the handler makes inside its actions all held (HandlerChecks: an assert in a
+    /// handler would revert and be discarded with fail_on_revert = false).
+    function invariant_handlerChecksHold() public view {
+        assertEq(handler.failedChecks(), 0, handler.firstFailedCheck());
     }
 
     // ------------------------------------------------------------------ the report runner
