@@ -2,8 +2,11 @@
 pragma solidity 0.8.37;
 
 import {Test} from "../utils/Test.sol";
+import {Console} from "../utils/Console.sol";
 
-/// What an invariant handler checks inside an action, kept as a ghost. With
+/// What an invariant handler checks inside an action, kept as a ghost, and how often each of its
+/// actions did real work in the run (`calls`, printed by the suites' `afterInvariant` with
+/// `forge test -vv`, so that an action the sequences stop reaching shows). With
 /// `fail_on_revert = false` an `assert` or `require` in a handler reverts like any refused call
 /// and forge discards it, so such a check could never fail a run: a handler records a failed
 /// check here instead (the action goes on), and each suite's `invariant_handlerChecksHold`
@@ -12,6 +15,34 @@ abstract contract HandlerChecks is Test {
     /// How many checks failed, and the first one's message.
     uint256 public failedChecks;
     string public firstFailedCheck;
+
+    /// Each action's count in this run (an action that returned early is not counted).
+    mapping(string => uint256) public calls;
+    string[] internal _actions;
+
+    /// Names the handler's actions, in the order `actionCounts` prints them.
+    function _declareActions(string[] memory names) internal {
+        for (uint256 i; i < names.length; ++i) {
+            _actions.push(names[i]);
+        }
+    }
+
+    /// Counts one run of `action`.
+    function _count(string memory action) internal {
+        calls[action] += 1;
+    }
+
+    /// One line: each declared action and its count in this run.
+    function actionCounts() public view returns (string memory line) {
+        for (uint256 i; i < _actions.length; ++i) {
+            line = string.concat(line, i == 0 ? "" : ", ", _actions[i], " ", vm.toString(calls[_actions[i]]));
+        }
+    }
+
+    /// Prints `actionCounts` under `label`.
+    function logActionCounts(string memory label) external view {
+        Console.log(string.concat(label, ": ", actionCounts()));
+    }
 
     /// Records `what` as failed unless `ok`.
     function _check(bool ok, string memory what) internal {

@@ -32,7 +32,6 @@ contract LiquidHandler is TicketActions {
     /// A claim paid something other than the ticket's value by the formula (or the queue's view).
     bool public ticketOverpaid;
     uint256 public claimsPaid;
-    mapping(string => uint256) public calls;
 
     struct BucketRef {
         uint32 id;
@@ -59,6 +58,18 @@ contract LiquidHandler is TicketActions {
         for (uint256 i; i < ACTORS; ++i) {
             actors[i] = address(uint160(0xAC0000 + i));
         }
+        string[] memory actions = new string[](10);
+        actions[0] = "deposit";
+        actions[1] = "request";
+        actions[2] = "claim";
+        actions[3] = "instantExit";
+        actions[4] = "advance";
+        actions[5] = "report";
+        actions[6] = "finalizeAnyCut";
+        actions[7] = "withdrawBucket";
+        actions[8] = "slash";
+        actions[9] = "rebalance";
+        _declareActions(actions);
     }
 
     // ------------------------------------------------------------------ holders
@@ -70,11 +81,11 @@ contract LiquidHandler is TicketActions {
         vm.prank(actor);
         token.deposit{value: amount}(address(0));
         _checkRate(pooled, supply, 0);
-        calls["deposit"] += 1;
+        _count("deposit");
     }
 
     function request(uint256 who, uint256 fraction) external {
-        if (_request(token, queue, _actor(who), fraction)) calls["request"] += 1;
+        if (_request(token, queue, _actor(who), fraction)) _count("request");
     }
 
     function claim(uint256 seed) external {
@@ -86,7 +97,7 @@ contract LiquidHandler is TicketActions {
             ticketOverpaid = true;
         }
         claimsPaid += c.paid;
-        calls["claim"] += 1;
+        _count("claim");
     }
 
     function instantExit(uint256 who, uint256 fraction) external {
@@ -97,14 +108,14 @@ contract LiquidHandler is TicketActions {
         vm.prank(actor);
         token.instantExit(shares, actor);
         _checkRate(pooled, supply, 0);
-        calls["instantExit"] += 1;
+        _count("instantExit");
     }
 
     // ------------------------------------------------------------------ the report and the clock
     function advance(uint256 epochs) external {
         uint256 epoch = registry.currentEpoch() + bound(epochs, 1, 2);
         vm.warp(genesis + epoch * epochLength + 1);
-        calls["advance"] += 1;
+        _count("advance");
     }
 
     /// A report: pays the registry's ended epochs, harvests, delegates part of the free buffer
@@ -131,7 +142,7 @@ contract LiquidHandler is TicketActions {
         _checkRate(pooled, supply, 2 * released);
         _undelegateShortfall();
         _finalizeWhatTheBufferCovers();
-        calls["report"] += 1;
+        _count("report");
     }
 
     /// Finalizes as anyone would with a stale oracle (finding 7): the clock runs to the stale
@@ -171,13 +182,17 @@ contract LiquidHandler is TicketActions {
         address caller = token.isStale() ? address(0xF00D) : reporter;
         vm.prank(caller);
         try queue.finalize(ends) {
-            calls["finalizeAnyCut"] += 1;
+            _count("finalizeAnyCut");
         } catch {}
     }
 
     function withdrawBucket(uint256 index) external {
         if (buckets.length == 0) return;
+        // Steered: the first matured bucket from the picked one on.
         uint256 i = bound(index, 0, buckets.length - 1);
+        for (uint256 k; k < buckets.length && buckets[i].completion > registry.currentEpoch(); ++k) {
+            i = (i + 1) % buckets.length;
+        }
         BucketRef memory b = buckets[i];
         if (b.completion > registry.currentEpoch()) return;
         buckets[i] = buckets[buckets.length - 1];
@@ -188,7 +203,7 @@ contract LiquidHandler is TicketActions {
         (uint256 pooled, uint256 supply) = _state();
         token.withdrawUnbonded(b.id, b.completion);
         _checkRate(pooled, supply, 0);
-        calls["withdrawBucket"] += 1;
+        _count("withdrawBucket");
     }
 
     /// Slashes for a fault `back` epochs ago (within the unbonding period), so that the slash
@@ -199,7 +214,7 @@ contract LiquidHandler is TicketActions {
         uint64 infraction = epoch - uint64(bound(back, 0, _min(registry.unbondingEpochs(), epoch)));
         vm.prank(slasher);
         registry.slash(id, infraction, uint16(bound(bps, 1, 3000)));
-        calls["slash"] += 1;
+        _count("slash");
     }
 
     // ------------------------------------------------------------------ internal
@@ -255,7 +270,7 @@ contract LiquidHandler is TicketActions {
         vm.prank(reporter);
         token.redelegateStake(1, 2, 1 ether);
         _checkRate(pooled, supply, 1);
-        calls["rebalance"] += 1;
+        _count("rebalance");
     }
 
     function _undelegateShortfall() internal {

@@ -77,6 +77,11 @@ contract LiquidInvariantsTest is LiquidFixture {
         assertEq(token.totalSupply(), handler.holdersBalance(), "supply == balances + locked");
     }
 
+    /// After each run: how often each of the handler's actions ran (`forge test -vv` prints it).
+    function afterInvariant() public view {
+        handler.logActionCounts("liquid handler actions this run");
+    }
+
     /// The checks the handler makes inside its actions all held (HandlerChecks: an assert in a
     /// handler would revert and be discarded with fail_on_revert = false).
     function invariant_handlerChecksHold() public view {

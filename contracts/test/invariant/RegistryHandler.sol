@@ -74,8 +74,6 @@ contract RegistryHandler is HandlerChecks {
     BucketRef[] internal buckets;
     mapping(bytes32 => bool) internal knownPosition;
 
-    mapping(string => uint256) public calls;
-
     constructor(SequencerRegistry registry_, address insurance_) {
         registry = registry_;
         genesis = registry_.genesisTime();
@@ -88,6 +86,25 @@ contract RegistryHandler is HandlerChecks {
         for (uint256 i; i < SEQUENCERS; ++i) {
             recipients[i] = address(uint160(0xE0000 + i));
         }
+        string[] memory actions = new string[](17);
+        actions[0] = "delegate";
+        actions[1] = "undelegate";
+        actions[2] = "redelegate";
+        actions[3] = "claim";
+        actions[4] = "restake";
+        actions[5] = "withdraw";
+        actions[6] = "claimOperator";
+        actions[7] = "release";
+        actions[8] = "redelegateDust";
+        actions[9] = "claimPosition";
+        actions[10] = "advance";
+        actions[11] = "pay";
+        actions[12] = "payPart";
+        actions[13] = "slash";
+        actions[14] = "slashRepeatedly";
+        actions[15] = "recordChanges";
+        actions[16] = "payInsurance";
+        _declareActions(actions);
     }
 
     /// Registers the sequencers (called once by the test's setUp, in epoch 5).
@@ -115,7 +132,7 @@ contract RegistryHandler is HandlerChecks {
         valueIn += amount;
         _changed(account, id);
         _checkRate(id);
-        calls["delegate"] += 1;
+        _count("delegate");
     }
 
     function undelegate(uint256 who, uint256 seq, uint256 fraction) external {
@@ -129,7 +146,7 @@ contract RegistryHandler is HandlerChecks {
         _changed(account, id);
         buckets.push(BucketRef({owner: account, id: id, completion: completion}));
         _checkRate(id);
-        calls["undelegate"] += 1;
+        _count("undelegate");
     }
 
     function redelegate(uint256 who, uint256 seq, uint256 to, uint256 fraction) external {
@@ -150,13 +167,12 @@ contract RegistryHandler is HandlerChecks {
         }
         _checkRate(src);
         _checkRate(dst);
-        calls["redelegate"] += 1;
+        _count("redelegate");
     }
 
     function claim(uint256 who, uint256 seq) external {
-        (address account, uint32 id) = _pick(who, seq);
-        (,, uint256 due,) = registry.delegation(id, account);
-        if (due == 0) return;
+        (address account, uint32 id) = _pickDue(who, seq);
+        if (id == 0) return;
         uint256 before = account.balance;
         vm.prank(account);
         uint256 amount = registry.claimRewards(id, account);
@@ -165,25 +181,28 @@ contract RegistryHandler is HandlerChecks {
         claimed += amount;
         taken[account][id] += amount;
         settlements[account][id] += 1;
-        calls["claim"] += 1;
+        _count("claim");
     }
 
     function restake(uint256 who, uint256 seq) external {
-        (address account, uint32 id) = _pick(who, seq);
-        (,, uint256 due,) = registry.delegation(id, account);
-        if (due == 0) return;
+        (address account, uint32 id) = _pickDue(who, seq);
+        if (id == 0) return;
         vm.prank(account);
         (uint256 amount,) = registry.claimAndRestake(id);
         claimed += amount;
         taken[account][id] += amount;
         _changed(account, id);
         _checkRate(id);
-        calls["restake"] += 1;
+        _count("restake");
     }
 
     function withdraw(uint256 index) external {
         if (buckets.length == 0) return;
+        // Steered: the first matured bucket from the picked one on.
         uint256 i = bound(index, 0, buckets.length - 1);
+        for (uint256 k; k < buckets.length && buckets[i].completion > registry.currentEpoch(); ++k) {
+            i = (i + 1) % buckets.length;
+        }
         BucketRef memory b = buckets[i];
         if (b.completion > registry.currentEpoch()) return;
         buckets[i] = buckets[buckets.length - 1];
@@ -193,7 +212,7 @@ contract RegistryHandler is HandlerChecks {
         vm.prank(b.owner);
         uint256 amount = registry.withdrawUnbonded(b.id, b.completion, b.owner);
         valueOut += amount;
-        calls["withdraw"] += 1;
+        _count("withdraw");
     }
 
     function claimOperator(uint256 seq) external {
@@ -203,13 +222,21 @@ contract RegistryHandler is HandlerChecks {
         uint256 before = recipient.balance;
         registry.claimOperatorRewards(id);
         valueOut += recipient.balance - before;
-        calls["claimOperator"] += 1;
+        _count("claimOperator");
     }
 
     function release(uint256 index) external {
         if (positions.length == 0) return;
-        PositionRef memory p = positions[bound(index, 0, positions.length - 1)];
-        (uint256 shares,, uint64 maturity) = registry.redelegation(p.owner, p.src, p.dst, p.epoch);
+        // Steered: the first matured position with shares from the picked one on.
+        uint256 i = bound(index, 0, positions.length - 1);
+        PositionRef memory p;
+        uint256 shares;
+        uint64 maturity;
+        for (uint256 k; k < positions.length; ++k) {
+            p = positions[(i + k) % positions.length];
+            (shares,, maturity) = registry.redelegation(p.owner, p.src, p.dst, p.epoch);
+            if (shares > 0 && registry.currentEpoch() >= maturity) break;
+        }
         if (shares == 0 || registry.currentEpoch() < maturity) return;
         vm.prank(p.owner);
         (bool ok, bytes memory err) =
@@ -220,7 +247,7 @@ contract RegistryHandler is HandlerChecks {
             return;
         }
         _changed(p.owner, p.dst);
-        calls["release"] += 1;
+        _count("release");
     }
 
     /// Many small redelegations: one delegator moves a sliver of its stake in `seq` to every
@@ -244,7 +271,7 @@ contract RegistryHandler is HandlerChecks {
         }
         _changed(account, src);
         _checkRate(src);
-        calls["redelegateDust"] += 1;
+        _count("redelegateDust");
     }
 
     function _isFullQueueOf(bytes memory err, address owner) internal pure returns (bool) {
@@ -258,21 +285,27 @@ contract RegistryHandler is HandlerChecks {
 
     function claimPosition(uint256 index) external {
         if (positions.length == 0) return;
-        PositionRef memory p = positions[bound(index, 0, positions.length - 1)];
-        (, uint256 due,) = registry.redelegation(p.owner, p.src, p.dst, p.epoch);
+        // Steered: the first position with rewards due from the picked one on.
+        uint256 i = bound(index, 0, positions.length - 1);
+        PositionRef memory p;
+        uint256 due;
+        for (uint256 k; k < positions.length && due == 0; ++k) {
+            p = positions[(i + k) % positions.length];
+            (, due,) = registry.redelegation(p.owner, p.src, p.dst, p.epoch);
+        }
         if (due == 0) return;
         vm.prank(p.owner);
         uint256 amount = registry.claimRedelegationRewards(p.src, p.dst, p.epoch, p.owner);
         valueOut += amount;
         claimed += amount;
-        calls["claimPosition"] += 1;
+        _count("claimPosition");
     }
 
     function advance(uint256 epochs) external {
         epochs = bound(epochs, 1, 3);
         uint256 epoch = registry.currentEpoch() + epochs;
         vm.warp(genesis + epoch * epochLength + 1);
-        calls["advance"] += 1;
+        _count("advance");
     }
 
     /// A payment in parts left open by `pay`: its range and seed; the rest is paid by the next
@@ -325,7 +358,7 @@ contract RegistryHandler is HandlerChecks {
         valueIn += total;
         credited += registry.unclaimedPoolRewards() - before;
         _ledger(vm.getRecordedLogs());
-        calls[complete ? "pay" : "payPart"] += 1;
+        _count(complete ? "pay" : "payPart");
     }
 
     function slash(uint256 seq, uint256 lag, uint256 bps) external {
@@ -333,7 +366,7 @@ contract RegistryHandler is HandlerChecks {
         uint64 epoch = registry.currentEpoch();
         uint64 infraction = epoch - uint64(bound(lag, 0, unbonding < epoch - 5 ? unbonding : epoch - 5));
         _slash(id, infraction, uint16(bound(bps, 1, 10_000)));
-        calls["slash"] += 1;
+        _count("slash");
     }
 
     /// The same source slashed again in each of the next epochs (small fractions), as repeated
@@ -347,7 +380,7 @@ contract RegistryHandler is HandlerChecks {
             if (registry.currentEpoch() > infraction + unbonding) break;
             _slash(id, infraction, 50);
         }
-        calls["slashRepeatedly"] += 1;
+        _count("slashRepeatedly");
     }
 
     /// Runs a slash to its end, each call within a 30M-gas block (else `slashOverBlock`).
@@ -391,7 +424,7 @@ contract RegistryHandler is HandlerChecks {
         uint256 owed = registry.totalOwed();
         registry.recordChanges(id, bound(count, 0, 8));
         _check(registry.totalOwed() == owed, "recordChanges: moves no balance");
-        calls["recordChanges"] += 1;
+        _count("recordChanges");
     }
 
     function payInsurance() external {
@@ -399,7 +432,7 @@ contract RegistryHandler is HandlerChecks {
         uint256 before = insurance.balance;
         registry.payInsurance();
         valueOut += insurance.balance - before;
-        calls["payInsurance"] += 1;
+        _count("payInsurance");
     }
 
     // ------------------------------------------------------------------ ledger
@@ -467,6 +500,19 @@ contract RegistryHandler is HandlerChecks {
             if (held > 0) return (account, id, held);
         }
         return (account, 0, 0);
+    }
+
+    /// Steered: the first (delegator, sequencer) with rewards due from the picked one on; id 0
+    /// if none.
+    function _pickDue(uint256 who, uint256 seq) internal view returns (address, uint32) {
+        uint256 start = bound(who, 0, DELEGATORS - 1) * SEQUENCERS + bound(seq, 0, SEQUENCERS - 1);
+        for (uint256 k; k < DELEGATORS * SEQUENCERS; ++k) {
+            uint256 j = (start + k) % (DELEGATORS * SEQUENCERS);
+            (address account, uint32 id) = (delegators[j / SEQUENCERS], uint32(j % SEQUENCERS + 1));
+            (,, uint256 due,) = registry.delegation(id, account);
+            if (due > 0) return (account, id);
+        }
+        return (address(0), 0);
     }
 
     function _pick(uint256 who, uint256 seq) internal view returns (address, uint32) {

@@ -113,6 +113,11 @@ contract RegistryInvariantsTest is RegistryFixture {
         assertFalse(handler.maturedPositionStuck(), "a matured position could not be released");
     }
 
+    /// After each run: how often each of the handler's actions ran (`forge test -vv` prints it).
+    function afterInvariant() public view {
+        handler.logActionCounts("registry handler actions this run");
+    }
+
     /// The checks the handler makes inside its actions all held (HandlerChecks: an assert in a
     /// handler would revert and be discarded with fail_on_revert = false).
     function invariant_handlerChecksHold() public view {

@@ -45,7 +45,6 @@ contract SystemHandler is TicketActions {
     uint256 public partnerClaimed;
     /// A ticket paid other than its value by the formula from its rates (or the queue's view).
     bool public ticketMispaid;
-    mapping(string => uint256) public calls;
 
     constructor(
         ReportExecutor executor_,
@@ -69,6 +68,21 @@ contract SystemHandler is TicketActions {
         for (uint256 i; i < ACTORS; ++i) {
             actors[i] = address(uint160(0xAC1000 + i));
         }
+        string[] memory actions = new string[](13);
+        actions[0] = "deposit";
+        actions[1] = "request";
+        actions[2] = "claimTicket";
+        actions[3] = "instantExit";
+        actions[4] = "delegate";
+        actions[5] = "redelegate";
+        actions[6] = "undelegate";
+        actions[7] = "sendRevenue";
+        actions[8] = "topUpReserve";
+        actions[9] = "advance";
+        actions[10] = "report";
+        actions[11] = "slash";
+        actions[12] = "claimCredits";
+        _declareActions(actions);
     }
 
     /// Every wei the system's contracts hold.
@@ -88,11 +102,11 @@ contract SystemHandler is TicketActions {
         vm.prank(actor);
         token.deposit{value: amount}(address(0));
         valueIn += amount;
-        calls["deposit"] += 1;
+        _count("deposit");
     }
 
     function request(uint256 who, uint256 fraction) external {
-        if (_request(token, queue, _actor(who), fraction)) calls["request"] += 1;
+        if (_request(token, queue, _actor(who), fraction)) _count("request");
     }
 
     function claimTicket(uint256 seed) external {
@@ -102,7 +116,7 @@ contract SystemHandler is TicketActions {
         // not the queue's view (`promised`), which runs the same code as the claim.
         if (c.paid != c.expected || c.paid != c.promised) ticketMispaid = true;
         valueOut += c.paid;
-        calls["claimTicket"] += 1;
+        _count("claimTicket");
     }
 
     function instantExit(uint256 who, uint256 fraction) external {
@@ -112,7 +126,7 @@ contract SystemHandler is TicketActions {
         vm.prank(actor);
         uint256 paid = token.instantExit(shares, actor);
         valueOut += paid;
-        calls["instantExit"] += 1;
+        _count("instantExit");
     }
 
     // ------------------------------------------------------------------ ordinary delegators
@@ -123,7 +137,7 @@ contract SystemHandler is TicketActions {
         vm.prank(actor);
         registry.delegate{value: amount}(_seq(seq));
         valueIn += amount;
-        calls["delegate"] += 1;
+        _count("delegate");
     }
 
     /// An actor, a pool and a fraction of the actor's shares there.
@@ -142,7 +156,7 @@ contract SystemHandler is TicketActions {
         if (shares == 0) return;
         vm.prank(actor);
         registry.redelegate(src, src == 1 ? 2 : 1, shares);
-        calls["redelegate"] += 1;
+        _count("redelegate");
     }
 
     function undelegate(uint256 who, uint256 seq, uint256 fraction) external {
@@ -150,7 +164,7 @@ contract SystemHandler is TicketActions {
         if (shares == 0) return;
         vm.prank(actor);
         registry.undelegate(id, shares);
-        calls["undelegate"] += 1;
+        _count("undelegate");
     }
 
     // ------------------------------------------------------------------ revenue, reports, slashes
@@ -164,7 +178,7 @@ contract SystemHandler is TicketActions {
         _check(ok, "sendRevenue: a vault refused revenue");
         if (!ok) return;
         valueIn += amount;
-        calls["sendRevenue"] += 1;
+        _count("sendRevenue");
     }
 
     /// Anyone tops the emission reserve up (finding 10): between reports, and (called by the
@@ -176,25 +190,25 @@ contract SystemHandler is TicketActions {
         vm.prank(funder);
         reserve.fund{value: amount}();
         valueIn += amount;
-        calls["topUpReserve"] += 1;
+        _count("topUpReserve");
     }
 
     function advance(uint256 epochs) external {
         uint256 epoch = registry.currentEpoch() + bound(epochs, 1, 3);
         vm.warp(registry.genesisTime() + epoch * registry.epochLength() + 1);
         vm.roll(vm.getBlockNumber() + 5);
-        calls["advance"] += 1;
+        _count("advance");
     }
 
     function report(uint256 seed) external {
-        if (runner.runReport(seed)) calls["report"] += 1;
+        if (runner.runReport(seed)) _count("report");
     }
 
     function slash(uint256 seq, uint256 bps) external {
         uint64 epoch = registry.currentEpoch();
         vm.prank(slasher);
         registry.slash(_seq(seq), epoch, uint16(bound(bps, 1, 2000)));
-        calls["slash"] += 1;
+        _count("slash");
     }
 
     function claimCredits(uint256 which) external {
@@ -206,7 +220,7 @@ contract SystemHandler is TicketActions {
         executor.claim(to);
         valueOut += owed;
         if (account == partner) partnerClaimed += owed;
-        calls["claimCredits"] += 1;
+        _count("claimCredits");
     }
 
     // ------------------------------------------------------------------ internal

@@ -129,6 +129,11 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         assertFalse(handler.ticketMispaid(), "a ticket paid other than shares * min(rates) / RAY");
     }
 
+    /// After each run: how often each of the handler's actions ran (`forge test -vv` prints it).
+    function afterInvariant() public view {
+        handler.logActionCounts("system handler actions this run");
+    }
+
     /// The checks the handler makes inside its actions all held (HandlerChecks: an assert in a
     /// handler would revert and be discarded with fail_on_revert = false).
     function invariant_handlerChecksHold() public view {

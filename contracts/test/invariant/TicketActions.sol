@@ -43,7 +43,11 @@ abstract contract TicketActions is HandlerChecks {
     function _claimTicket(WithdrawalQueue queue, uint256 seed) internal returns (Claimed memory c) {
         uint256 last = queue.lastFinalizedId();
         if (last == 0) return c;
+        // Steered: the first finalized, unclaimed ticket from the picked one on.
         uint256 id = bound(seed, 1, last);
+        for (uint256 k; k < last && queue.stateOf(id) != WithdrawalQueue.State.Finalized; ++k) {
+            id = id % last + 1;
+        }
         if (queue.stateOf(id) != WithdrawalQueue.State.Finalized) return c;
         uint256[] memory ids = new uint256[](1);
         ids[0] = id;
