@@ -39,9 +39,23 @@ abstract contract HandlerChecks is Test {
         }
     }
 
-    /// Prints `actionCounts` under `label`.
-    function logActionCounts(string memory label) external view {
-        Console.log(string.concat(label, ": ", actionCounts()));
+    /// Prints `actionCounts` under `label`, then how many of the runs so far reached each action
+    /// (the runs of every invariant of the suite in this `forge test`, tallied in environment
+    /// variables named after `label`, since each run starts again from the suite's setUp). A
+    /// drop of an action's share of runs shows there.
+    function logActionCounts(string memory label) external {
+        Console.log(string.concat(label, " actions this run: ", actionCounts()));
+        string memory key = string.concat("SEQSTAKE_RUNS_", vm.toString(keccak256(bytes(label))));
+        uint256 runs = vm.envOr(key, uint256(0)) + 1;
+        vm.setEnv(key, vm.toString(runs));
+        string memory line;
+        for (uint256 i; i < _actions.length; ++i) {
+            string memory k = string.concat(key, "_", _actions[i]);
+            uint256 reached = vm.envOr(k, uint256(0)) + (calls[_actions[i]] > 0 ? 1 : 0);
+            vm.setEnv(k, vm.toString(reached));
+            line = string.concat(line, i == 0 ? "" : ", ", _actions[i], " ", vm.toString(reached));
+        }
+        Console.log(string.concat(label, " runs reaching each action, of ", vm.toString(runs), ": ", line));
     }
 
     /// Records `what` as failed unless `ok`.

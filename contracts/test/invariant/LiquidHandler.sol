@@ -188,10 +188,18 @@ contract LiquidHandler is TicketActions {
 
     function withdrawBucket(uint256 index) external {
         if (buckets.length == 0) return;
-        // Steered: the first matured bucket from the picked one on.
+        // Steered: the first matured bucket from the picked one on; with none matured, the
+        // clock runs to the earliest completion (as a holder waiting to withdraw would), since
+        // a run's few `advance` calls rarely cover the unbonding period.
         uint256 i = bound(index, 0, buckets.length - 1);
+        uint256 earliest = i;
         for (uint256 k; k < buckets.length && buckets[i].completion > registry.currentEpoch(); ++k) {
             i = (i + 1) % buckets.length;
+            if (buckets[i].completion < buckets[earliest].completion) earliest = i;
+        }
+        if (buckets[i].completion > registry.currentEpoch()) {
+            i = earliest;
+            vm.warp(genesis + uint256(buckets[i].completion) * epochLength + 1);
         }
         BucketRef memory b = buckets[i];
         if (b.completion > registry.currentEpoch()) return;
@@ -367,6 +375,10 @@ contract LiquidHandler is TicketActions {
         uint256 allowed = claims + last;
         uint256 locked = queue.lockedAssets();
         return locked > allowed ? locked - allowed : 0;
+    }
+
+    function bucketCount() external view returns (uint256) {
+        return buckets.length;
     }
 
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {

@@ -198,10 +198,18 @@ contract RegistryHandler is HandlerChecks {
 
     function withdraw(uint256 index) external {
         if (buckets.length == 0) return;
-        // Steered: the first matured bucket from the picked one on.
+        // Steered: the first matured bucket from the picked one on; with none matured, the
+        // clock runs to the earliest completion (a run's few `advance` calls rarely cover the
+        // unbonding period).
         uint256 i = bound(index, 0, buckets.length - 1);
+        uint256 earliest = i;
         for (uint256 k; k < buckets.length && buckets[i].completion > registry.currentEpoch(); ++k) {
             i = (i + 1) % buckets.length;
+            if (buckets[i].completion < buckets[earliest].completion) earliest = i;
+        }
+        if (buckets[i].completion > registry.currentEpoch()) {
+            i = earliest;
+            vm.warp(genesis + uint256(buckets[i].completion) * epochLength + 1);
         }
         BucketRef memory b = buckets[i];
         if (b.completion > registry.currentEpoch()) return;
@@ -227,17 +235,25 @@ contract RegistryHandler is HandlerChecks {
 
     function release(uint256 index) external {
         if (positions.length == 0) return;
-        // Steered: the first matured position with shares from the picked one on.
+        // Steered: the first matured position with shares from the picked one on; with none
+        // matured, the clock runs to the maturity of the first with shares.
         uint256 i = bound(index, 0, positions.length - 1);
         PositionRef memory p;
         uint256 shares;
         uint64 maturity;
+        uint64 soonest = type(uint64).max;
         for (uint256 k; k < positions.length; ++k) {
-            p = positions[(i + k) % positions.length];
-            (shares,, maturity) = registry.redelegation(p.owner, p.src, p.dst, p.epoch);
-            if (shares > 0 && registry.currentEpoch() >= maturity) break;
+            PositionRef memory q = positions[(i + k) % positions.length];
+            (uint256 s,, uint64 m) = registry.redelegation(q.owner, q.src, q.dst, q.epoch);
+            if (s == 0) continue;
+            if (registry.currentEpoch() >= m) {
+                (p, shares, maturity) = (q, s, m);
+                break;
+            }
+            if (m < soonest) (p, shares, maturity, soonest) = (q, s, m, m);
         }
-        if (shares == 0 || registry.currentEpoch() < maturity) return;
+        if (shares == 0) return;
+        if (registry.currentEpoch() < maturity) vm.warp(genesis + uint256(maturity) * epochLength + 1);
         vm.prank(p.owner);
         (bool ok, bytes memory err) =
             address(registry).call(abi.encodeCall(registry.releaseRedelegation, (p.src, p.dst, p.epoch)));
