@@ -124,5 +124,6 @@ contract LiquidInvariantsTest is LiquidFixture {
         invariant_ticketsNeverPayMoreThanFinalized();
         invariant_sharesAreBalancesPlusLocked();
         invariant_queueHoldsNoMoreThanItsTicketsClaim();
+        invariant_handlerChecksHold();
     }
 }

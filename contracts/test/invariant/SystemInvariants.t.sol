@@ -384,5 +384,6 @@ contract SystemInvariantsTest is SystemFixture, IReportRunner {
         invariant_reportsAlwaysEnd();
         invariant_agreedReportsExecuteWhateverOthersSend();
         invariant_rateRisesWithinTheBoundEachReport();
+        invariant_handlerChecksHold();
     }
 }
