@@ -8,6 +8,7 @@ import {WithdrawalQueue} from "../../src/WithdrawalQueue.sol";
 import {ReportExecutor} from "../../src/ReportExecutor.sol";
 import {FeeVault} from "../../src/FeeVault.sol";
 import {EmissionReserve} from "../../src/EmissionReserve.sol";
+import {RegistryCore} from "../../src/registry/RegistryCore.sol";
 
 /// What the system suite's test contract does for the handler: build, vote and execute the
 /// next report from the chain's state (SystemInvariantsTest.runReport).
@@ -68,7 +69,7 @@ contract SystemHandler is TicketActions {
         for (uint256 i; i < ACTORS; ++i) {
             actors[i] = address(uint160(0xAC1000 + i));
         }
-        string[] memory actions = new string[](13);
+        string[] memory actions = new string[](16);
         actions[0] = "deposit";
         actions[1] = "request";
         actions[2] = "claimTicket";
@@ -82,6 +83,9 @@ contract SystemHandler is TicketActions {
         actions[10] = "report";
         actions[11] = "slash";
         actions[12] = "claimCredits";
+        actions[13] = "missBlocks";
+        actions[14] = "jailedForDowntime";
+        actions[15] = "unjail";
         _declareActions(actions);
     }
 
@@ -209,6 +213,47 @@ contract SystemHandler is TicketActions {
         vm.prank(slasher);
         registry.slash(_seq(seq), epoch, uint16(bound(bps, 1, 2000)));
         _count("slash");
+    }
+
+    /// The sequencer the next report finds down (0: none), and whether a report jailed one.
+    uint32 public downNext;
+
+    /// The next report finds sequencer `seq` down: it missed more blocks than the downtime
+    /// threshold allows, so the report jails it. Steered: only while the other sequencer is
+    /// eligible (a report needs an active set).
+    function missBlocks(uint256 seq) external {
+        uint32 id = _seq(seq);
+        if (!_eligible(id) || !_eligible(id == 1 ? 2 : 1)) return;
+        downNext = id;
+        _count("missBlocks");
+    }
+
+    /// The runner, after a report: whether it jailed the sequencer found down.
+    function reportedDown(bool jailed) external {
+        require(msg.sender == address(runner), "runner only");
+        downNext = 0;
+        if (jailed) _count("jailedForDowntime");
+    }
+
+    /// The operator of a jailed sequencer unjails it once its cooldown has passed. Steered: the
+    /// first sequencer that can be unjailed.
+    function unjail(uint256 seq) external {
+        for (uint256 k; k < SEQUENCERS; ++k) {
+            uint32 id = uint32((seq + k) % SEQUENCERS + 1);
+            RegistryCore.Sequencer memory s = registry.sequencer(id);
+            if (!s.jailed || registry.currentEpoch() < s.unjailEpoch || s.bond < registry.minBond()) {
+                continue;
+            }
+            vm.prank(s.operator);
+            registry.unjail(id);
+            _count("unjail");
+            return;
+        }
+    }
+
+    function _eligible(uint32 id) internal view returns (bool) {
+        RegistryCore.Sequencer memory s = registry.sequencer(id);
+        return !s.jailed && s.bond >= registry.minBond();
     }
 
     function claimCredits(uint256 which) external {
