@@ -396,11 +396,11 @@ contract WithdrawalQueue is ERC721, AccessControl, ReentrancyGuardTransient {
                 || (hint + 1 < count && _checkpoints[hint + 1].fromId <= id)
         ) revert WrongHint(id, hint);
         Request storage q = _requests[id];
-        Request storage p = _requests[id - 1];
-        // shares * min(rate at request, rate at finalization) / RAY: the value at request is
-        // shares * rate at request / RAY, rounded down the same way.
-        uint256 shares = q.cumulativeShares - p.cumulativeShares;
-        uint256 atFinalization = Math.mulDiv(shares, _checkpoints[hint].shareRate, RewardMath.RAY);
-        return Math.min(q.cumulativeAssets - p.cumulativeAssets, atFinalization);
+        // shares * min(rate at request, rate at finalization) / RAY (RewardMath.ticketValue, the
+        // rounding table's row the ticket_value vector pins): the smaller of the value at
+        // request (shares * rate at request / RAY, rounded down the same way) and the shares'
+        // value at the batch's rate.
+        uint256 shares = q.cumulativeShares - _requests[id - 1].cumulativeShares;
+        return RewardMath.ticketValue(shares, q.rateAtRequest, _checkpoints[hint].shareRate);
     }
 }

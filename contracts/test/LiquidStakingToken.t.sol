@@ -206,18 +206,54 @@ contract LiquidStakingTokenTest is LiquidFixture {
         assertEq(token.convertToAssets(shares), 10 ether);
     }
 
-    function testFuzz_deposit_neverLowersTheRate(uint96 first, uint96 second) public {
-        first = uint96(bound(first, 0.001 ether, 100 ether));
+    /// A deposit never lowers the rate, with rewards harvested and a slash in the pool before it
+    /// (so the rate is not 1/1000 and the deposit's shares round), and its shares are worth at
+    /// most what it paid and at most 2 wei less.
+    function testFuzz_deposit_neverLowersTheRate(
+        uint96 first,
+        uint96 second,
+        uint96 reward,
+        uint16 slashBps,
+        uint8 harvests
+    ) public {
+        first = uint96(bound(first, 0.002 ether, 100 ether));
         second = uint96(bound(second, 0.001 ether, 100 ether));
+        reward = uint96(bound(reward, 0, 5 ether));
+        slashBps = uint16(bound(slashBps, 0, 5000));
+        harvests = uint8(bound(harvests, 1, 3));
+        _registerAs(address(0x100), 1 ether, 1000);
+        uint32[] memory ids = new uint32[](1);
+        ids[0] = 1;
+        vm.prank(reporter);
+        registry.updateActiveSet(ids);
         vm.prank(alice);
         token.deposit{value: first}(address(0));
+        uint256[] memory amounts = new uint256[](1);
+        amounts[0] = first / 2; // the per-sequencer cap is 50%
+        vm.prank(reporter);
+        token.delegateBuffer(ids, amounts);
+        for (uint256 h; h < harvests; ++h) {
+            uint64 epoch = registry.currentEpoch();
+            _warpToEpoch(epoch + 1);
+            _payEach(1, epoch, uint256(reward) / (h + 1));
+            vm.prank(reporter);
+            token.harvest(ids, type(uint256).max);
+        }
+        if (slashBps > 0) {
+            uint64 now_ = registry.currentEpoch();
+            vm.prank(slasher);
+            registry.slash(1, now_, slashBps);
+        }
         uint256 pooled = token.totalPooledAssets() + 1;
         uint256 supply = token.totalSupply() + 1000;
         vm.roll(200);
         vm.prank(bob);
-        token.deposit{value: second}(address(0));
+        uint256 shares = token.deposit{value: second}(address(0));
         // (pooled' + 1) / (supply' + 1000) >= (pooled + 1) / (supply + 1000), by cross-multiplying.
-        assertGe((token.totalPooledAssets() + 1) * supply, pooled * (token.totalSupply() + 1000));
+        assertGe((token.totalPooledAssets() + 1) * supply, pooled * (token.totalSupply() + 1000), "rate");
+        uint256 worth = token.convertToAssets(shares);
+        assertLe(worth, second, "never worth more than paid");
+        assertGe(worth + 2, second, "at most 2 wei of rounding less");
     }
 
     function test_permit_approvesBySignature() public {

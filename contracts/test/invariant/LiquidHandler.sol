@@ -29,10 +29,9 @@ contract LiquidHandler is TicketActions {
     // ---- ghosts ----
     /// The token's rate fell in an action that is not a slash, beyond registry rounding.
     bool public rateFellWithoutSlash;
-    /// A claim paid something other than the ticket's finalized value.
+    /// A claim paid something other than the ticket's value by the formula (or the queue's view).
     bool public ticketOverpaid;
     uint256 public claimsPaid;
-    mapping(string => uint256) public calls;
 
     struct BucketRef {
         uint32 id;
@@ -59,6 +58,18 @@ contract LiquidHandler is TicketActions {
         for (uint256 i; i < ACTORS; ++i) {
             actors[i] = address(uint160(0xAC0000 + i));
         }
+        string[] memory actions = new string[](10);
+        actions[0] = "deposit";
+        actions[1] = "request";
+        actions[2] = "claim";
+        actions[3] = "instantExit";
+        actions[4] = "advance";
+        actions[5] = "report";
+        actions[6] = "finalizeAnyCut";
+        actions[7] = "withdrawBucket";
+        actions[8] = "slash";
+        actions[9] = "rebalance";
+        _declareActions(actions);
     }
 
     // ------------------------------------------------------------------ holders
@@ -70,19 +81,23 @@ contract LiquidHandler is TicketActions {
         vm.prank(actor);
         token.deposit{value: amount}(address(0));
         _checkRate(pooled, supply, 0);
-        calls["deposit"] += 1;
+        _count("deposit");
     }
 
     function request(uint256 who, uint256 fraction) external {
-        if (_request(token, queue, _actor(who), fraction)) calls["request"] += 1;
+        if (_request(token, queue, _actor(who), fraction)) _count("request");
     }
 
     function claim(uint256 seed) external {
         Claimed memory c = _claimTicket(queue, seed);
         if (!c.done) return;
-        if (c.paid != c.promised || c.paid > c.atRequest || c.shares == 0) ticketOverpaid = true;
+        // `expected` is the formula's value from the stored rates (TicketActions._ticketValue);
+        // `promised` is the queue's own view, which runs the same code as the claim.
+        if (c.paid != c.expected || c.paid != c.promised || c.paid > c.atRequest || c.shares == 0) {
+            ticketOverpaid = true;
+        }
         claimsPaid += c.paid;
-        calls["claim"] += 1;
+        _count("claim");
     }
 
     function instantExit(uint256 who, uint256 fraction) external {
@@ -93,14 +108,14 @@ contract LiquidHandler is TicketActions {
         vm.prank(actor);
         token.instantExit(shares, actor);
         _checkRate(pooled, supply, 0);
-        calls["instantExit"] += 1;
+        _count("instantExit");
     }
 
     // ------------------------------------------------------------------ the report and the clock
     function advance(uint256 epochs) external {
         uint256 epoch = registry.currentEpoch() + bound(epochs, 1, 2);
         vm.warp(genesis + epoch * epochLength + 1);
-        calls["advance"] += 1;
+        _count("advance");
     }
 
     /// A report: pays the registry's ended epochs, harvests, delegates part of the free buffer
@@ -116,7 +131,7 @@ contract LiquidHandler is TicketActions {
         uint256 carried = token.carriedRewards();
         vm.prank(reporter);
         uint256 rewards = token.harvest(ids, maxRewards);
-        assertLe(carried + rewards - token.carriedRewards(), maxRewards, "at most the cap joined");
+        _check(carried + rewards - token.carriedRewards() <= maxRewards, "harvest: at most the cap joined");
         _checkRate(pooled, supply, 0);
         if (rewards > 0 || token.stakedAssets() == 0) _delegateSome(seed);
         if (rewards > 0 && seed % 3 == 0) _rebalance();
@@ -127,7 +142,7 @@ contract LiquidHandler is TicketActions {
         _checkRate(pooled, supply, 2 * released);
         _undelegateShortfall();
         _finalizeWhatTheBufferCovers();
-        calls["report"] += 1;
+        _count("report");
     }
 
     /// Finalizes as anyone would with a stale oracle (finding 7): the clock runs to the stale
@@ -167,13 +182,25 @@ contract LiquidHandler is TicketActions {
         address caller = token.isStale() ? address(0xF00D) : reporter;
         vm.prank(caller);
         try queue.finalize(ends) {
-            calls["finalizeAnyCut"] += 1;
+            _count("finalizeAnyCut");
         } catch {}
     }
 
     function withdrawBucket(uint256 index) external {
         if (buckets.length == 0) return;
+        // Steered: the first matured bucket from the picked one on; with none matured, the
+        // clock runs to the earliest completion (as a holder waiting to withdraw would), since
+        // a run's few `advance` calls rarely cover the unbonding period.
         uint256 i = bound(index, 0, buckets.length - 1);
+        uint256 earliest = i;
+        for (uint256 k; k < buckets.length && buckets[i].completion > registry.currentEpoch(); ++k) {
+            i = (i + 1) % buckets.length;
+            if (buckets[i].completion < buckets[earliest].completion) earliest = i;
+        }
+        if (buckets[i].completion > registry.currentEpoch()) {
+            i = earliest;
+            vm.warp(genesis + uint256(buckets[i].completion) * epochLength + 1);
+        }
         BucketRef memory b = buckets[i];
         if (b.completion > registry.currentEpoch()) return;
         buckets[i] = buckets[buckets.length - 1];
@@ -184,7 +211,7 @@ contract LiquidHandler is TicketActions {
         (uint256 pooled, uint256 supply) = _state();
         token.withdrawUnbonded(b.id, b.completion);
         _checkRate(pooled, supply, 0);
-        calls["withdrawBucket"] += 1;
+        _count("withdrawBucket");
     }
 
     /// Slashes for a fault `back` epochs ago (within the unbonding period), so that the slash
@@ -195,7 +222,7 @@ contract LiquidHandler is TicketActions {
         uint64 infraction = epoch - uint64(bound(back, 0, _min(registry.unbondingEpochs(), epoch)));
         vm.prank(slasher);
         registry.slash(id, infraction, uint16(bound(bps, 1, 3000)));
-        calls["slash"] += 1;
+        _count("slash");
     }
 
     // ------------------------------------------------------------------ internal
@@ -251,7 +278,7 @@ contract LiquidHandler is TicketActions {
         vm.prank(reporter);
         token.redelegateStake(1, 2, 1 ether);
         _checkRate(pooled, supply, 1);
-        calls["rebalance"] += 1;
+        _count("rebalance");
     }
 
     function _undelegateShortfall() internal {
@@ -348,6 +375,10 @@ contract LiquidHandler is TicketActions {
         uint256 allowed = claims + last;
         uint256 locked = queue.lockedAssets();
         return locked > allowed ? locked - allowed : 0;
+    }
+
+    function bucketCount() external view returns (uint256) {
+        return buckets.length;
     }
 
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {

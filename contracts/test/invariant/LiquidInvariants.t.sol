@@ -21,7 +21,7 @@ contract LiquidInvariantsTest is LiquidFixture {
         registry.updateActiveSet(set);
         _govern(address(queue), abi.encodeCall(queue.grantRole, (queue.FINALIZER_ROLE(), reporter)));
         handler = new LiquidHandler(registry, token, queue, reporter, slasher);
-        bytes4[] memory selectors = new bytes4[](12);
+        bytes4[] memory selectors = new bytes4[](13);
         selectors[0] = handler.deposit.selector;
         selectors[1] = handler.request.selector;
         selectors[2] = handler.claim.selector;
@@ -35,6 +35,8 @@ contract LiquidInvariantsTest is LiquidFixture {
         // Finding 7: requests between rewards and slashes, finalized in arbitrary cuts.
         selectors[10] = handler.finalizeAnyCut.selector;
         selectors[11] = handler.request.selector;
+        // Buckets mature only after the unbonding period: a second entry, so most runs withdraw one.
+        selectors[12] = handler.withdrawBucket.selector;
         targetContract(address(handler));
         targetSelector(address(handler), selectors);
     }
@@ -77,6 +79,17 @@ contract LiquidInvariantsTest is LiquidFixture {
         assertEq(token.totalSupply(), handler.holdersBalance(), "supply == balances + locked");
     }
 
+    /// After each run: how often each of the handler's actions ran (`forge test -vv` prints it).
+    function afterInvariant() public {
+        handler.logActionCounts("liquid handler");
+    }
+
+    /// The checks the handler makes inside its actions all held (HandlerChecks: an assert in a
+    /// handler would revert and be discarded with fail_on_revert = false).
+    function invariant_handlerChecksHold() public view {
+        assertEq(handler.failedChecks(), 0, handler.firstFailedCheck());
+    }
+
     /// The handler's actions do real work: one pass through the whole life of a ticket, with
     /// delegation, a slash, undelegation of the shortfall and a matured bucket.
     function test_handlerReachesEveryAction() public {
@@ -111,5 +124,6 @@ contract LiquidInvariantsTest is LiquidFixture {
         invariant_ticketsNeverPayMoreThanFinalized();
         invariant_sharesAreBalancesPlusLocked();
         invariant_queueHoldsNoMoreThanItsTicketsClaim();
+        invariant_handlerChecksHold();
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Test} from "../utils/Test.sol";
+import {HandlerChecks} from "./HandlerChecks.sol";
 import {Vm} from "../utils/Vm.sol";
 import {SequencerRegistry} from "../../src/SequencerRegistry.sol";
 import {RegistryCore} from "../../src/registry/RegistryCore.sol";
@@ -11,7 +11,7 @@ import {RewardMath} from "../../src/libraries/RewardMath.sol";
 /// the chain's clock moved by whole epochs, reward payments (up to 8 epochs at once), slashes
 /// and every delegator action. Keeps the ghosts the invariants compare against: value in and
 /// out, each pool's tokens per share, and a naive reward ledger per (delegator, sequencer).
-contract RegistryHandler is Test {
+contract RegistryHandler is HandlerChecks {
     uint256 internal constant SEQUENCERS = 4;
     uint256 internal constant DELEGATORS = 4;
     bytes32 internal constant REWARD_PAID =
@@ -74,8 +74,6 @@ contract RegistryHandler is Test {
     BucketRef[] internal buckets;
     mapping(bytes32 => bool) internal knownPosition;
 
-    mapping(string => uint256) public calls;
-
     constructor(SequencerRegistry registry_, address insurance_) {
         registry = registry_;
         genesis = registry_.genesisTime();
@@ -88,6 +86,25 @@ contract RegistryHandler is Test {
         for (uint256 i; i < SEQUENCERS; ++i) {
             recipients[i] = address(uint160(0xE0000 + i));
         }
+        string[] memory actions = new string[](17);
+        actions[0] = "delegate";
+        actions[1] = "undelegate";
+        actions[2] = "redelegate";
+        actions[3] = "claim";
+        actions[4] = "restake";
+        actions[5] = "withdraw";
+        actions[6] = "claimOperator";
+        actions[7] = "release";
+        actions[8] = "redelegateDust";
+        actions[9] = "claimPosition";
+        actions[10] = "advance";
+        actions[11] = "pay";
+        actions[12] = "payPart";
+        actions[13] = "slash";
+        actions[14] = "slashRepeatedly";
+        actions[15] = "recordChanges";
+        actions[16] = "payInsurance";
+        _declareActions(actions);
     }
 
     /// Registers the sequencers (called once by the test's setUp, in epoch 5).
@@ -115,7 +132,7 @@ contract RegistryHandler is Test {
         valueIn += amount;
         _changed(account, id);
         _checkRate(id);
-        calls["delegate"] += 1;
+        _count("delegate");
     }
 
     function undelegate(uint256 who, uint256 seq, uint256 fraction) external {
@@ -129,7 +146,7 @@ contract RegistryHandler is Test {
         _changed(account, id);
         buckets.push(BucketRef({owner: account, id: id, completion: completion}));
         _checkRate(id);
-        calls["undelegate"] += 1;
+        _count("undelegate");
     }
 
     function redelegate(uint256 who, uint256 seq, uint256 to, uint256 fraction) external {
@@ -150,40 +167,50 @@ contract RegistryHandler is Test {
         }
         _checkRate(src);
         _checkRate(dst);
-        calls["redelegate"] += 1;
+        _count("redelegate");
     }
 
     function claim(uint256 who, uint256 seq) external {
-        (address account, uint32 id) = _pick(who, seq);
-        (,, uint256 due,) = registry.delegation(id, account);
-        if (due == 0) return;
+        (address account, uint32 id) = _pickDue(who, seq);
+        if (id == 0) return;
         uint256 before = account.balance;
         vm.prank(account);
         uint256 amount = registry.claimRewards(id, account);
-        require(account.balance - before == amount, "claim paid what it said");
+        _check(account.balance - before == amount, "claim: paid what it said");
         valueOut += amount;
         claimed += amount;
         taken[account][id] += amount;
         settlements[account][id] += 1;
-        calls["claim"] += 1;
+        _count("claim");
     }
 
     function restake(uint256 who, uint256 seq) external {
-        (address account, uint32 id) = _pick(who, seq);
-        (,, uint256 due,) = registry.delegation(id, account);
-        if (due == 0) return;
+        (address account, uint32 id) = _pickDue(who, seq);
+        if (id == 0) return;
         vm.prank(account);
         (uint256 amount,) = registry.claimAndRestake(id);
         claimed += amount;
         taken[account][id] += amount;
         _changed(account, id);
         _checkRate(id);
-        calls["restake"] += 1;
+        _count("restake");
     }
 
     function withdraw(uint256 index) external {
         if (buckets.length == 0) return;
+        // Steered: the first matured bucket from the picked one on; with none matured, the
+        // clock runs to the earliest completion (a run's few `advance` calls rarely cover the
+        // unbonding period).
         uint256 i = bound(index, 0, buckets.length - 1);
+        uint256 earliest = i;
+        for (uint256 k; k < buckets.length && buckets[i].completion > registry.currentEpoch(); ++k) {
+            i = (i + 1) % buckets.length;
+            if (buckets[i].completion < buckets[earliest].completion) earliest = i;
+        }
+        if (buckets[i].completion > registry.currentEpoch()) {
+            i = earliest;
+            vm.warp(genesis + uint256(buckets[i].completion) * epochLength + 1);
+        }
         BucketRef memory b = buckets[i];
         if (b.completion > registry.currentEpoch()) return;
         buckets[i] = buckets[buckets.length - 1];
@@ -193,7 +220,7 @@ contract RegistryHandler is Test {
         vm.prank(b.owner);
         uint256 amount = registry.withdrawUnbonded(b.id, b.completion, b.owner);
         valueOut += amount;
-        calls["withdraw"] += 1;
+        _count("withdraw");
     }
 
     function claimOperator(uint256 seq) external {
@@ -203,14 +230,30 @@ contract RegistryHandler is Test {
         uint256 before = recipient.balance;
         registry.claimOperatorRewards(id);
         valueOut += recipient.balance - before;
-        calls["claimOperator"] += 1;
+        _count("claimOperator");
     }
 
     function release(uint256 index) external {
         if (positions.length == 0) return;
-        PositionRef memory p = positions[bound(index, 0, positions.length - 1)];
-        (uint256 shares,, uint64 maturity) = registry.redelegation(p.owner, p.src, p.dst, p.epoch);
-        if (shares == 0 || registry.currentEpoch() < maturity) return;
+        // Steered: the first matured position with shares from the picked one on; with none
+        // matured, the clock runs to the maturity of the first with shares.
+        uint256 i = bound(index, 0, positions.length - 1);
+        PositionRef memory p;
+        uint256 shares;
+        uint64 maturity;
+        uint64 soonest = type(uint64).max;
+        for (uint256 k; k < positions.length; ++k) {
+            PositionRef memory q = positions[(i + k) % positions.length];
+            (uint256 s,, uint64 m) = registry.redelegation(q.owner, q.src, q.dst, q.epoch);
+            if (s == 0) continue;
+            if (registry.currentEpoch() >= m) {
+                (p, shares, maturity) = (q, s, m);
+                break;
+            }
+            if (m < soonest) (p, shares, maturity, soonest) = (q, s, m, m);
+        }
+        if (shares == 0) return;
+        if (registry.currentEpoch() < maturity) vm.warp(genesis + uint256(maturity) * epochLength + 1);
         vm.prank(p.owner);
         (bool ok, bytes memory err) =
             address(registry).call(abi.encodeCall(registry.releaseRedelegation, (p.src, p.dst, p.epoch)));
@@ -220,7 +263,7 @@ contract RegistryHandler is Test {
             return;
         }
         _changed(p.owner, p.dst);
-        calls["release"] += 1;
+        _count("release");
     }
 
     /// Many small redelegations: one delegator moves a sliver of its stake in `seq` to every
@@ -244,7 +287,7 @@ contract RegistryHandler is Test {
         }
         _changed(account, src);
         _checkRate(src);
-        calls["redelegateDust"] += 1;
+        _count("redelegateDust");
     }
 
     function _isFullQueueOf(bytes memory err, address owner) internal pure returns (bool) {
@@ -258,21 +301,27 @@ contract RegistryHandler is Test {
 
     function claimPosition(uint256 index) external {
         if (positions.length == 0) return;
-        PositionRef memory p = positions[bound(index, 0, positions.length - 1)];
-        (, uint256 due,) = registry.redelegation(p.owner, p.src, p.dst, p.epoch);
+        // Steered: the first position with rewards due from the picked one on.
+        uint256 i = bound(index, 0, positions.length - 1);
+        PositionRef memory p;
+        uint256 due;
+        for (uint256 k; k < positions.length && due == 0; ++k) {
+            p = positions[(i + k) % positions.length];
+            (, due,) = registry.redelegation(p.owner, p.src, p.dst, p.epoch);
+        }
         if (due == 0) return;
         vm.prank(p.owner);
         uint256 amount = registry.claimRedelegationRewards(p.src, p.dst, p.epoch, p.owner);
         valueOut += amount;
         claimed += amount;
-        calls["claimPosition"] += 1;
+        _count("claimPosition");
     }
 
     function advance(uint256 epochs) external {
         epochs = bound(epochs, 1, 3);
         uint256 epoch = registry.currentEpoch() + epochs;
         vm.warp(genesis + epoch * epochLength + 1);
-        calls["advance"] += 1;
+        _count("advance");
     }
 
     /// A payment in parts left open by `pay`: its range and seed; the rest is paid by the next
@@ -325,7 +374,7 @@ contract RegistryHandler is Test {
         valueIn += total;
         credited += registry.unclaimedPoolRewards() - before;
         _ledger(vm.getRecordedLogs());
-        calls[complete ? "pay" : "payPart"] += 1;
+        _count(complete ? "pay" : "payPart");
     }
 
     function slash(uint256 seq, uint256 lag, uint256 bps) external {
@@ -333,7 +382,7 @@ contract RegistryHandler is Test {
         uint64 epoch = registry.currentEpoch();
         uint64 infraction = epoch - uint64(bound(lag, 0, unbonding < epoch - 5 ? unbonding : epoch - 5));
         _slash(id, infraction, uint16(bound(bps, 1, 10_000)));
-        calls["slash"] += 1;
+        _count("slash");
     }
 
     /// The same source slashed again in each of the next epochs (small fractions), as repeated
@@ -347,7 +396,7 @@ contract RegistryHandler is Test {
             if (registry.currentEpoch() > infraction + unbonding) break;
             _slash(id, infraction, 50);
         }
-        calls["slashRepeatedly"] += 1;
+        _count("slashRepeatedly");
     }
 
     /// Runs a slash to its end, each call within a 30M-gas block (else `slashOverBlock`).
@@ -374,7 +423,7 @@ contract RegistryHandler is Test {
             }
         }
         // Proceeds stay owed to the insurance fund inside the registry: nothing left it.
-        require(registry.insuranceOwed() >= insuranceBefore, "insurance owed only grows in a slash");
+        _check(registry.insuranceOwed() >= insuranceBefore, "slash: insurance owed only grows");
         if (registry.totalPoolTokens() < poolsBefore) trancheSlashed = true;
         for (uint32 s = 1; s <= SEQUENCERS; ++s) {
             // Only the slashed pool may lose per share: a tranche's part is taken from its
@@ -390,8 +439,8 @@ contract RegistryHandler is Test {
         uint32 id = uint32(bound(seq, 1, SEQUENCERS));
         uint256 owed = registry.totalOwed();
         registry.recordChanges(id, bound(count, 0, 8));
-        assertEq(registry.totalOwed(), owed, "recording moves no balance");
-        calls["recordChanges"] += 1;
+        _check(registry.totalOwed() == owed, "recordChanges: moves no balance");
+        _count("recordChanges");
     }
 
     function payInsurance() external {
@@ -399,7 +448,7 @@ contract RegistryHandler is Test {
         uint256 before = insurance.balance;
         registry.payInsurance();
         valueOut += insurance.balance - before;
-        calls["payInsurance"] += 1;
+        _count("payInsurance");
     }
 
     // ------------------------------------------------------------------ ledger
@@ -467,6 +516,19 @@ contract RegistryHandler is Test {
             if (held > 0) return (account, id, held);
         }
         return (account, 0, 0);
+    }
+
+    /// Steered: the first (delegator, sequencer) with rewards due from the picked one on; id 0
+    /// if none.
+    function _pickDue(uint256 who, uint256 seq) internal view returns (address, uint32) {
+        uint256 start = bound(who, 0, DELEGATORS - 1) * SEQUENCERS + bound(seq, 0, SEQUENCERS - 1);
+        for (uint256 k; k < DELEGATORS * SEQUENCERS; ++k) {
+            uint256 j = (start + k) % (DELEGATORS * SEQUENCERS);
+            (address account, uint32 id) = (delegators[j / SEQUENCERS], uint32(j % SEQUENCERS + 1));
+            (,, uint256 due,) = registry.delegation(id, account);
+            if (due > 0) return (account, id);
+        }
+        return (address(0), 0);
     }
 
     function _pick(uint256 who, uint256 seq) internal view returns (address, uint32) {

@@ -22,7 +22,7 @@ contract RegistryInvariantsTest is RegistryFixture {
         _governRegistry(abi.encodeCall(registry.grantRole, (registry.REPORTER_ROLE(), address(handler))));
         _governRegistry(abi.encodeCall(registry.grantRole, (registry.SLASHER_ROLE(), address(handler))));
         handler.registerAll();
-        bytes4[] memory selectors = new bytes4[](18);
+        bytes4[] memory selectors = new bytes4[](21);
         selectors[0] = handler.delegate.selector;
         selectors[1] = handler.undelegate.selector;
         selectors[2] = handler.redelegate.selector;
@@ -41,6 +41,10 @@ contract RegistryInvariantsTest is RegistryFixture {
         selectors[15] = handler.recordChanges.selector;
         selectors[16] = handler.redelegateDust.selector;
         selectors[17] = handler.slashRepeatedly.selector;
+        // The actions that need an earlier one (rewards paid, a position opened) get a second entry.
+        selectors[18] = handler.claim.selector;
+        selectors[19] = handler.claimPosition.selector;
+        selectors[20] = handler.restake.selector;
         targetContract(address(handler));
         targetSelector(address(handler), selectors);
     }
@@ -111,5 +115,75 @@ contract RegistryInvariantsTest is RegistryFixture {
     /// slashed.
     function invariant_maturedPositionsRelease() public view {
         assertFalse(handler.maturedPositionStuck(), "a matured position could not be released");
+    }
+
+    /// After each run: how often each of the handler's actions ran (`forge test -vv` prints it).
+    function afterInvariant() public {
+        handler.logActionCounts("registry handler");
+    }
+
+    /// The checks the handler makes inside its actions all held (HandlerChecks: an assert in a
+    /// handler would revert and be discarded with fail_on_revert = false).
+    function invariant_handlerChecksHold() public view {
+        assertEq(handler.failedChecks(), 0, handler.firstFailedCheck());
+    }
+
+    /// The handler's actions do real work: one deterministic pass through every action (a
+    /// part-paid report, positions that earn, mature and release, a matured bucket, slashes
+    /// and the insurance fund's payment); the invariant runs' own reach is printed by
+    /// `afterInvariant`.
+    function test_handlerReachesEveryAction() public {
+        handler.delegate(0, 1, 100 ether);
+        handler.delegate(1, 2, 50 ether);
+        handler.delegate(2, 1, 20 ether);
+        handler.advance(1);
+        handler.redelegate(0, 0, 0, 20); // a position out of pool 1
+        handler.redelegateDust(2, 0);
+        handler.undelegate(1, 1, 50); // a bucket of pool 2
+        handler.advance(1);
+        handler.pay(7, 1); // an odd seed: paid in two parts
+        handler.pay(0, 0); // the second part
+        handler.advance(1);
+        handler.pay(7, 2); // the position's first paid epoch
+        handler.claim(0, 0);
+        handler.restake(1, 1);
+        handler.claimOperator(0);
+        handler.claimPosition(0);
+        handler.recordChanges(0, 8);
+        handler.slash(0, 0, 5000);
+        handler.slashRepeatedly(1, 3);
+        handler.payInsurance();
+        handler.withdraw(0); // the clock runs to the bucket's completion
+        handler.release(0); // and to the position's maturity
+        string[17] memory actions = [
+            "delegate",
+            "undelegate",
+            "redelegate",
+            "claim",
+            "restake",
+            "withdraw",
+            "claimOperator",
+            "release",
+            "redelegateDust",
+            "claimPosition",
+            "advance",
+            "pay",
+            "payPart",
+            "slash",
+            "slashRepeatedly",
+            "recordChanges",
+            "payInsurance"
+        ];
+        for (uint256 i; i < actions.length; ++i) {
+            assertGt(handler.calls(actions[i]), 0, actions[i]);
+        }
+        invariant_holdingsEqualEverythingOwed();
+        invariant_tokensPerShareFallOnlyBySlash();
+        invariant_claimsNeverExceedCredits();
+        invariant_rewardsFollowTheNaiveLedger();
+        invariant_sharesAreAllHeld();
+        invariant_everySlashFitsABlock();
+        invariant_maturedPositionsRelease();
+        invariant_handlerChecksHold();
     }
 }

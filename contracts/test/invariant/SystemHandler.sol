@@ -8,6 +8,7 @@ import {WithdrawalQueue} from "../../src/WithdrawalQueue.sol";
 import {ReportExecutor} from "../../src/ReportExecutor.sol";
 import {FeeVault} from "../../src/FeeVault.sol";
 import {EmissionReserve} from "../../src/EmissionReserve.sol";
+import {RegistryCore} from "../../src/registry/RegistryCore.sol";
 
 /// What the system suite's test contract does for the handler: build, vote and execute the
 /// next report from the chain's state (SystemInvariantsTest.runReport).
@@ -43,9 +44,8 @@ contract SystemHandler is TicketActions {
     uint256 public valueOut;
     /// The partner's credits claimed so far.
     uint256 public partnerClaimed;
-    /// A ticket paid other than its finalized value.
+    /// A ticket paid other than its value by the formula from its rates (or the queue's view).
     bool public ticketMispaid;
-    mapping(string => uint256) public calls;
 
     constructor(
         ReportExecutor executor_,
@@ -69,6 +69,24 @@ contract SystemHandler is TicketActions {
         for (uint256 i; i < ACTORS; ++i) {
             actors[i] = address(uint160(0xAC1000 + i));
         }
+        string[] memory actions = new string[](16);
+        actions[0] = "deposit";
+        actions[1] = "request";
+        actions[2] = "claimTicket";
+        actions[3] = "instantExit";
+        actions[4] = "delegate";
+        actions[5] = "redelegate";
+        actions[6] = "undelegate";
+        actions[7] = "sendRevenue";
+        actions[8] = "topUpReserve";
+        actions[9] = "advance";
+        actions[10] = "report";
+        actions[11] = "slash";
+        actions[12] = "claimCredits";
+        actions[13] = "missBlocks";
+        actions[14] = "jailedForDowntime";
+        actions[15] = "unjail";
+        _declareActions(actions);
     }
 
     /// Every wei the system's contracts hold.
@@ -88,19 +106,21 @@ contract SystemHandler is TicketActions {
         vm.prank(actor);
         token.deposit{value: amount}(address(0));
         valueIn += amount;
-        calls["deposit"] += 1;
+        _count("deposit");
     }
 
     function request(uint256 who, uint256 fraction) external {
-        if (_request(token, queue, _actor(who), fraction)) calls["request"] += 1;
+        if (_request(token, queue, _actor(who), fraction)) _count("request");
     }
 
     function claimTicket(uint256 seed) external {
         Claimed memory c = _claimTicket(queue, seed);
         if (!c.done) return;
-        if (c.paid != c.promised) ticketMispaid = true;
+        // `expected` is the formula's value from the stored rates (TicketActions._ticketValue),
+        // not the queue's view (`promised`), which runs the same code as the claim.
+        if (c.paid != c.expected || c.paid != c.promised) ticketMispaid = true;
         valueOut += c.paid;
-        calls["claimTicket"] += 1;
+        _count("claimTicket");
     }
 
     function instantExit(uint256 who, uint256 fraction) external {
@@ -110,7 +130,7 @@ contract SystemHandler is TicketActions {
         vm.prank(actor);
         uint256 paid = token.instantExit(shares, actor);
         valueOut += paid;
-        calls["instantExit"] += 1;
+        _count("instantExit");
     }
 
     // ------------------------------------------------------------------ ordinary delegators
@@ -121,7 +141,7 @@ contract SystemHandler is TicketActions {
         vm.prank(actor);
         registry.delegate{value: amount}(_seq(seq));
         valueIn += amount;
-        calls["delegate"] += 1;
+        _count("delegate");
     }
 
     /// An actor, a pool and a fraction of the actor's shares there.
@@ -140,7 +160,7 @@ contract SystemHandler is TicketActions {
         if (shares == 0) return;
         vm.prank(actor);
         registry.redelegate(src, src == 1 ? 2 : 1, shares);
-        calls["redelegate"] += 1;
+        _count("redelegate");
     }
 
     function undelegate(uint256 who, uint256 seq, uint256 fraction) external {
@@ -148,7 +168,7 @@ contract SystemHandler is TicketActions {
         if (shares == 0) return;
         vm.prank(actor);
         registry.undelegate(id, shares);
-        calls["undelegate"] += 1;
+        _count("undelegate");
     }
 
     // ------------------------------------------------------------------ revenue, reports, slashes
@@ -159,9 +179,10 @@ contract SystemHandler is TicketActions {
         vm.deal(bridge, amount);
         vm.prank(bridge);
         (bool ok,) = address(vault).call{value: amount}("");
-        assertTrue(ok, "revenue arrives");
+        _check(ok, "sendRevenue: a vault refused revenue");
+        if (!ok) return;
         valueIn += amount;
-        calls["sendRevenue"] += 1;
+        _count("sendRevenue");
     }
 
     /// Anyone tops the emission reserve up (finding 10): between reports, and (called by the
@@ -173,25 +194,66 @@ contract SystemHandler is TicketActions {
         vm.prank(funder);
         reserve.fund{value: amount}();
         valueIn += amount;
-        calls["topUpReserve"] += 1;
+        _count("topUpReserve");
     }
 
     function advance(uint256 epochs) external {
         uint256 epoch = registry.currentEpoch() + bound(epochs, 1, 3);
         vm.warp(registry.genesisTime() + epoch * registry.epochLength() + 1);
         vm.roll(vm.getBlockNumber() + 5);
-        calls["advance"] += 1;
+        _count("advance");
     }
 
     function report(uint256 seed) external {
-        if (runner.runReport(seed)) calls["report"] += 1;
+        if (runner.runReport(seed)) _count("report");
     }
 
     function slash(uint256 seq, uint256 bps) external {
         uint64 epoch = registry.currentEpoch();
         vm.prank(slasher);
         registry.slash(_seq(seq), epoch, uint16(bound(bps, 1, 2000)));
-        calls["slash"] += 1;
+        _count("slash");
+    }
+
+    /// The sequencer the next report finds down (0: none), and whether a report jailed one.
+    uint32 public downNext;
+
+    /// The next report finds sequencer `seq` down: it missed more blocks than the downtime
+    /// threshold allows, so the report jails it. Steered: only while the other sequencer is
+    /// eligible (a report needs an active set).
+    function missBlocks(uint256 seq) external {
+        uint32 id = _seq(seq);
+        if (!_eligible(id) || !_eligible(id == 1 ? 2 : 1)) return;
+        downNext = id;
+        _count("missBlocks");
+    }
+
+    /// The runner, after a report: whether it jailed the sequencer found down.
+    function reportedDown(bool jailed) external {
+        require(msg.sender == address(runner), "runner only");
+        downNext = 0;
+        if (jailed) _count("jailedForDowntime");
+    }
+
+    /// The operator of a jailed sequencer unjails it once its cooldown has passed. Steered: the
+    /// first sequencer that can be unjailed.
+    function unjail(uint256 seq) external {
+        for (uint256 k; k < SEQUENCERS; ++k) {
+            uint32 id = uint32((seq + k) % SEQUENCERS + 1);
+            RegistryCore.Sequencer memory s = registry.sequencer(id);
+            if (!s.jailed || registry.currentEpoch() < s.unjailEpoch || s.bond < registry.minBond()) {
+                continue;
+            }
+            vm.prank(s.operator);
+            registry.unjail(id);
+            _count("unjail");
+            return;
+        }
+    }
+
+    function _eligible(uint32 id) internal view returns (bool) {
+        RegistryCore.Sequencer memory s = registry.sequencer(id);
+        return !s.jailed && s.bond >= registry.minBond();
     }
 
     function claimCredits(uint256 which) external {
@@ -203,7 +265,7 @@ contract SystemHandler is TicketActions {
         executor.claim(to);
         valueOut += owed;
         if (account == partner) partnerClaimed += owed;
-        calls["claimCredits"] += 1;
+        _count("claimCredits");
     }
 
     // ------------------------------------------------------------------ internal

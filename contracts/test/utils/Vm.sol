@@ -70,6 +70,10 @@ interface Vm {
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
     function parseUint(string calldata stringifiedValue) external pure returns (uint256 parsedValue);
 
+    // ---- environment (outlives a test's state: the invariant suites count runs with it) ----
+    function setEnv(string calldata name, string calldata value) external;
+    function envOr(string calldata name, uint256 defaultValue) external view returns (uint256 value);
+
     // ---- strings ----
     function toString(uint256 value) external pure returns (string memory stringifiedValue);
     function toString(int256 value) external pure returns (string memory stringifiedValue);
