@@ -31,12 +31,6 @@ library RewardMath {
         return Math.mulDiv(amount, bps, BPS);
     }
 
-    /// @notice One sequencer's part of the pool: `pool * weight / totalWeight`; the remainder is
-    ///         settlement dust.
-    function weightedPart(uint256 pool, uint256 weight, uint256 totalWeight) internal pure returns (uint256) {
-        return totalWeight == 0 ? 0 : Math.mulDiv(pool, weight, totalWeight);
-    }
-
     /// @notice The bond's part of the staker side: `rest * bond / (bond + poolTokens)`; the
     ///         remainder is the pool's part. With no stake, none goes to the bond.
     function bondPart(uint256 rest, uint256 bond, uint256 poolTokens) internal pure returns (uint256) {

@@ -8,6 +8,7 @@ import {LiquidStakingToken} from "../../src/LiquidStakingToken.sol";
 import {FeeVault} from "../../src/FeeVault.sol";
 import {EmissionReserve} from "../../src/EmissionReserve.sol";
 import {ReportTypes} from "../../src/interfaces/ReportTypes.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {RewardMath} from "../../src/libraries/RewardMath.sol";
 
 /// @notice The whole system as production wires it: the registry, the token and its queue
@@ -201,7 +202,9 @@ abstract contract SystemFixture is LiquidFixture {
         e.sequencers = new ReportTypes.SequencerReward[](p.ids.length);
         uint256 paid;
         for (uint256 i; i < p.ids.length; ++i) {
-            uint256 reward = weight == 0 ? 0 : RewardMath.weightedPart(pool, p.blocks[i], weight);
+            // The split across sequencers is the reporter's (Rust `settle_epoch`): no contract
+            // splits by weight, the report carries each reward.
+            uint256 reward = weight == 0 ? 0 : Math.mulDiv(pool, p.blocks[i], weight);
             paid += reward;
             e.sequencers[i] = ReportTypes.SequencerReward({
                 id: p.ids[i],
