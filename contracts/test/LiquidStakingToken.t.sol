@@ -253,7 +253,12 @@ contract LiquidStakingTokenTest is LiquidFixture {
         assertGe((token.totalPooledAssets() + 1) * supply, pooled * (token.totalSupply() + 1000), "rate");
         uint256 worth = token.convertToAssets(shares);
         assertLe(worth, second, "never worth more than paid");
-        assertGe(worth + 2, second, "at most 2 wei of rounding less");
+        // The shares round down (less than one share lost, worth pooled / supply at most) and
+        // their value rounds down once more (less than 1 wei): the loss is under one share's
+        // value plus 1 wei, 2 wei while a share is worth less than 1 wei (a high rate after
+        // large rewards makes it more).
+        uint256 oneShare = (pooled + supply - 1) / supply;
+        assertGe(worth + oneShare + 1, second, "less than one share's value plus 1 wei lost");
     }
 
     function test_permit_approvesBySignature() public {
