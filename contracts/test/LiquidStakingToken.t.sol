@@ -208,7 +208,7 @@ contract LiquidStakingTokenTest is LiquidFixture {
 
     /// A deposit never lowers the rate, with rewards harvested and a slash in the pool before it
     /// (so the rate is not 1/1000 and the deposit's shares round), and its shares are worth at
-    /// most what it paid and at most 2 wei less.
+    /// most what it paid and less than one share's value plus 1 wei less.
     function testFuzz_deposit_neverLowersTheRate(
         uint96 first,
         uint96 second,
