@@ -187,6 +187,7 @@ contract LiquidHandler is TicketActions {
     }
 
     function withdrawBucket(uint256 index) external {
+        if (buckets.length == 0) _makeBucket(index);
         if (buckets.length == 0) return;
         // Steered: the first matured bucket from the picked one on; with none matured, the
         // clock runs to the earliest completion (as a holder waiting to withdraw would), since
@@ -212,6 +213,24 @@ contract LiquidHandler is TicketActions {
         token.withdrawUnbonded(b.id, b.completion);
         _checkRate(pooled, supply, 0);
         _count("withdrawBucket");
+    }
+
+    /// Steering for `withdrawBucket` with no bucket open: the token undelegates only for the
+    /// queue's shortfall, so the holder with the most shares requests them all (within the
+    /// queue's bounds) unless the queue already lacks value, and the next report (the clock run
+    /// to the next epoch) undelegates the shortfall, as a report after such a request would.
+    function _makeBucket(uint256 seed) internal {
+        if (token.stakedAssets() == 0) return;
+        if (queue.pendingAssets() <= uint256(token.bufferedAssets()) + token.unbondingAssets()) {
+            uint256 richest;
+            for (uint256 i = 1; i < ACTORS; ++i) {
+                if (token.balanceOf(actors[i]) > token.balanceOf(actors[richest])) richest = i;
+            }
+            if (_request(token, queue, actors[richest], 100)) _count("request");
+        }
+        vm.warp(genesis + (uint256(registry.currentEpoch()) + 1) * epochLength + 1);
+        _count("advance");
+        this.report(seed);
     }
 
     /// Slashes for a fault `back` epochs ago (within the unbonding period), so that the slash
@@ -265,6 +284,14 @@ contract LiquidHandler is TicketActions {
         vm.prank(reporter);
         token.delegateBuffer(ids, amounts);
         _checkRate(pooled, supply, 1);
+    }
+
+    /// The reporter rebalances between reports (a report rebalances only now and then, after
+    /// rewards). Steered: with too little stake in sequencer 1 (the source), part of the free
+    /// buffer is delegated to it first, as a report would.
+    function rebalance(uint256 seed) external {
+        if (token.stakeOf(1) < 2 ether) _delegateSome(seed - seed % SEQUENCERS); // to sequencer 1
+        _rebalance();
     }
 
     /// Moves a little of sequencer 1's stake to sequencer 2, within the cap.

@@ -21,7 +21,7 @@ contract LiquidInvariantsTest is LiquidFixture {
         registry.updateActiveSet(set);
         _govern(address(queue), abi.encodeCall(queue.grantRole, (queue.FINALIZER_ROLE(), reporter)));
         handler = new LiquidHandler(registry, token, queue, reporter, slasher);
-        bytes4[] memory selectors = new bytes4[](13);
+        bytes4[] memory selectors = new bytes4[](15);
         selectors[0] = handler.deposit.selector;
         selectors[1] = handler.request.selector;
         selectors[2] = handler.claim.selector;
@@ -37,6 +37,9 @@ contract LiquidInvariantsTest is LiquidFixture {
         selectors[11] = handler.request.selector;
         // Buckets mature only after the unbonding period: a second entry, so most runs withdraw one.
         selectors[12] = handler.withdrawBucket.selector;
+        // Rebalances between reports too (a report rebalances only after rewards, now and then).
+        selectors[13] = handler.rebalance.selector;
+        selectors[14] = handler.rebalance.selector;
         targetContract(address(handler));
         targetSelector(address(handler), selectors);
     }
