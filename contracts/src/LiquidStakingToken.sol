@@ -593,6 +593,10 @@ contract LiquidStakingToken is
         uint256 fromPositions =
             abi.decode(_extend(abi.encodeCall(LiquidPositions.markPositions, (sequencerId))), (uint256));
         stakedAssets -= SafeCast.toUint128(fromPool + fromUnbonding + fromPositions);
+        // The held gain is part of the buffer and the stake: a slash that leaves less than it
+        // leaves it no more than what remains, or a later deposit would pay for the difference.
+        uint256 assets = uint256(bufferedAssets) + stakedAssets;
+        if (heldGain > assets) heldGain = uint96(assets);
         emit SlashLossRecorded(sequencerId, poolLoss, unbondingLoss, redelegatedLoss);
         _rateMoved();
     }
