@@ -34,15 +34,6 @@ contract LiquidDelegationTest is LiquidFixture {
         token.deposit{value: 60 ether}(address(0));
     }
 
-    function _delegate(uint32 id, uint256 amount) internal {
-        uint32[] memory ids = new uint32[](1);
-        ids[0] = id;
-        uint256[] memory amounts = new uint256[](1);
-        amounts[0] = amount;
-        vm.prank(reporter);
-        token.delegateBuffer(ids, amounts);
-    }
-
     function _harvest() internal returns (uint256) {
         uint32[] memory ids = new uint32[](3);
         (ids[0], ids[1], ids[2]) = (1, 2, 3);

@@ -61,15 +61,6 @@ contract LiquidMoneyPathsTest is LiquidFixture {
         assertEq(_depositAs(alice, 60 ether), SUPPLY_0, "60 ether into the empty token: 1000 shares per wei");
     }
 
-    function _delegate(uint32 id, uint256 amount) internal {
-        uint32[] memory ids = new uint32[](1);
-        ids[0] = id;
-        uint256[] memory amounts = new uint256[](1);
-        amounts[0] = amount;
-        vm.prank(reporter);
-        token.delegateBuffer(ids, amounts);
-    }
-
     function _harvest() internal returns (uint256) {
         uint32[] memory ids = new uint32[](1);
         ids[0] = 1;

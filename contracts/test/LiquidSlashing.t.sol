@@ -43,15 +43,6 @@ contract LiquidSlashingTest is LiquidFixture {
         registry.updateActiveSet(set);
     }
 
-    function _delegate(uint32 id, uint256 amount) internal {
-        uint32[] memory ids = new uint32[](1);
-        ids[0] = id;
-        uint256[] memory amounts = new uint256[](1);
-        amounts[0] = amount;
-        vm.prank(reporter);
-        token.delegateBuffer(ids, amounts);
-    }
-
     function _redelegate(uint32 src, uint32 dst, uint256 amount) internal {
         vm.prank(reporter);
         token.redelegateStake(src, dst, amount);

@@ -64,4 +64,14 @@ abstract contract LiquidFixture is RegistryFixture {
         vm.prank(finalizer);
         return queue.finalize(ends);
     }
+
+    /// The reporter delegates `amount` of the buffer to sequencer `id`.
+    function _delegate(uint32 id, uint256 amount) internal {
+        uint32[] memory ids = new uint32[](1);
+        ids[0] = id;
+        uint256[] memory amounts = new uint256[](1);
+        amounts[0] = amount;
+        vm.prank(reporter);
+        token.delegateBuffer(ids, amounts);
+    }
 }
