@@ -86,6 +86,10 @@ pub struct DevnetArgs {
     /// A sequencer id that misses its turns (repeat for more).
     #[arg(long = "offline")]
     pub offline: Vec<u32>,
+    /// An oracle member (its position in the configuration, from 0) that votes but never
+    /// executes: the next member in turn takes over after a few blocks (repeat for more).
+    #[arg(long = "stall-member")]
+    pub stall_member: Vec<usize>,
 }
 
 /// `seqstake config ...`
@@ -168,6 +172,7 @@ fn run_devnet(args: DevnetArgs) -> ExitCode {
         blocks_per_epoch: args.blocks_per_epoch,
         actions_per_epoch: args.actions_per_epoch,
         offline: args.offline.into_iter().collect::<BTreeSet<_>>(),
+        stalled_members: args.stall_member.into_iter().map(|m| (m, 0)).collect(),
     };
     let _failpoints = fail::FailScenario::setup();
     let runtime = match tokio::runtime::Runtime::new() {

@@ -7,8 +7,8 @@
 //! started is left running. Clocks are moved, never waited for.
 
 use std::{
-    collections::BTreeSet,
-    path::{Path, PathBuf},
+    collections::{BTreeMap, BTreeSet},
+    path::Path,
     process::{Command, Stdio},
     time::Duration,
 };
@@ -20,32 +20,16 @@ use alloy::{
 };
 use seqstake::{
     chain::bindings::{DevnetFeeRelay, FeeVault, SequencerRegistry, executor::ReportExecutor},
-    devnet::{Devnet, DevnetOptions, EpochRun},
+    devnet::{Devnet, EpochRun, oracle::PATIENCE_BLOCKS},
     economics::producer::expected_producer,
     economics::report::Report,
     keeper::Duty,
     verify::{Verdict, verify_epoch},
 };
 
-fn options(state_dir: PathBuf) -> DevnetOptions {
-    DevnetOptions {
-        config: PathBuf::from("config/devnet.toml"),
-        state_dir,
-        seed: 7,
-        epochs: None,
-        pace: Duration::ZERO,
-        sequencers: 5,
-        blocks_per_epoch: 4,
-        actions_per_epoch: 3,
-        offline: BTreeSet::from([3]),
-    }
-}
+mod support;
 
-fn state_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("seqstake-devnet-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use support::devnet::{options, state_dir};
 
 #[tokio::test]
 async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() {
@@ -106,6 +90,20 @@ async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() 
     assert_eq!(held, registry.totalOwed().call().await.expect("owed"), "the registry holds what it owes");
     let executor = ReportExecutor::new(devnet.world.system.executor, &settlement);
     assert_eq!(executor.nextEpoch().call().await.expect("next"), runs.last().expect("runs").epoch + 1);
+    // Every report was built and voted by all three members, each keeping it in its own store
+    // with its vote and its execution.
+    for report in runs.iter().flat_map(|r| &r.reports) {
+        assert_eq!(
+            executor.votesFor(report.first, report.hash).call().await.expect("votes"),
+            U256::from(3u64)
+        );
+        for member in &devnet.members {
+            let stored = member.store.report(report.first).await.expect("store").expect("kept");
+            assert_eq!(stored.hash, report.hash, "member {}", member.position);
+            assert!(stored.voted_tx.is_some(), "member {} voted", member.position);
+            assert!(stored.executed_block.is_some(), "member {} saw the execution", member.position);
+        }
+    }
 
     // The vault received exactly the fees of the ranges the relay names, each in its epoch
     // (the reports' dry runs were undone: only the real relays remain).
@@ -169,6 +167,14 @@ async fn verify_names_block_counts_colluding_members_altered() {
         .expect("the altered report executes");
     let report = altered.reports.last().expect("a report");
     assert_eq!(report.last, altered.epoch);
+    // The two colluders agreed the altered hash; the honest member voted its own, which lost.
+    let settlement = devnet.settlement.reader();
+    let executor = ReportExecutor::new(devnet.world.system.executor, &settlement);
+    assert_eq!(executor.votesFor(report.first, report.hash).call().await.expect("votes"), U256::from(2u64));
+    let honest = devnet.members[2].store.report(report.first).await.expect("store").expect("kept");
+    assert_ne!(honest.hash, report.hash);
+    assert_eq!(executor.votesFor(report.first, honest.hash).call().await.expect("votes"), U256::from(1u64));
+    assert_eq!(honest.calls_sent, 0, "a member never executes a hash the quorum did not agree");
     let text = std::fs::read_to_string(dir.join("addresses.json")).expect("addresses file");
     let sources = seqstake::verify::sources_from_addresses(&text, None, None).expect("sources");
     let (first, second) = (altered.set[0], altered.set[1]);
@@ -178,6 +184,57 @@ async fn verify_names_block_counts_colluding_members_altered() {
     assert_eq!(diffs.len(), 2, "{diffs:?}");
     assert!(diffs[0].starts_with(&format!("epoch {e} sequencer {first} blocks: reported ")), "{diffs:?}");
     assert!(diffs[1].starts_with(&format!("epoch {e} sequencer {second} blocks: reported ")), "{diffs:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The members take turns: member 0 never executes and member 1 goes silent after one call of
+/// each report. The member at `slot mod 3` goes first; each next one takes over after
+/// `PATIENCE_BLOCKS` blocks without progress; every report ends.
+#[tokio::test]
+async fn a_stalled_executor_delays_a_report_by_a_few_blocks() {
+    let dir = state_dir("stalled");
+    let mut options = options(dir.clone());
+    options.stalled_members = BTreeMap::from([(0, 0), (1, 1)]);
+    let mut devnet = Devnet::start(options).await.expect("devnet starts");
+    let mut residues = BTreeSet::new();
+    for _ in 0..3 {
+        let run = devnet.run_epoch().await.expect("epoch runs");
+        let report = run.reports.last().expect("every epoch ends with a report");
+        assert_eq!(report.last, run.epoch);
+        let calls = report.calls;
+        assert!(calls >= 3, "paying, harvest and moves: {calls}");
+        let residue = report.first % 3;
+        residues.insert(residue);
+        match residue {
+            // Member 0 first, silent: member 1 after the patience, one call; member 2 the rest.
+            0 => {
+                assert_eq!(report.executors, [(1, 1), (2, calls - 1)], "slot {}", report.first);
+                assert_eq!(report.first_call_block, report.agreed_block + PATIENCE_BLOCKS + 1);
+            }
+            // Member 1 first, one call; member 2 after the patience.
+            1 => {
+                assert_eq!(report.executors, [(1, 1), (2, calls - 1)], "slot {}", report.first);
+                assert_eq!(report.waited_blocks, PATIENCE_BLOCKS);
+            }
+            // Member 2 first, every call, no wait.
+            _ => {
+                assert_eq!(report.executors, [(2, calls)], "slot {}", report.first);
+                assert_eq!(report.waited_blocks, 0);
+            }
+        }
+        // Each member's own store says what it sent.
+        let sent = |position: usize| {
+            let store = devnet.members[position].store.clone();
+            let slot = report.first;
+            async move { store.report(slot).await.expect("store").expect("kept").calls_sent }
+        };
+        let expected: [u32; 3] = match residue {
+            2 => [0, 0, u32::try_from(calls).expect("calls")],
+            _ => [0, 1, u32::try_from(calls - 1).expect("calls")],
+        };
+        assert_eq!([sent(0).await, sent(1).await, sent(2).await], expected, "slot {}", report.first);
+    }
+    assert_eq!(residues.len(), 3, "every member was first in turn once");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -32,39 +32,91 @@ pub struct Execution {
     pub active_set_rejected: bool,
 }
 
-/// Calls `executor.execute(report)` until the call that ends the report (its `ReportExecuted`),
-/// waiting for each call's receipt before the next.
+/// One call of a report's execution, simulated first and then sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The call's transaction.
+    pub tx: TxHash,
+    /// The settlement block it landed in.
+    pub block: u64,
+    /// Whether it ended the report (its `ReportExecuted`).
+    pub ended: bool,
+    /// The errors the contract refused the pool's steps with in this call (`LiquidStepFailed`).
+    pub refused_pool_steps: Vec<Bytes>,
+    /// Whether the registry refused the report's active set in this call.
+    pub active_set_rejected: bool,
+}
+
+/// Makes the next call of `report`'s execution: simulates `executor.execute(report)` at the
+/// head and sends it only when the simulation passes, then waits for its receipt.
 ///
 /// # Errors
-/// [`ChainError::Contract`] or [`ChainError::Reverted`] when a call is refused (the first call
-/// refuses a report without the quorum or that fails a check; any call refuses another report
-/// while one executes), [`ChainError::NotEnded`] when the report has not ended after
-/// [`MAX_CALLS`] calls, and the RPC errors of sending and confirming.
+/// [`ChainError::Contract`] when the simulation (or the send) is refused: nothing was sent
+/// then; [`ChainError::Reverted`] when the call was included and reverted (another call
+/// advanced the report in between); the RPC errors of sending and confirming.
+pub async fn execute_step<P: Provider>(
+    provider: &P,
+    executor: Address,
+    report: &ReportTypes::Report,
+    action: &str,
+) -> Result<Step, ChainError> {
+    let contract = ReportExecutor::new(executor, provider);
+    let first = report.header.firstEpoch;
+    contract
+        .execute(report.clone())
+        .call()
+        .await
+        .map_err(|source| ChainError::Contract { action: format!("{action} (simulated)"), source })?;
+    let sent = contract.execute(report.clone()).send().await;
+    let receipt = confirm_sent(provider, action, sent.map(|p| *p.tx_hash())).await?;
+    let mut step = Step {
+        tx: receipt.transaction_hash,
+        block: receipt.block_number.unwrap_or_default(),
+        ended: false,
+        refused_pool_steps: Vec::new(),
+        active_set_rejected: false,
+    };
+    for log in receipt.logs().iter().filter(|log| log.address() == executor) {
+        if let Ok(refused) = log.log_decode::<ReportExecutor::LiquidStepFailed>() {
+            step.refused_pool_steps.push(refused.inner.data.reason.clone());
+        } else if log.log_decode::<ReportExecutor::ActiveSetRejected>().is_ok() {
+            step.active_set_rejected = true;
+        } else if let Ok(executed) = log.log_decode::<ReportExecutor::ReportExecuted>() {
+            step.ended = executed.inner.data.firstEpoch == first;
+        }
+    }
+    Ok(step)
+}
+
+impl Execution {
+    /// Adds one call's effects.
+    pub fn add(&mut self, step: &Step) {
+        self.calls.push(step.tx);
+        self.refused_pool_steps.extend(step.refused_pool_steps.iter().cloned());
+        self.active_set_rejected |= step.active_set_rejected;
+    }
+}
+
+/// Calls `executor.execute(report)` until the call that ends the report (its `ReportExecuted`),
+/// each call simulated before it is sent ([`execute_step`]) and confirmed before the next.
+///
+/// # Errors
+/// As [`execute_step`] (the first call refuses a report without the quorum or that fails a
+/// check; any call refuses another report while one executes), and
+/// [`ChainError::NotEnded`] when the report has not ended after [`MAX_CALLS`] calls.
 pub async fn execute_report<P: Provider>(
     provider: &P,
     executor: Address,
     report: &ReportTypes::Report,
 ) -> Result<Execution, ChainError> {
-    let contract = ReportExecutor::new(executor, provider);
     let first = report.header.firstEpoch;
     let mut execution =
         Execution { calls: Vec::new(), refused_pool_steps: Vec::new(), active_set_rejected: false };
     while execution.calls.len() < MAX_CALLS {
         let action = format!("execute the report from epoch {first} (call {})", execution.calls.len() + 1);
-        let sent = contract.execute(report.clone()).send().await;
-        let receipt = confirm_sent(provider, &action, sent.map(|p| *p.tx_hash())).await?;
-        execution.calls.push(receipt.transaction_hash);
-        let mut ended = false;
-        for log in receipt.logs().iter().filter(|log| log.address() == executor) {
-            if let Ok(refused) = log.log_decode::<ReportExecutor::LiquidStepFailed>() {
-                execution.refused_pool_steps.push(refused.inner.data.reason.clone());
-            } else if log.log_decode::<ReportExecutor::ActiveSetRejected>().is_ok() {
-                execution.active_set_rejected = true;
-            } else if let Ok(executed) = log.log_decode::<ReportExecutor::ReportExecuted>() {
-                ended = executed.inner.data.firstEpoch == first;
-            }
-        }
-        if ended {
+        let step = execute_step(provider, executor, report, &action).await?;
+        execution.add(&step);
+        if step.ended {
             return Ok(execution);
         }
     }

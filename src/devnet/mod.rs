@@ -10,8 +10,9 @@
 //! The served chain's fees reach its fee vault on the settlement chain through a devnet relay
 //! contract (the devnet's bridge), once per epoch, naming the served blocks they cover.
 //!
-//! Not built yet (the open devnet issue's later slices): reports by the oracle members, keeper
-//! duties and `verify`.
+//! After each epoch the three oracle members (`oracle`), each with its own SQLite store in
+//! `<state>/members/`, build, vote and execute the report that closes it, taking turns; the
+//! keeper (`crate::keeper`) then does what anyone may do.
 
 pub mod chains;
 pub mod oracle;
@@ -19,7 +20,12 @@ pub mod served;
 pub mod traffic;
 pub mod world;
 
-use std::{collections::BTreeSet, future::Future, path::PathBuf, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    future::Future,
+    path::PathBuf,
+    time::Duration,
+};
 
 use alloy::{primitives::U256, providers::Provider};
 use rand::{SeedableRng, rngs::StdRng};
@@ -65,6 +71,9 @@ pub struct DevnetOptions {
     pub actions_per_epoch: usize,
     /// Sequencers that miss their turns, by id.
     pub offline: BTreeSet<SequencerId>,
+    /// Oracle members (by position in the configuration) that go silent after sending this many
+    /// calls of each report (0: they vote but never execute).
+    pub stalled_members: BTreeMap<usize, usize>,
 }
 
 /// Why the devnet stopped with an error.
@@ -114,6 +123,9 @@ pub enum DevnetError {
     /// Something the devnet relies on did not hold.
     #[error("{0}")]
     Invariant(String),
+    /// An oracle member's store failed or refused.
+    #[error(transparent)]
+    Store(#[from] crate::store::member::StoreError),
 }
 
 impl From<ChainError> for DevnetError {
@@ -234,6 +246,8 @@ pub struct Devnet {
     pub config: EconomicsConfig,
     /// Where the addresses file was written.
     pub addresses_file: PathBuf,
+    /// The oracle members, each with its own store.
+    pub members: Vec<oracle::Member>,
     rng: StdRng,
     options: DevnetOptions,
     epochs_run: u64,
@@ -255,8 +269,22 @@ impl Devnet {
         let world = world::build(&settlement, &config, options.sequencers, first_served_block).await?;
         let addresses_file =
             world::write_addresses(&options.state_dir, &settlement, &served, &world, &config)?;
+        // The members' stores belong to this deployment: a fresh world starts them afresh.
+        let members_dir = options.state_dir.join("members");
+        if members_dir.exists() {
+            std::fs::remove_dir_all(&members_dir)
+                .map_err(|source| DevnetError::Io { path: members_dir.clone(), source })?;
+        }
+        let members = oracle::open_members(
+            &settlement,
+            &config,
+            world.system.executor,
+            &members_dir,
+            &options.stalled_members,
+        )
+        .await?;
         let rng = StdRng::seed_from_u64(options.seed);
-        Ok(Self { settlement, served, world, config, addresses_file, rng, options, epochs_run: 0 })
+        Ok(Self { settlement, served, world, config, addresses_file, members, rng, options, epochs_run: 0 })
     }
 
     /// Runs the current epoch to its end: served blocks, settlement traffic, then both clocks
@@ -315,15 +343,9 @@ impl Devnet {
             self.options.actions_per_epoch,
         )
         .await?;
-        // The reference block: the epoch's last settlement block.
-        let ref_block =
-            self.settlement.reader().get_block_number().await.map_err(|source| DevnetError::Rpc {
-                action: "read the settlement head".to_owned(),
-                source,
-            })?;
         Clock::of(&self.settlement).move_to(start + length).await?;
         let events = self.scripted(epoch).await?;
-        let reports = oracle::report_ended_epochs(self, ref_block, epoch, alter).await?;
+        let reports = self.report_ended(alter).await?;
         let duties =
             crate::keeper::run_duties(&self.settlement.wallet(world::KEEPER), &self.world.system).await?;
         self.epochs_run += 1;
@@ -350,6 +372,59 @@ impl Devnet {
 }
 
 impl Devnet {
+    /// The members report every ended epoch not reported yet. The report's last epoch and its
+    /// reference block come from the chain alone: the epoch before the registry's current one,
+    /// and the last settlement block timestamped before that epoch's end. So a member that
+    /// stopped half way (or lost its database) picks up exactly where the chain stands.
+    pub async fn report_ended(
+        &self,
+        alter: &dyn Fn(&mut Report),
+    ) -> Result<Vec<oracle::ReportRun>, DevnetError> {
+        let reader = self.settlement.reader();
+        let registry = SequencerRegistry::new(self.world.system.registry, &reader);
+        let current = registry
+            .currentEpoch()
+            .call()
+            .await
+            .map_err(|s| DevnetError::contract("read the current epoch", s))?;
+        let Some(last) = current.checked_sub(1) else { return Ok(Vec::new()) };
+        let head = reader
+            .get_block_number()
+            .await
+            .map_err(|source| DevnetError::Rpc { action: "read the settlement head".to_owned(), source })?;
+        let end = self.world.genesis_time + current * self.config.epochs.length_seconds;
+        let ref_block = crate::chain::inputs::first_block_at(&reader, end, head).await? - 1;
+        oracle::report_ended_epochs(self, ref_block, last, alter).await
+    }
+
+    /// A member restarted without its database: its store is deleted and opened afresh (it
+    /// recovers its votes from its `HashVoted` logs).
+    pub async fn lose_member_store(&mut self, position: usize) -> Result<(), DevnetError> {
+        let dir = self.options.state_dir.join("members");
+        let member = self
+            .members
+            .get(position)
+            .ok_or_else(|| DevnetError::Options(format!("no oracle member {position}")))?;
+        member.store.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = dir.join(format!("member-{position}.sqlite{suffix}"));
+            if path.exists() {
+                std::fs::remove_file(&path)
+                    .map_err(|source| DevnetError::Io { path: path.clone(), source })?;
+            }
+        }
+        let path = dir.join(format!("member-{position}.sqlite"));
+        let store = crate::store::member::MemberStore::open_sqlite(
+            &path,
+            member.address,
+            SETTLEMENT_CHAIN_ID,
+            self.world.system.executor,
+        )
+        .await?;
+        self.members[position].store = store;
+        Ok(())
+    }
+
     /// The scripted events: in the devnet's third epoch the verifier proposes, with evidence, a
     /// slash of sequencer 2 for the epoch before (5%); the keeper executes it once the guardian's
     /// veto window has passed.
@@ -396,6 +471,18 @@ fn check_options(options: &DevnetOptions, config: &EconomicsConfig) -> Result<()
             config.epochs.length_seconds - 1,
             config.epochs.length_seconds
         )));
+    }
+    let members = config.oracle.members.len();
+    if let Some(&position) = options.stalled_members.keys().find(|&&p| p >= members) {
+        return Err(DevnetError::Options(format!(
+            "--stall-member {position}: the configuration has members 0..={}",
+            members.saturating_sub(1)
+        )));
+    }
+    if options.stalled_members.len() == members && options.stalled_members.values().all(|&k| k == 0) {
+        return Err(DevnetError::Options(
+            "every oracle member is stalled: no report could ever execute".to_owned(),
+        ));
     }
     Ok(())
 }

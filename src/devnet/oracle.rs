@@ -4,17 +4,27 @@
 //! (`chain::inputs`), settled by `economics`, and built into a report with the liquid pool's
 //! actions: its rewards as the harvest will claim them (from a dry run of the report on the
 //! chain itself, undone with an anvil snapshot), the buffer surplus water-filled over the
-//! recorded set (`economics::allocation`) and the next active set. Two members vote its hash;
-//! the member at `slot mod n` executes every step.
+//! recorded set (`economics::allocation`) and the next active set.
 //!
-//! Not built yet: members with their own SQLite state and recovery, turn-taking when the first
-//! executor stalls, finalization batches, and keeper duties.
+//! Each member builds the report itself and keeps it in its own store (`store::member`, one
+//! SQLite file per member in the devnet's state folder), then votes its hash, unless its own
+//! `HashVoted` log already shows that vote (a member that lost its database recovers its votes
+//! from the chain and never votes twice). At quorum the members take turns executing: the
+//! member at `slot mod n` first; each next member in turn after [`PATIENCE_BLOCKS`] more
+//! settlement blocks without progress (the report's state unchanged), so a stalled executor
+//! delays a report by a few blocks, never stops it. A member executes only a hash it voted and
+//! the quorum agreed, simulates every call before sending it, runs every step until the report
+//! ends, and only then do the members build the next report. A simulated call refused because
+//! another member advanced or ended the report is not an alarm.
+//!
+//! Not built yet: finalization batches.
 
 use alloy::{
     eips::BlockId,
-    primitives::{B256, U256},
+    primitives::{Address, B256, U256},
     providers::{Provider, ext::AnvilApi},
-    sol_types::SolError,
+    rpc::types::Filter,
+    sol_types::{SolError, SolEvent},
 };
 
 use super::{Devnet, DevnetError, chains::SETTLEMENT_CHAIN_ID};
@@ -26,7 +36,7 @@ use crate::{
             liquid::LiquidStakingToken,
         },
         inputs::{InputSources, gather_range, settle_gathered},
-        report::{Execution, execute_report},
+        report::{Execution, execute_report, execute_step},
         tx::confirm_sent,
     },
     economics::{
@@ -35,6 +45,7 @@ use crate::{
         report::{AllocationTarget, LiquidActions, Report, build_report, report_hash},
         settlement::SettlementParams,
     },
+    store::member::MemberStore,
 };
 
 /// One executed report.
@@ -58,6 +69,62 @@ pub struct ReportRun {
     pub refused_pool_steps: Vec<String>,
     /// Whether the registry refused its active set.
     pub active_set_rejected: bool,
+    /// The members (by their position in the configuration) that sent its calls, in order,
+    /// with how many calls each sent.
+    pub executors: Vec<(usize, usize)>,
+    /// Settlement blocks mined while no member made progress (a stalled executor's delay).
+    pub waited_blocks: u64,
+    /// The block the quorum agreed its hash in.
+    pub agreed_block: u64,
+    /// The block of its first call.
+    pub first_call_block: u64,
+}
+
+/// How many settlement blocks without progress before the next member in turn executes.
+pub const PATIENCE_BLOCKS: u64 = 2;
+
+/// One oracle member: a development account and its own store.
+#[derive(Debug)]
+pub struct Member {
+    /// Its position in the configuration's member list.
+    pub position: usize,
+    /// Its development account.
+    pub account: usize,
+    /// Its address.
+    pub address: Address,
+    /// Its own state.
+    pub store: MemberStore,
+    /// `Some(k)`: the member sends at most `k` calls of each report and then goes silent (a
+    /// stalled executor, for demonstrations and tests).
+    pub stall_after: Option<usize>,
+}
+
+/// Opens each configured member's store in `dir` (`member-<position>.sqlite`), migrating it.
+pub async fn open_members(
+    devnet_settlement: &super::chains::LocalChain,
+    config: &crate::config::EconomicsConfig,
+    executor: Address,
+    dir: &std::path::Path,
+    stalled: &std::collections::BTreeMap<usize, usize>,
+) -> Result<Vec<Member>, DevnetError> {
+    std::fs::create_dir_all(dir).map_err(|source| DevnetError::Io { path: dir.to_owned(), source })?;
+    let mut members = Vec::new();
+    for (position, address) in config.oracle.members.iter().enumerate() {
+        let account =
+            (0..super::chains::ACCOUNTS).find(|&i| devnet_settlement.address(i) == *address).ok_or_else(
+                || DevnetError::Invariant(format!("oracle member {address} is no development account")),
+            )?;
+        let path = dir.join(format!("member-{position}.sqlite"));
+        let store = MemberStore::open_sqlite(&path, *address, SETTLEMENT_CHAIN_ID, executor).await?;
+        members.push(Member {
+            position,
+            account,
+            address: *address,
+            store,
+            stall_after: stalled.get(&position).copied(),
+        });
+    }
+    Ok(members)
 }
 
 /// Reports every ended epoch through `last_epoch` not reported yet, as of `ref_block`. `alter`
@@ -91,6 +158,65 @@ async fn report_range(
     ref_block: u64,
     alter: &dyn Fn(&mut Report),
 ) -> Result<ReportRun, DevnetError> {
+    // Every member builds the report itself and keeps it; colluding members (the first
+    // `quorum`, in tests) alter theirs.
+    let quorum = usize::try_from(devnet.config.oracle.quorum).unwrap_or(usize::MAX);
+    let mut built = Vec::with_capacity(devnet.members.len());
+    let mut rewards = U256::ZERO;
+    let mut pool_rewards = U256::ZERO;
+    for member in &devnet.members {
+        let (mut report, paid, pool) = build_honest(devnet, first, last, ref_block).await?;
+        (rewards, pool_rewards) = (paid, pool);
+        if member.position < quorum {
+            alter(&mut report);
+        }
+        let hash = report_hash(&report, SETTLEMENT_CHAIN_ID, devnet.world.system.executor);
+        member.store.record_built(&report, hash).await?;
+        built.push((report, hash));
+    }
+    for (member, (_, hash)) in devnet.members.iter().zip(&built) {
+        vote(devnet, member, first, *hash).await?;
+    }
+    fail::fail_point!("oracle::voted", |_| Err(DevnetError::Invariant(format!(
+        "failpoint oracle::voted: the members stopped after voting the report from epoch {first}"
+    ))));
+    let turns = execute_in_turns(devnet, first, &built).await?;
+    let mut gas = 0u64;
+    for call in &turns.execution.calls {
+        let receipt = devnet
+            .settlement
+            .reader()
+            .get_transaction_receipt(*call)
+            .await
+            .map_err(rpc("read a report call's receipt"))?
+            .ok_or_else(|| DevnetError::Invariant(format!("report call {call} has no receipt")))?;
+        gas += receipt.gas_used;
+    }
+    Ok(ReportRun {
+        first,
+        last,
+        hash: turns.hash,
+        calls: turns.execution.calls.len(),
+        gas,
+        rewards,
+        pool_rewards,
+        refused_pool_steps: turns.execution.refused_pool_steps.iter().map(|r| describe_refusal(r)).collect(),
+        active_set_rejected: turns.execution.active_set_rejected,
+        executors: turns.executors,
+        waited_blocks: turns.waited_blocks,
+        agreed_block: turns.agreed_block,
+        first_call_block: turns.first_call_block,
+    })
+}
+
+/// The report an honest member builds for `first..=last` at `ref_block`, with what it pays the
+/// sequencers and the pool's rewards.
+async fn build_honest(
+    devnet: &Devnet,
+    first: u64,
+    last: u64,
+    ref_block: u64,
+) -> Result<(Report, U256, U256), DevnetError> {
     let sources = input_sources(devnet);
     let gathered = gather_range(&sources, &devnet.config, first, last, ref_block, BlockId::latest()).await?;
     let params =
@@ -118,44 +244,204 @@ async fn report_range(
     // harvest names what it would have claimed.
     let snapshot = devnet.settlement.reader().anvil_snapshot().await.map_err(rpc("take a snapshot"))?;
     let dry = build(U256::ZERO)?;
-    let dry_run = vote_and_execute(devnet, &dry).await;
+    let dry_run = dry_run(devnet, &dry).await;
     let reverted =
         devnet.settlement.reader().anvil_revert(snapshot).await.map_err(rpc("undo the dry run"))?;
     if !reverted {
         return Err(DevnetError::Invariant("anvil could not undo the dry run".to_owned()));
     }
-    let (dry_execution, _) = dry_run?;
+    let dry_execution = dry_run?;
     let pool_rewards = dry_execution
         .refused_pool_steps
         .iter()
         .find_map(|reason| ReportExecutor::PoolRewardsMismatch::abi_decode(reason).ok())
         .map_or(U256::ZERO, |mismatch| mismatch.harvested);
+    Ok((build(pool_rewards)?, rewards, pool_rewards))
+}
 
-    let mut report = build(pool_rewards)?;
-    alter(&mut report);
-    let (execution, hash) = vote_and_execute(devnet, &report).await?;
-    let mut gas = 0u64;
-    for call in &execution.calls {
-        let receipt = devnet
-            .settlement
-            .reader()
-            .get_transaction_receipt(*call)
-            .await
-            .map_err(rpc("read a report call's receipt"))?
-            .ok_or_else(|| DevnetError::Invariant(format!("report call {call} has no receipt")))?;
-        gas += receipt.gas_used;
+/// The member's own latest vote for `slot`, from its `HashVoted` logs: the hash and the vote's
+/// transaction.
+async fn own_vote(devnet: &Devnet, member: &Member, slot: u64) -> Result<Option<(B256, B256)>, DevnetError> {
+    let filter = Filter::new()
+        .address(devnet.world.system.executor)
+        .event_signature(ReportExecutor::HashVoted::SIGNATURE_HASH)
+        .topic1(B256::from(U256::from(slot)))
+        .topic2(member.address.into_word())
+        .from_block(devnet.world.ready_block);
+    let logs = devnet.settlement.reader().get_logs(&filter).await.map_err(rpc("read the member's votes"))?;
+    let Some(log) = logs.last() else { return Ok(None) };
+    let voted = log
+        .log_decode::<ReportExecutor::HashVoted>()
+        .map_err(|e| DevnetError::Invariant(format!("undecodable HashVoted log: {e}")))?;
+    Ok(Some((voted.inner.data.reportHash, log.transaction_hash.unwrap_or_default())))
+}
+
+/// The member votes `hash` for `slot`, unless the chain already holds that vote of its own
+/// (recovered into its store then).
+async fn vote(devnet: &Devnet, member: &Member, slot: u64, hash: B256) -> Result<(), DevnetError> {
+    if let Some((voted, tx)) = own_vote(devnet, member, slot).await?
+        && voted == hash
+    {
+        return Ok(member.store.record_vote(slot, tx).await?);
     }
-    Ok(ReportRun {
-        first,
-        last,
-        hash,
-        calls: execution.calls.len(),
-        gas,
-        rewards,
-        pool_rewards,
-        refused_pool_steps: execution.refused_pool_steps.iter().map(|r| describe_refusal(r)).collect(),
-        active_set_rejected: execution.active_set_rejected,
-    })
+    let wallet = devnet.settlement.wallet(member.account);
+    let contract = ReportExecutor::new(devnet.world.system.executor, &wallet);
+    let action = format!("member {} votes the report from epoch {slot}", member.position);
+    contract
+        .vote(slot, hash)
+        .call()
+        .await
+        .map_err(|source| DevnetError::contract(format!("{action} (simulated)"), source))?;
+    let sent = contract.vote(slot, hash).send().await;
+    let receipt = confirm_sent(&wallet, &action, sent.map(|p| *p.tx_hash())).await?;
+    Ok(member.store.record_vote(slot, receipt.transaction_hash).await?)
+}
+
+/// What the turn-taking did.
+struct Turns {
+    hash: B256,
+    execution: Execution,
+    executors: Vec<(usize, usize)>,
+    waited_blocks: u64,
+    agreed_block: u64,
+    first_call_block: u64,
+}
+
+/// The report contract's progress: next epoch, the executing hash, its stage and the last
+/// sequencer paid.
+async fn progress(devnet: &Devnet) -> Result<(u64, B256, u8, u32), DevnetError> {
+    let reader = devnet.settlement.reader();
+    let executor = ReportExecutor::new(devnet.world.system.executor, &reader);
+    let contract = |action: &'static str| move |s| DevnetError::contract(action, s);
+    Ok((
+        executor.nextEpoch().call().await.map_err(contract("read nextEpoch"))?,
+        executor.executing().call().await.map_err(contract("read executing"))?,
+        executor.stage().call().await.map_err(contract("read the stage"))?,
+        executor.paidThrough().call().await.map_err(contract("read paidThrough"))?,
+    ))
+}
+
+/// The hash the quorum agreed for `slot` and the block it was agreed in, from `HashAgreed`.
+async fn agreed(devnet: &Devnet, slot: u64) -> Result<(B256, u64), DevnetError> {
+    let filter = Filter::new()
+        .address(devnet.world.system.executor)
+        .event_signature(ReportExecutor::HashAgreed::SIGNATURE_HASH)
+        .topic1(B256::from(U256::from(slot)))
+        .from_block(devnet.world.ready_block);
+    let logs = devnet.settlement.reader().get_logs(&filter).await.map_err(rpc("read the agreed hash"))?;
+    logs.last()
+        .and_then(|log| {
+            let decoded = log.log_decode::<ReportExecutor::HashAgreed>().ok()?;
+            Some((decoded.inner.data.reportHash, log.block_number?))
+        })
+        .ok_or_else(|| {
+            DevnetError::Invariant(format!("no hash reached the quorum for the report from epoch {slot}"))
+        })
+}
+
+/// The members take turns executing the agreed report of `slot` (see the module's doc).
+async fn execute_in_turns(
+    devnet: &Devnet,
+    slot: u64,
+    built: &[(Report, B256)],
+) -> Result<Turns, DevnetError> {
+    let reader = devnet.settlement.reader();
+    let executor = ReportExecutor::new(devnet.world.system.executor, &reader);
+    let (agreed_hash, agreed_block) = agreed(devnet, slot).await?;
+    let n = devnet.members.len();
+    let order: Vec<usize> =
+        (0..n).map(|j| usize::try_from((slot + j as u64) % n as u64).unwrap_or(0)).collect();
+    let mut turns = Turns {
+        hash: agreed_hash,
+        execution: Execution {
+            calls: Vec::new(),
+            refused_pool_steps: Vec::new(),
+            active_set_rejected: false,
+        },
+        executors: Vec::new(),
+        waited_blocks: 0,
+        agreed_block,
+        first_call_block: 0,
+    };
+    let mut sent_by = vec![0usize; n];
+    let mut state = progress(devnet).await?;
+    let mut changed_at = agreed_block;
+    let rounds = crate::chain::report::MAX_CALLS * 4 + 2 * n * usize::try_from(PATIENCE_BLOCKS).unwrap_or(1);
+    for _ in 0..rounds {
+        // Done once the report has opened (the next epoch moved past it) and ended (nothing
+        // executing).
+        if state.0 > slot && state.1 == B256::ZERO {
+            return Ok(turns);
+        }
+        let head = reader.get_block_number().await.map_err(rpc("read the settlement head"))?;
+        let due = usize::try_from((head - changed_at) / PATIENCE_BLOCKS).unwrap_or(usize::MAX).min(n - 1);
+        let mut acted = false;
+        // The members whose turn has come, and any member that has already taken the report
+        // up: it runs it to its end unless it stalls.
+        for (j, &position) in order.iter().enumerate() {
+            if j > due && sent_by[position] == 0 {
+                continue;
+            }
+            let member = &devnet.members[position];
+            let (report, hash) = &built[position];
+            // A member executes only what it voted, once agreed; a stalled one stays silent.
+            if *hash != agreed_hash || member.stall_after.is_some_and(|k| sent_by[position] >= k) {
+                continue;
+            }
+            let wallet = devnet.settlement.wallet(member.account);
+            let call: ReportTypes::Report =
+                report_for_call(report).map_err(|e| DevnetError::Invariant(e.to_string()))?;
+            let action = format!(
+                "member {position} executes the report from epoch {slot} (call {})",
+                turns.execution.calls.len() + 1
+            );
+            match execute_step(&wallet, devnet.world.system.executor, &call, &action).await {
+                Ok(step) => {
+                    if turns.execution.calls.is_empty() {
+                        turns.first_call_block = step.block;
+                    }
+                    turns.execution.add(&step);
+                    sent_by[position] += 1;
+                    match turns.executors.last_mut() {
+                        Some((last, calls)) if *last == position => *calls += 1,
+                        _ => turns.executors.push((position, 1)),
+                    }
+                    member.store.record_call(slot).await?;
+                    if step.ended {
+                        for m in &devnet.members {
+                            if m.store.report(slot).await?.is_some() {
+                                m.store.record_executed(slot, step.block).await?;
+                            }
+                        }
+                    }
+                    acted = true;
+                    break;
+                }
+                Err(err) => {
+                    // Refused because the report moved on meanwhile: not an alarm.
+                    let now = progress(devnet).await?;
+                    if now != state {
+                        break;
+                    }
+                    return Err(err.into());
+                }
+            }
+        }
+        if !acted {
+            // Nobody made progress: the settlement chain goes on without the report.
+            reader.anvil_mine(Some(1), None).await.map_err(rpc("mine an empty settlement block"))?;
+            turns.waited_blocks += 1;
+        }
+        let now = progress(devnet).await?;
+        if now != state {
+            state = now;
+            changed_at = reader.get_block_number().await.map_err(rpc("read the settlement head"))?;
+        }
+    }
+    let next = executor.nextEpoch().call().await.map_err(|s| DevnetError::contract("read nextEpoch", s))?;
+    Err(DevnetError::Invariant(format!(
+        "the report from epoch {slot} did not end (next epoch {next}): every member stalled"
+    )))
 }
 
 /// Where the devnet's chains are read for reports and `verify`.
@@ -189,45 +475,28 @@ fn describe_refusal(reason: &[u8]) -> String {
         .map_or_else(|_| format!("0x{}", alloy::hex::encode(reason)), |e| format!("{e:?}"))
 }
 
-/// The configured members as development accounts, in the configuration's order.
-fn member_accounts(devnet: &Devnet) -> Result<Vec<usize>, DevnetError> {
-    devnet
-        .config
-        .oracle
-        .members
-        .iter()
-        .map(|member| {
-            (0..super::chains::ACCOUNTS).find(|&i| devnet.settlement.address(i) == *member).ok_or_else(|| {
-                DevnetError::Invariant(format!("oracle member {member} is no development account"))
-            })
-        })
-        .collect()
-}
-
-/// A quorum of members votes the report's hash for its first epoch; the member at `slot mod
-/// n` executes it, every step.
-async fn vote_and_execute(devnet: &Devnet, report: &Report) -> Result<(Execution, B256), DevnetError> {
+/// The dry run of an honest member: a quorum of members votes the report and the member at
+/// `slot mod n` executes it, on state the caller undoes.
+async fn dry_run(devnet: &Devnet, report: &Report) -> Result<Execution, DevnetError> {
     let executor = devnet.world.system.executor;
     let hash = report_hash(report, SETTLEMENT_CHAIN_ID, executor);
     let slot = report.header.firstEpoch;
-    let members = member_accounts(devnet)?;
     let quorum = usize::try_from(devnet.config.oracle.quorum).unwrap_or(usize::MAX);
-    for &member in members.iter().take(quorum) {
-        let wallet = devnet.settlement.wallet(member);
+    for member in devnet.members.iter().take(quorum) {
+        let wallet = devnet.settlement.wallet(member.account);
         let sent = ReportExecutor::new(executor, &wallet).vote(slot, hash).send().await;
         confirm_sent(
             &wallet,
-            &format!("member {member} votes the report from epoch {slot}"),
+            &format!("dry run: member {} votes", member.position),
             sent.map(|p| *p.tx_hash()),
         )
         .await?;
     }
-    let turn = usize::try_from(slot % members.len() as u64).unwrap_or(0);
-    let wallet = devnet.settlement.wallet(members[turn]);
+    let turn = usize::try_from(slot % devnet.members.len() as u64).unwrap_or(0);
+    let wallet = devnet.settlement.wallet(devnet.members[turn].account);
     let call: ReportTypes::Report =
         report_for_call(report).map_err(|e| DevnetError::Invariant(e.to_string()))?;
-    let execution = execute_report(&wallet, executor, &call).await?;
-    Ok((execution, hash))
+    Ok(execute_report(&wallet, executor, &call).await?)
 }
 
 /// The next active set: the eligible top by stake as the registry holds it at `ref_block`.

@@ -32,6 +32,14 @@ pub enum StoreError {
         /// The database's error.
         source: sqlx::Error,
     },
+    /// The database could not be opened.
+    #[error("open member store {target}: {source}")]
+    Open {
+        /// The file or server.
+        target: String,
+        /// The database's error.
+        source: sqlx::Error,
+    },
     /// The migrations could not be applied.
     #[error("member store migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -91,6 +99,9 @@ pub struct StoredReport {
     pub calls_sent: u32,
 }
 
+/// A stored report's columns: bytes, hash, vote, execution block, calls sent.
+type ReportRow = (Vec<u8>, String, Option<String>, Option<i64>, i32);
+
 #[derive(Debug, Clone)]
 enum Backend {
     Sqlite(SqlitePool),
@@ -145,8 +156,11 @@ impl MemberStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal);
-        let pool =
-            SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(db("open"))?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open { target: path.display().to_string(), source })?;
         Self::start(Backend::Sqlite(pool), member, chain_id, executor).await
     }
 
@@ -376,14 +390,7 @@ impl MemberStore {
             }
         }
         .map_err(db("read a report"))?;
-        let Some((bytes, hash, voted, executed, calls)): Option<(
-            Vec<u8>,
-            String,
-            Option<String>,
-            Option<i64>,
-            i32,
-        )> = row
-        else {
+        let Some((bytes, hash, voted, executed, calls)): Option<ReportRow> = row else {
             return Ok(None);
         };
         let report = Report::abi_decode(&bytes)

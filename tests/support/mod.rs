@@ -27,3 +27,4 @@ pub async fn postgres(test: &str) -> Option<PgConnection> {
 }
 
 pub mod chain;
+pub mod devnet;
