@@ -14,6 +14,9 @@ use seqstake::{
     economics::{
         accumulator::{DelegationPool, pending_reward},
         downtime::jailed_for_downtime,
+        finalization::{
+            FinalizationError, MAX_BATCHES, PendingTicket, bunker_rate, plan_batches, queue_locked,
+        },
         liquid::{PoolTotals, ticket_value},
         math,
         moves::{PoolStake, StakeMove, stake_moves},
@@ -169,6 +172,7 @@ fn check(v: &Vector) {
         "report_hash" => check_report_hash(v),
         "downtime" => check_downtime(v),
         "stake_moves" => check_stake_moves(v),
+        "finalization_batches" => check_finalization_batches(v),
         "slash_split" => {
             let holdings = SlashableHoldings {
                 bond: v.input("bond"),
@@ -441,6 +445,86 @@ fn check_stake_moves(v: &Vector) {
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(stake_moves(&pools, &targets), Ok(expected));
+}
+
+fn check_finalization_batches(v: &Vector) {
+    let rates = items(&v.input, "rates");
+    assert!(rates.len() >= 2, "bunker rates with and without a pending loss");
+    for (r, want) in rates.iter().zip(Vector::list(&v.expected, "rates")) {
+        let rate =
+            bunker_rate(Vector::wei(r, "pooled"), Vector::wei(r, "pending_loss"), Vector::wei(r, "supply"));
+        assert_eq!(rate, Ok(want), "rate {}", r["label"]);
+    }
+    let plans = items(&v.input, "plans");
+    let wanted = items(&v.expected, "plans");
+    assert_eq!(plans.len(), wanted.len());
+    for (p, want) in plans.iter().zip(wanted) {
+        let label = p["label"].as_str().expect("label");
+        let token = &p["token"];
+        let rate = Vector::wei(p, "rate");
+        let from_token = bunker_rate(
+            Vector::wei(token, "pooled"),
+            Vector::wei(token, "pending_loss"),
+            Vector::wei(token, "supply"),
+        );
+        assert_eq!(from_token, Ok(rate), "{label}: the token's finalization rate");
+        let tickets: Vec<PendingTicket> = items(p, "tickets")
+            .iter()
+            .map(|t| PendingTicket {
+                id: Vector::small(t, "id"),
+                shares: Vector::wei(t, "shares"),
+                value: Vector::wei(t, "value"),
+                rate_at_request: Vector::wei(t, "rate_at_request"),
+                run: Vector::small(t, "run"),
+            })
+            .collect();
+        let last_finalized: u64 = Vector::small(p, "last_finalized_id");
+        assert_eq!(tickets[0].id, last_finalized + 1, "{label}: pending from lastFinalizedId + 1");
+        let budget = Vector::wei(p, "budget");
+        let max_batches: usize = Vector::small(p, "max_batches");
+        assert_eq!(max_batches, MAX_BATCHES, "{label}: the report contract's cap");
+        let plan = plan_batches(&tickets, rate, budget, max_batches).expect(label);
+        let batches: Vec<FinalizationBatch> = items(want, "batches")
+            .iter()
+            .map(|b| FinalizationBatch {
+                lastTicketId: Vector::wei(b, "last_ticket_id"),
+                shareRate: Vector::wei(b, "share_rate"),
+            })
+            .collect();
+        assert_eq!(plan.batches, batches, "{label}: batches");
+        assert_eq!(plan.values, Vector::list(want, "values"), "{label}: values");
+        assert_eq!(
+            (plan.locked, plan.shares),
+            (Vector::wei(want, "locked"), Vector::wei(want, "shares")),
+            "{label}"
+        );
+        if !batches.is_empty() {
+            assert_eq!(
+                queue_locked(&tickets, rate, &plan.ends()),
+                Ok(plan.locked),
+                "{label}: the queue locks it"
+            );
+        }
+        for refused in items(want, "refused") {
+            let ends: Vec<u64> = Vector::list(refused, "ends")
+                .into_iter()
+                .map(|id| u64::try_from(id).expect("ticket ids are u64"))
+                .collect();
+            let locked = queue_locked(&tickets, rate, &ends);
+            match refused["error"].as_str().expect("error") {
+                "MixedBatch" => assert_eq!(
+                    locked,
+                    Err(FinalizationError::MixedBatch { index: Vector::small(refused, "index") }),
+                    "{label}: {ends:?}"
+                ),
+                "InsufficientBuffer" => {
+                    assert_eq!(locked, Ok(Vector::wei(refused, "locked")), "{label}: {ends:?}");
+                    assert!(Vector::wei(refused, "locked") > budget, "{label}: {ends:?} is over the budget");
+                }
+                other => panic!("{label}: unknown refusal {other}"),
+            }
+        }
+    }
 }
 
 fn check_report_hash(v: &Vector) {

@@ -6,6 +6,7 @@ pub mod accumulator;
 pub mod allocation;
 pub mod downtime;
 mod error;
+pub mod finalization;
 pub mod liquid;
 pub mod math;
 pub mod moves;

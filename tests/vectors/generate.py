@@ -310,6 +310,143 @@ write("stake_moves", "stake_moves",
       {"pools": [{"id": i, **p} for i, p in moves_pools.items()], "targets": moves_targets},
       {"moves": stake_moves(moves_pools, moves_targets)})
 
+# Finalization batches. Tickets finalize at the token's finalization rate,
+# (pooled - min(pending_loss, pooled) + 1) * RAY / (supply + 1000), rounded down (the share rate
+# without a pending slash loss). A batch is consecutive tickets in one run (the run grows at each
+# ticket requested at a lower rate than the one before it) with all rates at request on one side
+# of the rate (<= or >); the queue locks min(sum of values at request, sum of shares * rate // RAY)
+# for it. The reporter's plan: cut where the run or the side changes; stop before the first
+# ticket that would take the total locked above the budget (the buffer), or that needs a cut
+# when max_batches batches are made. Each total is recomputed from the batches as a whole.
+def finalization_rate(pooled, pending_loss, supply):
+    return (pooled - min(pending_loss, pooled) + V_A) * RAY // (supply + V_S)
+
+
+def pending_tickets(first, run0, requests):
+    """Tickets from id `first`, each (shares, rate at request), with the queue's runs and values."""
+    tickets = []
+    for i, (shares, rate) in enumerate(requests):
+        if tickets:
+            run = tickets[-1]["run"] + (1 if rate < tickets[-1]["rate_at_request"] else 0)
+        else:
+            run = run0
+        tickets.append({"id": first + i, "shares": shares, "value": shares * rate // RAY,
+                        "rate_at_request": rate, "run": run})
+    return tickets
+
+
+def locked_value(batch, rate):
+    return min(sum(t["value"] for t in batch), sum(t["shares"] for t in batch) * rate // RAY)
+
+
+def one_batch(batch, rate):
+    below = [t["rate_at_request"] <= rate for t in batch]
+    return len({t["run"] for t in batch}) == 1 and len(set(below)) == 1
+
+
+def plan_batches(tickets, rate, budget, max_batches):
+    batches = []
+    for t in tickets:
+        if batches and one_batch(batches[-1] + [t], rate):
+            candidate = batches[:-1] + [batches[-1] + [t]]
+        elif len(batches) == max_batches:
+            break
+        else:
+            candidate = batches + [[t]]
+        if sum(locked_value(b, rate) for b in candidate) > budget:
+            break
+        batches = candidate
+    values = [locked_value(b, rate) for b in batches]
+    return {"batches": [{"last_ticket_id": b[-1]["id"], "share_rate": rate} for b in batches],
+            "values": values, "locked": sum(values), "shares": sum(t["shares"] for b in batches for t in b)}
+
+
+def refusal(tickets, rate, budget, ends):
+    """Why the queue (MixedBatch: the batch's first and last tickets in two runs or on two
+    sides) or the token (InsufficientBuffer: more than the buffer) refuses these batch ends."""
+    by_id = {t["id"]: t for t in tickets}
+    start, locked = tickets[0]["id"], 0
+    for index, end in enumerate(ends):
+        batch = [by_id[i] for i in range(start, end + 1)]
+        if not one_batch([batch[0], batch[-1]], rate):
+            return {"ends": ends, "error": "MixedBatch", "index": index, "locked": 0}
+        locked += locked_value(batch, rate)
+        start = end + 1
+    assert locked > budget, "a refused cut must be refused"
+    return {"ends": ends, "error": "InsufficientBuffer", "index": 0, "locked": locked}
+
+
+GWEI = 10**9
+plans_in, plans_out = [], []
+
+
+def plan_case(label, token, last_finalized_id, run0, requests, budget, max_batches=16, refused=()):
+    rate = finalization_rate(token["pooled"], token["pending_loss"], token["supply"])
+    tickets = pending_tickets(last_finalized_id + 1, run0, requests(rate))
+    assert sum(t["shares"] for t in tickets) <= token["supply"] and budget <= token["pooled"]
+    plans_in.append({"label": label, "token": token, "rate": rate, "budget": budget, "max_batches": max_batches,
+                     "last_finalized_id": last_finalized_id, "tickets": tickets})
+    out = plan_batches(tickets, rate, budget, max_batches)
+    out["label"] = label
+    out["refused"] = [refusal(tickets, rate, budget, list(ends)) for ends in refused]
+    plans_out.append(out)
+    return out
+
+
+# Every ticket at or below the rate, rates rising: one batch at the values at request.
+plan_case("all_below", {"pooled": 1_200 * 10**18 + 7, "pending_loss": 0, "supply": 1_000 * 10**21 + 13}, 0, 0,
+          lambda r: [(3 * 10**21 + 1, RAY // 1000), (2_500 * 10**18, RAY // 1000 + 5 * 10**22),
+                     (10 * 10**21 + 7, RAY // 1000 + 10**23), (10**21, RAY // 1000 + 10**23), (4 * 10**21 + 3, r)],
+          500 * 10**18)
+# Rewards, then a slash, then another: the second ticket lies above the rate, the third starts a
+# new run below it, the fifth another. Four batches; a batch across a run is refused even when
+# its ends lie on one side.
+plan_case("run_change_after_slash", {"pooled": 1_000 * 10**18 + 3, "pending_loss": 0, "supply": 990 * 10**21}, 0, 0,
+          lambda r: [(6 * 10**21, r - 5 * 10**20), (6 * 10**21 + 1, r + 3 * 10**20), (6 * 10**21 + 2, r - 2 * 10**20),
+                     (10**21, r - 10**20), (2 * 10**21, r - 15 * 10**19)],
+          100 * 10**18, refused=[(5,), (2, 5), (1, 2, 5)])
+# Bunker mode: a pending slash loss puts the finalization rate below the share rate the last
+# tickets were requested at; they take their shares at the lower rate, rounded once.
+plan_case("bunker_above", {"pooled": 1_000 * 10**18, "pending_loss": 30 * 10**18 + 7, "supply": 1_000 * 10**21 - 11},
+          0, 0,
+          lambda r: [(5 * 10**21, 95 * RAY // 100_000)] + [(10**21 + 333 * i, finalization_rate(1_000 * 10**18, 0,
+                                                                                                1_000 * 10**21 - 11))
+                                                            for i in range(1, 5)],
+          200 * 10**18, refused=[(5,), (2, 5)])
+# After 41 finalized tickets: the budget ends the plan inside the second batch (ticket 46 would
+# take it over by a wei), although ticket 47 alone would fit: batches end at a ticket id.
+mid_rate = finalization_rate(800 * 10**18, 0, 700 * 10**21)
+mid_tickets = [(3 * 10**21, mid_rate - 10**20), (2 * 10**21 + 9, mid_rate - 9 * 10**19), (10**21, mid_rate),
+               (4 * 10**21 + 1, mid_rate - 3 * 10**20), (5 * 10**21, mid_rate - 2 * 10**20), (10**18, mid_rate)]
+mid_values = [t["value"] for t in pending_tickets(42, 3, mid_tickets)]
+plan_case("budget_mid_queue", {"pooled": 800 * 10**18, "pending_loss": 0, "supply": 700 * 10**21}, 41, 3,
+          lambda r: mid_tickets, sum(mid_values[:5]) - 1, refused=[(44, 46), (44, 47)])
+# Tickets above the rate, each worth 0.6 wei more than a whole wei at it: one at a time they
+# would fit the budget, but the batch rounds once and the fifth would lock 3 wei too many.
+plan_case("batch_rounding", {"pooled": 10 * 10**18 - 1, "pending_loss": 0, "supply": 20 * 10**21 - 1_000}, 0, 0,
+          lambda r: [(10**21 + 1_200, 2 * r)] * 5, 5 * (5 * 10**17) + 2, refused=[(5,)])
+# Alternating sides, each ticket below the rate requested after a fall: every ticket is its own
+# batch, and the plan stops at the report's 16.
+plan_case("batch_cap", {"pooled": 1_500 * 10**18 + 1, "pending_loss": 0, "supply": 1_400 * 10**21 + 9}, 0, 0,
+          lambda r: [(10**21 + i, r - 10**20 + i * 10**15 if i % 2 == 0 else r + 10**20 + i * 10**15)
+                     for i in range(20)],
+          1_000 * 10**18)
+# The first ticket alone is worth more than the buffer: nothing to finalize.
+plan_case("first_too_big", {"pooled": 100 * 10**18, "pending_loss": 0, "supply": 100 * 10**21}, 0, 0,
+          lambda r: [(50 * 10**21, r), (10**21, r)], 50 * 10**18 - 1, refused=[(1,)])
+assert plans_out[5]["batches"][-1]["last_ticket_id"] == 16 and len(plans_out[5]["batches"]) == 16
+assert plans_out[4]["locked"] == 4 * (5 * 10**17) + 2 and plans_out[6]["batches"] == []
+
+rates_in = [
+    {"label": "no_loss", "pooled": 1_234 * 10**18 + 5, "pending_loss": 0, "supply": 1_100 * 10**21 + 77},
+    {"label": "bunker", "pooled": 1_000 * 10**18, "pending_loss": 37 * 10**18 + 3, "supply": 990 * 10**21},
+    {"label": "loss_above_pool", "pooled": 5 * 10**18, "pending_loss": 9 * 10**18, "supply": 5_000 * 10**18},
+    {"label": "rounding", "pooled": 2, "pending_loss": 1, "supply": 3},
+]
+write("finalization_batches", "finalization_batches", {"rates": rates_in, "plans": plans_in},
+      {"rates": [finalization_rate(r["pooled"], r["pending_loss"], r["supply"]) for r in rates_in],
+       "plans": plans_out})
+
 # The report encoding and hash, pinned for both sides. The ABI encoding comes from Foundry's
 # `cast abi-encode` (node_modules), an implementation independent of both sides' code.
 import subprocess
