@@ -168,19 +168,17 @@ async fn act<P: Provider, D: CallDecoder>(
     call: &CallBuilder<P, D>,
     done_elsewhere: impl Fn(&alloy::contract::Error) -> bool,
 ) -> Result<Option<TransactionReceipt>, ChainError> {
-    let refused = |source: alloy::contract::Error| {
-        if done_elsewhere(&source) {
-            Ok(None)
-        } else {
-            Err(ChainError::Contract { action: action.to_owned(), source })
-        }
+    let sent = match call.call().await {
+        Ok(_) => match call.send().await {
+            Ok(pending) => Ok(*pending.tx_hash()),
+            Err(source) => Err(source),
+        },
+        Err(source) => Err(source),
     };
-    if let Err(source) = call.call().await {
-        return refused(source);
-    }
-    let hash = match call.send().await {
-        Ok(pending) => *pending.tx_hash(),
-        Err(source) => return refused(source),
+    let hash = match sent {
+        Ok(hash) => hash,
+        Err(source) if done_elsewhere(&source) => return Ok(None),
+        Err(source) => return Err(ChainError::Contract { action: action.to_owned(), source }),
     };
     match confirm(provider, action, hash).await {
         Ok(receipt) => Ok(Some(receipt)),
@@ -351,10 +349,10 @@ pub async fn refresh_active_set(
         return Ok(None);
     }
     let call = executor.refreshActiveSet(set.clone());
-    let sent =
+    let refreshed =
         act(provider, "refresh the active set", &call, refused_with::<ReportExecutor::ActiveSetNotStale>)
             .await?;
-    Ok(sent.map(|_| Duty::RefreshedActiveSet { set }))
+    Ok(refreshed.map(|_| Duty::RefreshedActiveSet { set }))
 }
 
 /// Records the queued changes of every pool that holds at least `min_backlog` of them in paid

@@ -14,10 +14,7 @@
 
 use std::{collections::BTreeSet, path::PathBuf, time::Duration};
 
-use alloy::{
-    primitives::{Address, U256},
-    providers::DynProvider,
-};
+use alloy::primitives::U256;
 use seqstake::{
     chain::{
         bindings::{
@@ -211,4 +208,148 @@ async fn a_stale_oracle_lets_the_keeper_pay_the_queue_from_the_buffer_and_the_po
 
     assert_eq!(keeper(&devnet).await, [], "nothing left to do");
     let _ = std::fs::remove_dir_all(options("stale").state_dir);
+}
+
+/// A report undelegates for the queue; its bucket matures before the next report runs: the
+/// keeper brings it back into the buffer, and the next report's harvest skips it.
+#[tokio::test]
+async fn a_matured_report_bucket_is_brought_back_before_the_next_report() {
+    let mut devnet = Devnet::start(options("bucket")).await.expect("devnet starts");
+    devnet.run_epoch().await.expect("the first report records the set");
+    devnet.run_epoch().await.expect("the second delegates the buffer");
+    let reader = devnet.settlement.reader();
+    let system = devnet.world.system.clone();
+    let token = LiquidStakingToken::new(system.token, &reader);
+    let registry = SequencerRegistry::new(system.registry, &reader);
+    let executor = ReportExecutor::new(system.executor, &reader);
+
+    // A ticket above the buffer: the queue lacks stake, which a report may undelegate.
+    request_withdrawal(&devnet, HOLDERS[0], tokens(30)).await;
+    let stakes = token_stakes(&devnet).await;
+    let (pool, _) = *stakes.iter().max_by_key(|(_, stake)| *stake).expect("a pool with stake");
+    let cut = tokens(5);
+    // The members' report keeps every target where it stands but lowers the largest pool's by
+    // 5 tokens: the report's moves undelegate them into a bucket.
+    let current: Vec<(u32, U256)> = stakes.clone();
+    let alter = move |report: &mut Report| {
+        for t in &mut report.liquid.allocation {
+            let held = current.iter().find(|(id, _)| *id == t.sequencerId).map_or(U256::ZERO, |&(_, s)| s);
+            t.target = if t.sequencerId == pool { held - cut } else { held };
+        }
+    };
+    let run = devnet.run_epoch_reporting(&alter).await.expect("the undelegating report executes");
+    veto_scripted_slash(&devnet).await;
+    let report = run.reports.last().expect("a report");
+    assert!(report.refused_pool_steps.is_empty(), "{:?}", report.refused_pool_steps);
+    assert!(!run.duties.iter().any(|d| matches!(d, Duty::BroughtBackBucket { .. })), "not matured yet");
+    let buckets = executor.openBuckets().call().await.expect("openBuckets");
+    assert_eq!(buckets.len(), 1, "one bucket opened");
+    let (id, completion) = (buckets[0].id, buckets[0].completionEpoch);
+    assert_eq!(id, pool);
+    assert_eq!(completion, current_epoch(&devnet).await + 1 + 6, "completes after the unbonding epochs");
+    let held = registry.unbonding(pool, completion, system.token).call().await.expect("bucket").tokens;
+    assert!(held >= cut, "the bucket holds what was undelegated: {held}");
+    assert_eq!(token.unbondingAssets().call().await.expect("unbonding"), held);
+
+    // The bucket matures before any report runs (the oracle is late, not stale).
+    to_epoch(&devnet, completion).await;
+    assert!(!token.isStale().call().await.expect("isStale"));
+    let buffer = U256::from(token.bufferedAssets().call().await.expect("buffer"));
+    assert_eq!(
+        keeper(&devnet).await,
+        [Duty::BroughtBackBucket { sequencer: pool, completion_epoch: completion, amount: held }]
+    );
+    assert_eq!(U256::from(token.bufferedAssets().call().await.expect("buffer")), buffer + held);
+    assert_eq!(token.unbondingAssets().call().await.expect("unbonding"), U256::ZERO);
+    let left = registry.unbonding(pool, completion, system.token).call().await.expect("bucket");
+    assert_eq!((left.shares, left.tokens), (U256::ZERO, U256::ZERO), "the bucket is empty");
+    assert_eq!(keeper(&devnet).await, [], "nothing left to bring back");
+
+    // The next report's harvest finds the bucket brought back and moves past it.
+    let run = devnet.run_epoch().await.expect("the reports catch up");
+    assert!(!run.reports.is_empty());
+    assert!(executor.openBuckets().call().await.expect("openBuckets").is_empty(), "the report moved past it");
+    assert_eq!(executor.bucketsHead().call().await.expect("bucketsHead"), U256::from(1u64));
+    let _ = std::fs::remove_dir_all(options("bucket").state_dir);
+}
+
+/// The members' report carries the active set as it stood before a delegation lifted
+/// sequencer 5 above sequencer 4: the registry refuses it (`ActiveSetRejected`), the report
+/// executes all the same, and the keeper submits the right set.
+#[tokio::test]
+async fn a_rejected_active_set_is_refreshed_with_the_top_by_stake() {
+    let mut devnet = Devnet::start(options("set")).await.expect("devnet starts");
+    let reader = devnet.settlement.reader();
+    let system = devnet.world.system.clone();
+    let registry = SequencerRegistry::new(system.registry, &reader);
+    let executor = ReportExecutor::new(system.executor, &reader);
+    // Live stakes: 1 (the maximum bond), 2 (30), 3 (19), 4 (13), 5 (7). 20 more to 5 puts it
+    // third and 4 out.
+    let wallet = devnet.settlement.wallet(DELEGATORS[0]);
+    let sent = SequencerRegistry::new(system.registry, &wallet).delegate(5).value(tokens(20)).send().await;
+    confirm_sent(&wallet, "delegate to 5", sent.map(|p| *p.tx_hash())).await.expect("delegated");
+
+    let stale_set = |report: &mut Report| report.activeSet = vec![1, 2, 3, 4];
+    let run = devnet.run_epoch_reporting(&stale_set).await.expect("the reports execute");
+    let report = run.reports.last().expect("a report");
+    assert!(report.active_set_rejected, "the registry refuses a set that leaves 5 out");
+    assert!(report.refused_pool_steps.is_empty(), "{:?}", report.refused_pool_steps);
+    // The devnet's keeper, after the reports, submitted the right set.
+    assert_eq!(run.duties, [Duty::RefreshedActiveSet { set: vec![1, 2, 3, 5] }]);
+    assert_eq!(registry.activeSet().call().await.expect("set"), [1, 2, 3, 5]);
+    assert!(!executor.activeSetStale().call().await.expect("activeSetStale"));
+    let updated = registry.ActiveSetUpdated_filter().from_block(0).query().await.expect("logs");
+    let (event, _) = updated.last().expect("the refresh's update");
+    assert_eq!(event.ids, [1, 2, 3, 5]);
+    assert_eq!(event.epoch, current_epoch(&devnet).await + 1, "in force from the next epoch");
+    assert_eq!(keeper(&devnet).await, [], "nothing left to refresh");
+    let _ = std::fs::remove_dir_all(options("set").state_dir);
+}
+
+/// Sequencer 5 stays out of the set and earns nothing while a delegator acts in its pool every
+/// epoch: each action queues a change that only its next crediting would record. Once
+/// `MIN_BACKLOG` of them are in paid epochs, the devnet's keeper records them.
+#[tokio::test]
+async fn a_pool_backlog_is_recorded_once_it_reaches_the_minimum() {
+    let mut devnet = Devnet::start(options("backlog")).await.expect("devnet starts");
+    let reader = devnet.settlement.reader();
+    let system = devnet.world.system.clone();
+    let registry = SequencerRegistry::new(system.registry, &reader);
+    let wallet = devnet.settlement.wallet(DELEGATORS[2]);
+    let delegator = SequencerRegistry::new(system.registry, &wallet);
+    let pool = registry.pool(5).call().await.expect("pool");
+    assert_eq!(pool.changesTail, pool.changesHead, "no change queued before the test's");
+    let head = pool.changesHead;
+    let mut recorded_in = None;
+    for k in 1..=MIN_BACKLOG {
+        let sent = delegator.delegate(5).value(tokens(1) / U256::from(100u64)).send().await;
+        confirm_sent(&wallet, "delegate to 5", sent.map(|p| *p.tx_hash())).await.expect("delegated");
+        let run = devnet.run_epoch().await.expect("the epoch runs");
+        assert!(!run.set.contains(&5), "5 stays out of the set");
+        let recorded: Vec<&Duty> =
+            run.duties.iter().filter(|d| matches!(d, Duty::RecordedChanges { .. })).collect();
+        if k < MIN_BACKLOG {
+            assert!(recorded.is_empty(), "{k} changes are no backlog yet: {recorded:?}");
+            let pool = registry.pool(5).call().await.expect("pool");
+            assert_eq!(pool.changesTail - pool.changesHead, k, "one change an epoch, none recorded");
+        } else {
+            assert_eq!(recorded, [&Duty::RecordedChanges { sequencer: 5, count: MIN_BACKLOG }]);
+            recorded_in = Some(run.epoch);
+        }
+    }
+    assert!(recorded_in.is_some());
+    let pool = registry.pool(5).call().await.expect("pool");
+    assert_eq!(
+        (pool.changesHead, pool.changesTail),
+        (head + MIN_BACKLOG, head + MIN_BACKLOG),
+        "all recorded"
+    );
+    let logs = registry.ChangesRecorded_filter().from_block(0).query().await.expect("logs");
+    assert_eq!(logs.len(), 1, "one call");
+    assert_eq!((logs[0].0.id, logs[0].0.count), (5, U256::from(MIN_BACKLOG)));
+    assert!(
+        !keeper(&devnet).await.iter().any(|d| matches!(d, Duty::RecordedChanges { .. })),
+        "nothing left to record"
+    );
+    let _ = std::fs::remove_dir_all(options("backlog").state_dir);
 }
