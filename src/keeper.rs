@@ -406,9 +406,6 @@ pub async fn bring_back_buckets(
 ) -> Result<Vec<Duty>, ChainError> {
     let token = LiquidStakingToken::new(system.token, provider);
     let registry = SequencerRegistry::new(system.registry, provider);
-    if token.unbondingAssets().call().await.map_err(contract("read unbondingAssets"))?.is_zero() {
-        return Ok(Vec::new());
-    }
     let epoch = registry.currentEpoch().call().await.map_err(contract("read the epoch"))?;
     let opened = token
         .StakeUndelegated_filter()
