@@ -1,19 +1,44 @@
 //! Keeper duties: what anyone may do to keep the system moving, run by the devnet after each
 //! epoch (and by `seqstake serve` when it lands). Each duty reads the chain, acts only when
-//! there is something to do, and reports what it did:
+//! there is something to do (every call is simulated first, so a no-op is never sent), and
+//! reports what it did. A call the chain refuses because someone else already did the work is
+//! not an error: the duty reports nothing for it.
 //! - finish a report whose execution stopped half way, from its first call's `ReportInputs`;
 //! - execute a slash proposal whose veto window has passed (carrying a slash that runs in
 //!   several calls to its end), or record one that expired;
-//! - pay the insurance fund its slash proceeds.
+//! - pay the insurance fund its slash proceeds (`registry.payInsurance`);
+//! - submit the active set after the registry refused a report's (`ActiveSetRejected`):
+//!   `executor.refreshActiveSet` with the eligible top `maxActive` candidates by live stake
+//!   (bond plus pool tokens, ties to the lower id), unless the registry's set is that already;
+//! - record a pool's backlog of queued changes ahead of its next crediting
+//!   (`registry.recordChanges`) once it reaches [`MIN_BACKLOG`] changes in paid epochs, in calls
+//!   of at most [`RECORD_PER_CALL`];
+//! - bring the token's matured unbonding buckets back into its buffer (`token.withdrawUnbonded`,
+//!   anyone, any time): those reports opened (a report brings back at most 32, and only when one
+//!   runs) and those the stale-oracle exit opened, found from the token's `StakeUndelegated`
+//!   events;
+//! - while the oracle is stale (`token.isStale()`: no report for `staleTimeoutEpochs`), the
+//!   exit calls anyone may make: `queue.finalize` of the longest run of pending tickets the
+//!   buffer pays at the token's finalization rate (cut into batches as the queue requires: one
+//!   run of rates at request, both ends on one side of the rate), then `token.staleUndelegate`
+//!   of each pool's pro-rata part of the queue's shortfall (once per pool and epoch; skipped while
+//!   the registry is paused, while the pool's sequencer is being slashed, or when the token
+//!   already queues the registry's most changes there).
 //!
-//! Not built yet: bringing back matured buckets and releasing positions outside reports,
-//! `recordChanges` for a pool with a backlog, refreshing a rejected active set, and the
-//! stale-oracle exit calls.
+//! Not possible for a keeper: releasing the token's matured redelegation positions outside a
+//! report. `token.releaseMatured` takes the reporter's role and the registry's
+//! `releaseRedelegation` releases only the caller's own positions, so they wait for the next
+//! report's moves (a stale oracle leaves them where they are, and the stale exit undelegates
+//! only the ordinary delegations).
+
+use std::collections::BTreeSet;
 
 use alloy::{
-    primitives::{B256, U256},
-    providers::DynProvider,
-    sol_types::SolValue,
+    contract::{CallBuilder, CallDecoder},
+    primitives::{Address, B256, U256},
+    providers::{DynProvider, Provider},
+    rpc::types::TransactionReceipt,
+    sol_types::{SolError, SolEvent, SolValue},
 };
 
 use crate::{
@@ -22,13 +47,28 @@ use crate::{
         bindings::{
             SequencerRegistry, SlashingManager,
             executor::{ReportExecutor, ReportTypes},
+            liquid::{LiquidStakingToken, WithdrawalQueue},
         },
         report::execute_report,
         system::SystemAddresses,
-        tx::confirm_sent,
+        tx::confirm,
     },
-    economics::report::Report,
+    economics::{
+        producer::{SetCandidate, top_by_stake},
+        report::Report,
+    },
 };
+
+/// A pool's queued changes in paid epochs worth a `recordChanges` of their own: fewer, and its
+/// next crediting records them at a cost no report part notices.
+pub const MIN_BACKLOG: u64 = 8;
+/// The most changes one `recordChanges` call records (a few million gas).
+pub const RECORD_PER_CALL: u64 = 256;
+/// The most pending tickets one stale-oracle finalization reads and finalizes.
+pub const MAX_TICKETS_PER_FINALIZATION: u64 = 256;
+
+/// `RAY`: the share rates' unit.
+const RAY: u128 = 1_000_000_000_000_000_000_000_000_000;
 
 /// One duty done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +97,47 @@ pub enum Duty {
         /// What it received.
         amount: U256,
     },
+    /// The active set submitted after the registry refused a report's (`refreshActiveSet`).
+    RefreshedActiveSet {
+        /// The set, increasing, in force from the next epoch.
+        set: Vec<u32>,
+    },
+    /// A pool's queued changes recorded ahead of its next crediting (`recordChanges`).
+    RecordedChanges {
+        /// The sequencer.
+        sequencer: u32,
+        /// How many changes were recorded.
+        count: u64,
+    },
+    /// A matured unbonding bucket of the token's brought back into its buffer
+    /// (`withdrawUnbonded`).
+    BroughtBackBucket {
+        /// The sequencer.
+        sequencer: u32,
+        /// The bucket.
+        completion_epoch: u64,
+        /// What it paid into the buffer.
+        amount: U256,
+    },
+    /// While the oracle is stale: tickets finalized at the token's finalization rate.
+    FinalizedTickets {
+        /// The first ticket finalized.
+        first: U256,
+        /// The last.
+        last: U256,
+        /// What they are worth, moved from the token's buffer to the queue.
+        assets: U256,
+    },
+    /// While the oracle is stale: a pool's pro-rata part of the queue's shortfall undelegated
+    /// (`staleUndelegate`).
+    StaleUndelegated {
+        /// The sequencer.
+        sequencer: u32,
+        /// When the bucket can be brought back.
+        completion_epoch: u64,
+        /// What the bucket received.
+        amount: U256,
+    },
 }
 
 /// `SlashingManager.State`: Pending.
@@ -65,12 +146,66 @@ const PENDING: u8 = 1;
 const EXPIRED: u8 = 4;
 /// `SlashingManager.State`: Executing (a slash under way).
 const EXECUTING: u8 = 5;
+/// `RegistryCore.Status`: Registered.
+const REGISTERED: u8 = 1;
 
 fn contract(action: &str) -> impl Fn(alloy::contract::Error) -> ChainError + '_ {
     move |source| ChainError::Contract { action: action.to_owned(), source }
 }
 
-/// Runs every duty once, sending from `provider`'s account.
+/// Whether the chain refused a call with error `E`.
+fn refused_with<E: SolError>(err: &alloy::contract::Error) -> bool {
+    err.as_decoded_error::<E>().is_some()
+}
+
+/// Simulates `call`, then sends it and waits for its receipt. `None` when the chain refuses it
+/// with an error `done_elsewhere` recognises as "someone else did it first": in the
+/// simulation, in the send's gas estimate, or (for a transaction that reverted) in a
+/// simulation after it. Any other refusal is an error.
+async fn act<P: Provider, D: CallDecoder>(
+    provider: &DynProvider,
+    action: &str,
+    call: &CallBuilder<P, D>,
+    done_elsewhere: impl Fn(&alloy::contract::Error) -> bool,
+) -> Result<Option<TransactionReceipt>, ChainError> {
+    let sent = match call.call().await {
+        Ok(_) => match call.send().await {
+            Ok(pending) => Ok(*pending.tx_hash()),
+            Err(source) => Err(source),
+        },
+        Err(source) => Err(source),
+    };
+    let hash = match sent {
+        Ok(hash) => hash,
+        Err(source) if done_elsewhere(&source) => return Ok(None),
+        Err(source) => return Err(ChainError::Contract { action: action.to_owned(), source }),
+    };
+    match confirm(provider, action, hash).await {
+        Ok(receipt) => Ok(Some(receipt)),
+        Err(err @ ChainError::Reverted { .. }) => match call.call().await {
+            Err(source) if done_elsewhere(&source) => Ok(None),
+            _ => Err(err),
+        },
+        Err(err) => Err(err),
+    }
+}
+
+/// The events `E` that `emitter` logged in `receipt`, in order.
+fn events<E: SolEvent>(receipt: &TransactionReceipt, emitter: Address) -> Vec<E> {
+    receipt
+        .logs()
+        .iter()
+        .filter(|log| log.address() == emitter)
+        .filter_map(|log| log.log_decode::<E>().ok())
+        .map(|log| log.inner.data)
+        .collect()
+}
+
+/// Runs every duty once, sending from `provider`'s account: the half-executed report first (no
+/// other report executes before it ends), then the slash proposals, the insurance, the active
+/// set, the pools' backlogs, the matured buckets and, while the oracle is stale, its exit calls
+/// (finalization before undelegation, so that the buckets just brought back pay tickets
+/// before more stake leaves).
 pub async fn run_duties(provider: &DynProvider, system: &SystemAddresses) -> Result<Vec<Duty>, ChainError> {
     let mut done = Vec::new();
     if let Some(duty) = finish_report(provider, system).await? {
@@ -80,6 +215,15 @@ pub async fn run_duties(provider: &DynProvider, system: &SystemAddresses) -> Res
     if let Some(duty) = pay_insurance(provider, system).await? {
         done.push(duty);
     }
+    if let Some(duty) = refresh_active_set(provider, system).await? {
+        done.push(duty);
+    }
+    done.extend(record_changes(provider, system, MIN_BACKLOG).await?);
+    done.extend(bring_back_buckets(provider, system).await?);
+    if let Some(duty) = stale_finalize(provider, system).await? {
+        done.push(duty);
+    }
+    done.extend(stale_undelegate(provider, system).await?);
     Ok(done)
 }
 
@@ -114,7 +258,8 @@ pub async fn finish_report(
 }
 
 /// Executes every proposal whose veto window has passed (and carries on one whose slash is
-/// under way); records the expired ones.
+/// under way); records the expired ones. A proposal someone else executed or expired first
+/// (`NotPending`) is left alone.
 pub async fn slash_proposals(
     provider: &DynProvider,
     system: &SystemAddresses,
@@ -132,18 +277,20 @@ pub async fn slash_proposals(
                 && epoch
                     >= manager.executableEpoch(id).call().await.map_err(contract("read executableEpoch"))?)
         {
-            let sent = manager.execute(id).send().await;
-            confirm_sent(provider, &format!("execute slash proposal {id}"), sent.map(|p| *p.tx_hash()))
-                .await?;
-            let after = manager.stateOf(id).call().await.map_err(contract("read a proposal's state"))?;
-            done.push(Duty::ExecutedSlash { proposal: id, ended: after != EXECUTING });
+            let action = format!("execute slash proposal {id}");
+            let call = manager.execute(id);
+            if act(provider, &action, &call, refused_with::<SlashingManager::NotPending>).await?.is_some() {
+                let after = manager.stateOf(id).call().await.map_err(contract("read a proposal's state"))?;
+                done.push(Duty::ExecutedSlash { proposal: id, ended: after != EXECUTING });
+            }
         } else if state == EXPIRED
             && manager.proposal(id).call().await.map_err(contract("read a proposal"))?.state == PENDING
         {
-            let sent = manager.expire(id).send().await;
-            confirm_sent(provider, &format!("expire slash proposal {id}"), sent.map(|p| *p.tx_hash()))
-                .await?;
-            done.push(Duty::ExpiredSlash { proposal: id });
+            let action = format!("expire slash proposal {id}");
+            let call = manager.expire(id);
+            if act(provider, &action, &call, refused_with::<SlashingManager::NotPending>).await?.is_some() {
+                done.push(Duty::ExpiredSlash { proposal: id });
+            }
         }
         id += U256::from(1u64);
     }
@@ -160,7 +307,418 @@ pub async fn pay_insurance(
     if owed.is_zero() {
         return Ok(None);
     }
-    let sent = registry.payInsurance().send().await;
-    confirm_sent(provider, "pay the insurance fund", sent.map(|p| *p.tx_hash())).await?;
-    Ok(Some(Duty::PaidInsurance { amount: owed }))
+    let call = registry.payInsurance();
+    let paid =
+        act(provider, "pay the insurance fund", &call, refused_with::<SequencerRegistry::NothingToClaim>)
+            .await?
+            .map(|receipt| {
+                events::<SequencerRegistry::InsurancePaid>(&receipt, system.registry)
+                    .iter()
+                    .map(|e| e.amount)
+                    .sum::<U256>()
+            });
+    Ok(paid.map(|amount| Duty::PaidInsurance { amount }))
+}
+
+/// After the registry refused a report's active set (`activeSetStale`), submits the eligible
+/// top `maxActive` candidates by live stake (`refreshActiveSet`), unless the registry's set is
+/// that already.
+pub async fn refresh_active_set(
+    provider: &DynProvider,
+    system: &SystemAddresses,
+) -> Result<Option<Duty>, ChainError> {
+    let executor = ReportExecutor::new(system.executor, provider);
+    if !executor.activeSetStale().call().await.map_err(contract("read activeSetStale"))? {
+        return Ok(None);
+    }
+    let registry = SequencerRegistry::new(system.registry, provider);
+    let min_bond = registry.minBond().call().await.map_err(contract("read minBond"))?;
+    let max_active = registry.maxActive().call().await.map_err(contract("read maxActive"))?;
+    let mut candidates = Vec::new();
+    for id in registry.candidates().call().await.map_err(contract("read the candidates"))? {
+        let s = registry.sequencer(id).call().await.map_err(contract("read a sequencer"))?;
+        let pool = registry.pool(id).call().await.map_err(contract("read a pool"))?;
+        candidates.push(SetCandidate {
+            id,
+            stake: s.bond + pool.tokens,
+            eligible: s.status == REGISTERED && !s.jailed && s.bond >= min_bond,
+        });
+    }
+    let set = top_by_stake(&candidates, usize::try_from(max_active).unwrap_or(usize::MAX));
+    if registry.activeSet().call().await.map_err(contract("read the active set"))? == set {
+        return Ok(None);
+    }
+    let call = executor.refreshActiveSet(set.clone());
+    let refreshed =
+        act(provider, "refresh the active set", &call, refused_with::<ReportExecutor::ActiveSetNotStale>)
+            .await?;
+    Ok(refreshed.map(|_| Duty::RefreshedActiveSet { set }))
+}
+
+/// Records the queued changes of every pool that holds at least `min_backlog` of them in paid
+/// epochs (`recordChanges`, in calls of at most [`RECORD_PER_CALL`]).
+pub async fn record_changes(
+    provider: &DynProvider,
+    system: &SystemAddresses,
+    min_backlog: u64,
+) -> Result<Vec<Duty>, ChainError> {
+    let registry = SequencerRegistry::new(system.registry, provider);
+    let count = registry.sequencerCount().call().await.map_err(contract("read sequencerCount"))?;
+    let mut done = Vec::new();
+    for id in 1..=count {
+        let pool = registry.pool(id).call().await.map_err(contract("read a pool"))?;
+        if pool.changesTail - pool.changesHead < min_backlog.max(1) {
+            continue;
+        }
+        let mut recorded = 0u64;
+        loop {
+            let call = registry.recordChanges(id, U256::from(RECORD_PER_CALL));
+            // Changes in epochs not paid yet wait for their crediting: only the paid ones count.
+            let recordable = call.call().await.map_err(contract("simulate recordChanges"))?;
+            if recordable.is_zero() || (recorded == 0 && recordable < U256::from(min_backlog)) {
+                break;
+            }
+            let action = format!("record pool {id}'s queued changes");
+            let Some(receipt) = act(provider, &action, &call, |_| false).await? else { break };
+            let this: U256 = events::<SequencerRegistry::ChangesRecorded>(&receipt, system.registry)
+                .iter()
+                .map(|e| e.count)
+                .sum();
+            recorded += u64::try_from(this).unwrap_or(u64::MAX);
+            if this < U256::from(RECORD_PER_CALL) {
+                break;
+            }
+        }
+        if recorded > 0 {
+            done.push(Duty::RecordedChanges { sequencer: id, count: recorded });
+        }
+    }
+    Ok(done)
+}
+
+/// Brings every matured unbonding bucket the token holds back into its buffer
+/// (`token.withdrawUnbonded`): the buckets are those its `StakeUndelegated` events name (a
+/// report's undelegations and the stale exit's alike). A bucket someone else brought back
+/// first (`NothingToClaim`) is skipped.
+pub async fn bring_back_buckets(
+    provider: &DynProvider,
+    system: &SystemAddresses,
+) -> Result<Vec<Duty>, ChainError> {
+    let token = LiquidStakingToken::new(system.token, provider);
+    let registry = SequencerRegistry::new(system.registry, provider);
+    let epoch = registry.currentEpoch().call().await.map_err(contract("read the epoch"))?;
+    let opened = token
+        .StakeUndelegated_filter()
+        .from_block(0)
+        .query()
+        .await
+        .map_err(contract("read StakeUndelegated"))?;
+    let buckets: BTreeSet<(u64, u32)> =
+        opened.iter().map(|(e, _)| (e.completionEpoch, e.id)).filter(|&(c, _)| c <= epoch).collect();
+    let mut done = Vec::new();
+    for (completion, id) in buckets {
+        let (shares, _) = registry
+            .unbonding(id, completion, system.token)
+            .call()
+            .await
+            .map_err(contract("read an unbonding bucket"))?
+            .into();
+        if shares.is_zero() {
+            continue;
+        }
+        let action =
+            format!("bring back the token's bucket with sequencer {id} completing in epoch {completion}");
+        let call = token.withdrawUnbonded(id, completion);
+        let Some(receipt) =
+            act(provider, &action, &call, refused_with::<SequencerRegistry::NothingToClaim>).await?
+        else {
+            continue;
+        };
+        for e in events::<LiquidStakingToken::UnbondedWithdrawn>(&receipt, system.token) {
+            done.push(Duty::BroughtBackBucket {
+                sequencer: e.id,
+                completion_epoch: e.completionEpoch,
+                amount: e.amount,
+            });
+        }
+    }
+    Ok(done)
+}
+
+/// One pending ticket, as the queue holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    /// Its id.
+    pub id: U256,
+    /// The shares it locked.
+    pub shares: U256,
+    /// Their value at request.
+    pub assets: U256,
+    /// The token's share rate at request (RAY per share).
+    pub rate_at_request: U256,
+    /// Its run of rates at request.
+    pub run: U256,
+}
+
+/// The longest run of pending tickets, from the first, that a finalization at `rate` can pay
+/// from `buffer`, cut into the batches the queue accepts (each within one run, its tickets all
+/// at or below the rate or all above it), valued as the queue values them: each batch the
+/// smaller of its value at request and its shares at the rate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalizationCut {
+    rate: U256,
+    buffer: U256,
+    /// The batches' last tickets of the longest payable prefix.
+    ends: Vec<U256>,
+    /// What that prefix is worth.
+    assets: U256,
+    /// The batches closed so far (ids) and their value.
+    closed: Vec<U256>,
+    closed_value: U256,
+    /// The open batch: its run, side, shares and value at request, and its last ticket.
+    open: Option<(U256, bool, U256, U256, U256)>,
+}
+
+impl FinalizationCut {
+    /// An empty cut at `rate` (RAY per share) paid from `buffer`.
+    pub fn new(rate: U256, buffer: U256) -> Self {
+        Self {
+            rate,
+            buffer,
+            ends: Vec::new(),
+            assets: U256::ZERO,
+            closed: Vec::new(),
+            closed_value: U256::ZERO,
+            open: None,
+        }
+    }
+
+    fn value(&self, shares: U256, assets: U256) -> U256 {
+        assets.min(shares * self.rate / U256::from(RAY))
+    }
+
+    /// Adds the next ticket; false (and the cut unchanged) when the buffer cannot pay it too.
+    pub fn push(&mut self, ticket: &Ticket) -> bool {
+        let below = ticket.rate_at_request <= self.rate;
+        let (mut closed, mut closed_value, mut open) = (self.closed.clone(), self.closed_value, self.open);
+        let (shares, assets) = match open {
+            Some((run, side, shares, assets, _)) if run == ticket.run && side == below => {
+                (shares + ticket.shares, assets + ticket.assets)
+            }
+            Some((_, _, shares, assets, last)) => {
+                closed.push(last);
+                closed_value += self.value(shares, assets);
+                (ticket.shares, ticket.assets)
+            }
+            None => (ticket.shares, ticket.assets),
+        };
+        open = Some((ticket.run, below, shares, assets, ticket.id));
+        let total = closed_value + self.value(shares, assets);
+        if total > self.buffer {
+            return false;
+        }
+        self.ends = closed.iter().copied().chain(std::iter::once(ticket.id)).collect();
+        (self.closed, self.closed_value, self.open, self.assets) = (closed, closed_value, open, total);
+        true
+    }
+
+    /// The batches' last tickets (empty when the buffer pays no ticket).
+    pub fn ends(&self) -> &[U256] {
+        &self.ends
+    }
+
+    /// What the cut's tickets are worth.
+    pub fn assets(&self) -> U256 {
+        self.assets
+    }
+}
+
+/// While the oracle is stale, finalizes the longest run of pending tickets the token's buffer
+/// pays at its finalization rate ([`FinalizationCut`], at most
+/// [`MAX_TICKETS_PER_FINALIZATION`] tickets). Tickets someone else finalized first
+/// (`InvalidFinalization`), or a report that ran meanwhile (the finalizer's role is needed
+/// again), leave nothing to do.
+pub async fn stale_finalize(
+    provider: &DynProvider,
+    system: &SystemAddresses,
+) -> Result<Option<Duty>, ChainError> {
+    let token = LiquidStakingToken::new(system.token, provider);
+    if !token.isStale().call().await.map_err(contract("read isStale"))? {
+        return Ok(None);
+    }
+    let queue = WithdrawalQueue::new(system.queue, provider);
+    let finalized = queue.lastFinalizedId().call().await.map_err(contract("read lastFinalizedId"))?;
+    let requested = queue.lastRequestId().call().await.map_err(contract("read lastRequestId"))?;
+    if finalized >= requested {
+        return Ok(None);
+    }
+    let rate = token.finalizationRate().call().await.map_err(contract("read finalizationRate"))?;
+    let buffer = U256::from(token.bufferedAssets().call().await.map_err(contract("read bufferedAssets"))?);
+    let mut cut = FinalizationCut::new(rate, buffer);
+    let last = requested.min(finalized + U256::from(MAX_TICKETS_PER_FINALIZATION));
+    let mut id = finalized + U256::from(1u64);
+    while id <= last {
+        let request = queue.request(id).call().await.map_err(contract("read a ticket"))?;
+        let at = queue.rateAtRequest(id).call().await.map_err(contract("read a ticket's rate"))?;
+        let ticket = Ticket {
+            id,
+            shares: request.shares,
+            assets: request.assetsAtRequest,
+            rate_at_request: at.rate,
+            run: at.run,
+        };
+        if !cut.push(&ticket) {
+            break;
+        }
+        id += U256::from(1u64);
+    }
+    if cut.ends().is_empty() {
+        return Ok(None);
+    }
+    let call = queue.finalize(cut.ends().to_vec());
+    let done_elsewhere = |e: &alloy::contract::Error| {
+        refused_with::<WithdrawalQueue::InvalidFinalization>(e)
+            || refused_with::<WithdrawalQueue::AccessControlUnauthorizedAccount>(e)
+    };
+    let Some(receipt) =
+        act(provider, "finalize tickets while the oracle is stale", &call, done_elsewhere).await?
+    else {
+        return Ok(None);
+    };
+    Ok(events::<WithdrawalQueue::WithdrawalsFinalized>(&receipt, system.queue)
+        .first()
+        .map(|e| Duty::FinalizedTickets { first: e.fromId, last: e.toId, assets: e.assetsLocked }))
+}
+
+/// While the oracle is stale, undelegates each pool's pro-rata part of what the queue's pending
+/// tickets need beyond the buffer and the buckets (`staleUndelegate`, once per pool and epoch).
+/// Skipped while the registry is paused, for a pool whose sequencer is being slashed, and for a
+/// pool where the token already queues the registry's most changes (they settle when reports
+/// run again); a pool someone else undelegated first (`NothingToUndelegate`) or a report that
+/// ran meanwhile (`NotStale`) leaves nothing to do.
+pub async fn stale_undelegate(
+    provider: &DynProvider,
+    system: &SystemAddresses,
+) -> Result<Vec<Duty>, ChainError> {
+    let token = LiquidStakingToken::new(system.token, provider);
+    if !token.isStale().call().await.map_err(contract("read isStale"))? {
+        return Ok(Vec::new());
+    }
+    let registry = SequencerRegistry::new(system.registry, provider);
+    let now = provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .map_err(|source| ChainError::Rpc { action: "read the latest block".to_owned(), source })?
+        .ok_or(ChainError::MissingBlock { number: u64::MAX })?
+        .header
+        .timestamp;
+    if registry.pausedUntil().call().await.map_err(contract("read pausedUntil"))? > now {
+        return Ok(Vec::new());
+    }
+    let epoch = registry.currentEpoch().call().await.map_err(contract("read the epoch"))?;
+    // The shortfall and the pools' value the epoch's first stale undelegation fixes.
+    let (shortfall, base) = if token.staleEpoch().call().await.map_err(contract("read staleEpoch"))? == epoch
+    {
+        (
+            token.staleShortfall().call().await.map_err(contract("read staleShortfall"))?,
+            token.staleStakeBase().call().await.map_err(contract("read staleStakeBase"))?,
+        )
+    } else {
+        let queue = WithdrawalQueue::new(system.queue, provider);
+        let needed = queue.pendingAssets().call().await.map_err(contract("read pendingAssets"))?;
+        let buffered =
+            U256::from(token.bufferedAssets().call().await.map_err(contract("read bufferedAssets"))?);
+        let unbonding = token.unbondingAssets().call().await.map_err(contract("read unbondingAssets"))?;
+        let staked = U256::from(token.stakedAssets().call().await.map_err(contract("read stakedAssets"))?);
+        let redelegated =
+            token.redelegatedAssets().call().await.map_err(contract("read redelegatedAssets"))?;
+        (needed.saturating_sub(buffered + unbonding), staked.saturating_sub(unbonding + redelegated))
+    };
+    if shortfall.is_zero() || base.is_zero() {
+        return Ok(Vec::new());
+    }
+    let max_changes =
+        registry.MAX_PENDING_CHANGES().call().await.map_err(contract("read MAX_PENDING_CHANGES"))?;
+    let slashing = registry.pendingSlash().call().await.map_err(contract("read pendingSlash"))?.id;
+    let count = registry.sequencerCount().call().await.map_err(contract("read sequencerCount"))?;
+    let mut done = Vec::new();
+    for id in 1..=count {
+        let stake = token.stakeOf(id).call().await.map_err(contract("read stakeOf"))?;
+        // The pool's part, rounded up as the token rounds it.
+        if stake.is_zero() || (shortfall * stake).div_ceil(base).is_zero() || id == slashing {
+            continue;
+        }
+        if token.staleUndelegatedIn(id).call().await.map_err(contract("read staleUndelegatedIn"))? == epoch {
+            continue;
+        }
+        let delegation =
+            registry.delegation(id, system.token).call().await.map_err(contract("read a delegation"))?;
+        if delegation.pendingChanges >= U256::from(max_changes) {
+            continue;
+        }
+        let action = format!("undelegate pool {id}'s part of the queue's shortfall");
+        let call = token.staleUndelegate(id);
+        let done_elsewhere = |e: &alloy::contract::Error| {
+            refused_with::<LiquidStakingToken::NothingToUndelegate>(e)
+                || refused_with::<LiquidStakingToken::NotStale>(e)
+        };
+        let Some(receipt) = act(provider, &action, &call, done_elsewhere).await? else { continue };
+        for e in events::<LiquidStakingToken::StakeUndelegated>(&receipt, system.token) {
+            done.push(Duty::StaleUndelegated {
+                sequencer: e.id,
+                completion_epoch: e.completionEpoch,
+                amount: e.amount,
+            });
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(id: u64, shares: u64, rate: u128, run: u64) -> Ticket {
+        let shares = U256::from(shares);
+        Ticket {
+            id: U256::from(id),
+            shares,
+            assets: shares * U256::from(rate) / U256::from(RAY),
+            rate_at_request: U256::from(rate),
+            run: U256::from(run),
+        }
+    }
+
+    #[test]
+    fn a_cut_is_the_longest_prefix_the_buffer_pays_in_the_batches_the_queue_accepts() {
+        let rate = U256::from(RAY);
+        // Tickets 1 and 2 at the rate (run 0), 3 above it (run 0: the rate at request rose),
+        // 4 below it again in run 1 (requested after a fall), 5 in run 1.
+        let tickets = [
+            ticket(1, 100, RAY, 0),
+            ticket(2, 50, RAY, 0),
+            ticket(3, 40, 2 * RAY, 0),
+            ticket(4, 30, RAY / 2, 1),
+            ticket(5, 10, RAY / 2, 1),
+        ];
+        let mut cut = FinalizationCut::new(rate, U256::from(1_000u64));
+        assert!(tickets.iter().all(|t| cut.push(t)));
+        let ends: Vec<u64> = cut.ends().iter().map(|e| e.to::<u64>()).collect();
+        assert_eq!(ends, [2, 3, 5], "a batch per side of the rate and per run");
+        // 150 at request, 40 shares at the rate (not their 80 at request), 15 + 5 at request.
+        assert_eq!(cut.assets(), U256::from(150 + 40 + 20));
+
+        // A buffer of 189 pays tickets 1 to 3 less one wei: the cut stops at ticket 2 and
+        // refuses every later ticket.
+        let mut short = FinalizationCut::new(rate, U256::from(189u64));
+        assert!(short.push(&tickets[0]) && short.push(&tickets[1]));
+        assert!(!short.push(&tickets[2]));
+        assert_eq!(short.ends(), [U256::from(2u64)]);
+        assert_eq!(short.assets(), U256::from(150u64));
+
+        // Nothing paid: no batch.
+        let mut empty = FinalizationCut::new(rate, U256::from(99u64));
+        assert!(!empty.push(&tickets[0]));
+        assert!(empty.ends().is_empty());
+    }
 }
