@@ -35,6 +35,7 @@ use std::collections::BTreeSet;
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
+    eips::BlockId,
     primitives::{Address, B256, U256},
     providers::{DynProvider, Provider},
     rpc::types::TransactionReceipt,
@@ -54,6 +55,7 @@ use crate::{
         tx::confirm,
     },
     economics::{
+        finalization::plan_batches,
         producer::{SetCandidate, top_by_stake},
         report::Report,
     },
@@ -66,9 +68,6 @@ pub const MIN_BACKLOG: u64 = 8;
 pub const RECORD_PER_CALL: u64 = 256;
 /// The most pending tickets one stale-oracle finalization reads and finalizes.
 pub const MAX_TICKETS_PER_FINALIZATION: u64 = 256;
-
-/// `RAY`: the share rates' unit.
-const RAY: u128 = 1_000_000_000_000_000_000_000_000_000;
 
 /// One duty done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -445,96 +444,8 @@ pub async fn bring_back_buckets(
     Ok(done)
 }
 
-/// One pending ticket, as the queue holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ticket {
-    /// Its id.
-    pub id: U256,
-    /// The shares it locked.
-    pub shares: U256,
-    /// Their value at request.
-    pub assets: U256,
-    /// The token's share rate at request (RAY per share).
-    pub rate_at_request: U256,
-    /// Its run of rates at request.
-    pub run: U256,
-}
-
-/// The longest run of pending tickets, from the first, that a finalization at `rate` can pay
-/// from `buffer`, cut into the batches the queue accepts (each within one run, its tickets all
-/// at or below the rate or all above it), valued as the queue values them: each batch the
-/// smaller of its value at request and its shares at the rate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FinalizationCut {
-    rate: U256,
-    buffer: U256,
-    /// The batches' last tickets of the longest payable prefix.
-    ends: Vec<U256>,
-    /// What that prefix is worth.
-    assets: U256,
-    /// The batches closed so far (ids) and their value.
-    closed: Vec<U256>,
-    closed_value: U256,
-    /// The open batch: its run, side, shares and value at request, and its last ticket.
-    open: Option<(U256, bool, U256, U256, U256)>,
-}
-
-impl FinalizationCut {
-    /// An empty cut at `rate` (RAY per share) paid from `buffer`.
-    pub fn new(rate: U256, buffer: U256) -> Self {
-        Self {
-            rate,
-            buffer,
-            ends: Vec::new(),
-            assets: U256::ZERO,
-            closed: Vec::new(),
-            closed_value: U256::ZERO,
-            open: None,
-        }
-    }
-
-    fn value(&self, shares: U256, assets: U256) -> U256 {
-        assets.min(shares * self.rate / U256::from(RAY))
-    }
-
-    /// Adds the next ticket; false (and the cut unchanged) when the buffer cannot pay it too.
-    pub fn push(&mut self, ticket: &Ticket) -> bool {
-        let below = ticket.rate_at_request <= self.rate;
-        let (mut closed, mut closed_value, mut open) = (self.closed.clone(), self.closed_value, self.open);
-        let (shares, assets) = match open {
-            Some((run, side, shares, assets, _)) if run == ticket.run && side == below => {
-                (shares + ticket.shares, assets + ticket.assets)
-            }
-            Some((_, _, shares, assets, last)) => {
-                closed.push(last);
-                closed_value += self.value(shares, assets);
-                (ticket.shares, ticket.assets)
-            }
-            None => (ticket.shares, ticket.assets),
-        };
-        open = Some((ticket.run, below, shares, assets, ticket.id));
-        let total = closed_value + self.value(shares, assets);
-        if total > self.buffer {
-            return false;
-        }
-        self.ends = closed.iter().copied().chain(std::iter::once(ticket.id)).collect();
-        (self.closed, self.closed_value, self.open, self.assets) = (closed, closed_value, open, total);
-        true
-    }
-
-    /// The batches' last tickets (empty when the buffer pays no ticket).
-    pub fn ends(&self) -> &[U256] {
-        &self.ends
-    }
-
-    /// What the cut's tickets are worth.
-    pub fn assets(&self) -> U256 {
-        self.assets
-    }
-}
-
 /// While the oracle is stale, finalizes the longest run of pending tickets the token's buffer
-/// pays at its finalization rate ([`FinalizationCut`], at most
+/// pays at its finalization rate (`economics::finalization::plan_batches`, at most
 /// [`MAX_TICKETS_PER_FINALIZATION`] tickets). Tickets someone else finalized first
 /// (`InvalidFinalization`), or a report that ran meanwhile (the finalizer's role is needed
 /// again), leave nothing to do.
@@ -547,35 +458,25 @@ pub async fn stale_finalize(
         return Ok(None);
     }
     let queue = WithdrawalQueue::new(system.queue, provider);
-    let finalized = queue.lastFinalizedId().call().await.map_err(contract("read lastFinalizedId"))?;
-    let requested = queue.lastRequestId().call().await.map_err(contract("read lastRequestId"))?;
-    if finalized >= requested {
+    let tickets = crate::chain::queue::pending_tickets(
+        provider,
+        system,
+        BlockId::latest(),
+        MAX_TICKETS_PER_FINALIZATION,
+    )
+    .await?;
+    if tickets.is_empty() {
         return Ok(None);
     }
     let rate = token.finalizationRate().call().await.map_err(contract("read finalizationRate"))?;
     let buffer = U256::from(token.bufferedAssets().call().await.map_err(contract("read bufferedAssets"))?);
-    let mut cut = FinalizationCut::new(rate, buffer);
-    let last = requested.min(finalized + U256::from(MAX_TICKETS_PER_FINALIZATION));
-    let mut id = finalized + U256::from(1u64);
-    while id <= last {
-        let request = queue.request(id).call().await.map_err(contract("read a ticket"))?;
-        let at = queue.rateAtRequest(id).call().await.map_err(contract("read a ticket's rate"))?;
-        let ticket = Ticket {
-            id,
-            shares: request.shares,
-            assets: request.assetsAtRequest,
-            rate_at_request: at.rate,
-            run: at.run,
-        };
-        if !cut.push(&ticket) {
-            break;
-        }
-        id += U256::from(1u64);
-    }
-    if cut.ends().is_empty() {
+    let max_batches = usize::try_from(MAX_TICKETS_PER_FINALIZATION).unwrap_or(usize::MAX);
+    let plan = plan_batches(&tickets, rate, buffer, max_batches)
+        .map_err(|e| ChainError::Input(format!("plan the stale finalization: {e}")))?;
+    if plan.batches.is_empty() {
         return Ok(None);
     }
-    let call = queue.finalize(cut.ends().to_vec());
+    let call = queue.finalize(plan.ends().into_iter().map(U256::from).collect());
     let done_elsewhere = |e: &alloy::contract::Error| {
         refused_with::<WithdrawalQueue::InvalidFinalization>(e)
             || refused_with::<WithdrawalQueue::AccessControlUnauthorizedAccount>(e)
@@ -672,53 +573,4 @@ pub async fn stale_undelegate(
         }
     }
     Ok(done)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ticket(id: u64, shares: u64, rate: u128, run: u64) -> Ticket {
-        let shares = U256::from(shares);
-        Ticket {
-            id: U256::from(id),
-            shares,
-            assets: shares * U256::from(rate) / U256::from(RAY),
-            rate_at_request: U256::from(rate),
-            run: U256::from(run),
-        }
-    }
-
-    #[test]
-    fn a_cut_is_the_longest_prefix_the_buffer_pays_in_the_batches_the_queue_accepts() {
-        let rate = U256::from(RAY);
-        // Tickets 1 and 2 at the rate (run 0), 3 above it (run 0: the rate at request rose),
-        // 4 below it again in run 1 (requested after a fall), 5 in run 1.
-        let tickets = [
-            ticket(1, 100, RAY, 0),
-            ticket(2, 50, RAY, 0),
-            ticket(3, 40, 2 * RAY, 0),
-            ticket(4, 30, RAY / 2, 1),
-            ticket(5, 10, RAY / 2, 1),
-        ];
-        let mut cut = FinalizationCut::new(rate, U256::from(1_000u64));
-        assert!(tickets.iter().all(|t| cut.push(t)));
-        let ends: Vec<u64> = cut.ends().iter().map(|e| e.to::<u64>()).collect();
-        assert_eq!(ends, [2, 3, 5], "a batch per side of the rate and per run");
-        // 150 at request, 40 shares at the rate (not their 80 at request), 15 + 5 at request.
-        assert_eq!(cut.assets(), U256::from(150 + 40 + 20));
-
-        // A buffer of 189 pays tickets 1 to 3 less one wei: the cut stops at ticket 2 and
-        // refuses every later ticket.
-        let mut short = FinalizationCut::new(rate, U256::from(189u64));
-        assert!(short.push(&tickets[0]) && short.push(&tickets[1]));
-        assert!(!short.push(&tickets[2]));
-        assert_eq!(short.ends(), [U256::from(2u64)]);
-        assert_eq!(short.assets(), U256::from(150u64));
-
-        // Nothing paid: no batch.
-        let mut empty = FinalizationCut::new(rate, U256::from(99u64));
-        assert!(!empty.push(&tickets[0]));
-        assert!(empty.ends().is_empty());
-    }
 }

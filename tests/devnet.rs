@@ -19,8 +19,15 @@ use alloy::{
     providers::Provider,
 };
 use seqstake::{
-    chain::bindings::{DevnetFeeRelay, FeeVault, SequencerRegistry, executor::ReportExecutor},
-    devnet::{Devnet, EpochRun, oracle::PATIENCE_BLOCKS},
+    chain::{
+        bindings::{
+            DevnetFeeRelay, FeeVault, SequencerRegistry,
+            executor::ReportExecutor,
+            liquid::{LiquidStakingToken, WithdrawalQueue},
+        },
+        tx::confirm,
+    },
+    devnet::{Devnet, EpochRun, oracle::PATIENCE_BLOCKS, world::HOLDERS},
     economics::producer::expected_producer,
     economics::report::Report,
     keeper::Duty,
@@ -184,6 +191,55 @@ async fn verify_names_block_counts_colluding_members_altered() {
     assert_eq!(diffs.len(), 2, "{diffs:?}");
     assert!(diffs[0].starts_with(&format!("epoch {e} sequencer {first} blocks: reported ")), "{diffs:?}");
     assert!(diffs[1].starts_with(&format!("epoch {e} sequencer {second} blocks: reported ")), "{diffs:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A ticket goes pending, finalized (by the next report's batches, at its value at request: the
+/// rate only rose), claimed (paying exactly that value).
+#[tokio::test]
+async fn a_ticket_goes_pending_finalized_claimed() {
+    let dir = state_dir("ticket");
+    let mut options = options(dir.clone());
+    options.actions_per_epoch = 0;
+    let mut devnet = Devnet::start(options).await.expect("devnet starts");
+    devnet.run_epoch().await.expect("the first reports");
+    let holder = HOLDERS[0];
+    let owner = devnet.settlement.address(holder);
+    let wallet = devnet.settlement.wallet(holder);
+    let token = LiquidStakingToken::new(devnet.world.system.token, &wallet);
+    let queue = WithdrawalQueue::new(devnet.world.system.queue, &wallet);
+    let shares = token.balanceOf(owner).call().await.expect("balance") / U256::from(10u64);
+    let approve = token.approve(devnet.world.system.queue, shares).send().await.expect("approve");
+    confirm(&wallet, "approve", *approve.tx_hash()).await.expect("approved");
+    let request = queue.requestWithdrawal(shares, owner).send().await.expect("request");
+    let receipt = confirm(&wallet, "request", *request.tx_hash()).await.expect("requested");
+    let requested =
+        receipt.decoded_log::<WithdrawalQueue::WithdrawalRequested>().expect("WithdrawalRequested");
+    let id = requested.id;
+    assert_eq!(queue.stateOf(id).call().await.expect("state"), 1, "pending");
+
+    let run = devnet.run_epoch().await.expect("the next report");
+    assert!(run.reports.iter().all(|r| r.refused_pool_steps.is_empty()), "{:?}", run.reports);
+    assert_eq!(queue.stateOf(id).call().await.expect("state"), 2, "finalized by the report");
+    let finalized = queue
+        .WithdrawalsFinalized_filter()
+        .from_block(receipt.block_number.expect("mined"))
+        .query()
+        .await
+        .expect("finalizations");
+    assert_eq!(finalized.len(), 1, "one finalization, by the report");
+    let (event, _) = &finalized[0];
+    assert_eq!((event.fromId, event.toId), (id, id));
+    assert_eq!(event.assetsLocked, requested.assets, "the rate rose: the ticket locks its value at request");
+
+    let hints = queue.findCheckpointHints(vec![id]).call().await.expect("hints");
+    let before = devnet.settlement.reader().get_balance(owner).await.expect("balance");
+    let claim = queue.claimWithdrawal(id, hints[0], owner).send().await.expect("claim");
+    let claimed = confirm(&wallet, "claim", *claim.tx_hash()).await.expect("claimed");
+    let fee = U256::from(claimed.gas_used) * U256::from(claimed.effective_gas_price);
+    let after = devnet.settlement.reader().get_balance(owner).await.expect("balance");
+    assert_eq!(after + fee - before, requested.assets, "the claim pays exactly the ticket's value");
+    assert_eq!(queue.stateOf(id).call().await.expect("state"), 3, "claimed");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -12,7 +12,7 @@
 //!
 //! Clocks are moved, never waited for.
 
-use std::{collections::BTreeSet, path::PathBuf, time::Duration};
+use std::collections::BTreeSet;
 
 use alloy::primitives::U256;
 use seqstake::{
@@ -33,20 +33,15 @@ use seqstake::{
     keeper::{Duty, MIN_BACKLOG, run_duties},
 };
 
+mod support;
+
+/// The support devnet, quiet: no traffic, nobody offline, seed 11.
 fn options(test: &str) -> DevnetOptions {
-    let state_dir = std::env::temp_dir().join(format!("seqstake-keeper-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&state_dir);
-    DevnetOptions {
-        config: PathBuf::from("config/devnet.toml"),
-        state_dir,
-        seed: 11,
-        epochs: None,
-        pace: Duration::ZERO,
-        sequencers: 5,
-        blocks_per_epoch: 4,
-        actions_per_epoch: 0,
-        offline: BTreeSet::new(),
-    }
+    let mut options = support::devnet::options(support::devnet::state_dir(&format!("keeper-{test}")));
+    options.seed = 11;
+    options.actions_per_epoch = 0;
+    options.offline = BTreeSet::new();
+    options
 }
 
 /// One run of the keeper's duties, from the devnet's keeper account.

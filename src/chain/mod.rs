@@ -5,6 +5,7 @@
 pub mod bindings;
 pub mod deploy;
 pub mod inputs;
+pub mod queue;
 pub mod report;
 pub mod system;
 pub mod tx;

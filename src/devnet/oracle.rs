@@ -17,7 +17,9 @@
 //! ends, and only then do the members build the next report. A simulated call refused because
 //! another member advanced or ended the report is not an alarm.
 //!
-//! Not built yet: finalization batches.
+//! The pool's finalization batches come from a second dry run, stopped right after its
+//! harvest: the tickets pending at the reference block, cut by `economics::finalization` at the
+//! finalization rate (bunker mode included) and paid from the buffer the harvest leaves.
 
 use alloy::{
     eips::BlockId,
@@ -36,13 +38,15 @@ use crate::{
             liquid::LiquidStakingToken,
         },
         inputs::{InputSources, gather_range, settle_gathered},
+        queue::pending_tickets,
         report::{Execution, execute_report, execute_step},
         tx::confirm_sent,
     },
     economics::{
         allocation::{AllocationLimits, Candidate, allocate},
+        finalization::{MAX_BATCHES, plan_batches},
         producer::{SetCandidate, top_by_stake},
-        report::{AllocationTarget, LiquidActions, Report, build_report, report_hash},
+        report::{AllocationTarget, FinalizationBatch, LiquidActions, Report, build_report, report_hash},
         settlement::SettlementParams,
     },
     store::member::MemberStore,
@@ -226,9 +230,8 @@ async fn build_honest(
     let rewards: U256 = settlements.iter().flat_map(|s| &s.sequencers).map(|s| s.reward).sum();
     let next_set = next_active_set(devnet, ref_block).await?;
     let allocation = allocation(devnet, ref_block).await?;
-    let build = |pool_rewards: U256| -> Result<Report, DevnetError> {
-        let liquid =
-            LiquidActions { poolRewards: pool_rewards, allocation: allocation.clone(), batches: vec![] };
+    let build = |pool_rewards: U256, batches: Vec<FinalizationBatch>| -> Result<Report, DevnetError> {
+        let liquid = LiquidActions { poolRewards: pool_rewards, allocation: allocation.clone(), batches };
         build_report(
             ref_block,
             SETTLEMENT_CHAIN_ID,
@@ -242,21 +245,50 @@ async fn build_honest(
 
     // The dry run: the report with no pool rewards, voted and executed, then undone; a refused
     // harvest names what it would have claimed.
-    let snapshot = devnet.settlement.reader().anvil_snapshot().await.map_err(rpc("take a snapshot"))?;
-    let dry = build(U256::ZERO)?;
-    let dry_run = dry_run(devnet, &dry).await;
-    let reverted =
-        devnet.settlement.reader().anvil_revert(snapshot).await.map_err(rpc("undo the dry run"))?;
-    if !reverted {
-        return Err(DevnetError::Invariant("anvil could not undo the dry run".to_owned()));
-    }
-    let dry_execution = dry_run?;
+    let dry_execution = undone(devnet, dry_run(devnet, &build(U256::ZERO, vec![])?, false)).await?.0;
     let pool_rewards = dry_execution
         .refused_pool_steps
         .iter()
         .find_map(|reason| ReportExecutor::PoolRewardsMismatch::abi_decode(reason).ok())
         .map_or(U256::ZERO, |mismatch| mismatch.harvested);
-    Ok((build(pool_rewards)?, rewards, pool_rewards))
+
+    // The finalization batches: the tickets pending at the reference block, cut at the rate and
+    // paid from the buffer the harvest leaves, both read from a second dry run stopped right
+    // after its harvest (where the report's finalization will run).
+    let tickets = pending_tickets(
+        &devnet.settlement.reader(),
+        &devnet.world.system,
+        BlockId::number(ref_block),
+        MAX_TICKETS_READ,
+    )
+    .await?;
+    let mut batches = Vec::new();
+    if !tickets.is_empty() {
+        let (_, after_harvest) = undone(devnet, dry_run(devnet, &build(pool_rewards, vec![])?, true)).await?;
+        if let Some((rate, buffer)) = after_harvest {
+            batches = plan_batches(&tickets, rate, buffer, MAX_BATCHES)
+                .map_err(|e| DevnetError::Invariant(format!("plan the finalization batches: {e}")))?
+                .batches;
+        }
+    }
+    Ok((build(pool_rewards, batches)?, rewards, pool_rewards))
+}
+
+/// The most pending tickets a report considers.
+const MAX_TICKETS_READ: u64 = 1_000;
+
+/// Runs `dry` on the settlement chain and undoes it (an anvil snapshot).
+async fn undone<T>(
+    devnet: &Devnet,
+    dry: impl std::future::Future<Output = Result<T, DevnetError>>,
+) -> Result<T, DevnetError> {
+    let reader = devnet.settlement.reader();
+    let snapshot = reader.anvil_snapshot().await.map_err(rpc("take a snapshot"))?;
+    let result = dry.await;
+    if !reader.anvil_revert(snapshot).await.map_err(rpc("undo the dry run"))? {
+        return Err(DevnetError::Invariant("anvil could not undo the dry run".to_owned()));
+    }
+    result
 }
 
 /// The member's own latest vote for `slot`, from its `HashVoted` logs: the hash and the vote's
@@ -475,9 +507,15 @@ fn describe_refusal(reason: &[u8]) -> String {
         .map_or_else(|_| format!("0x{}", alloy::hex::encode(reason)), |e| format!("{e:?}"))
 }
 
-/// The dry run of an honest member: a quorum of members votes the report and the member at
-/// `slot mod n` executes it, on state the caller undoes.
-async fn dry_run(devnet: &Devnet, report: &Report) -> Result<Execution, DevnetError> {
+/// The dry run of an honest member, on state the caller undoes: a quorum of members votes the
+/// report and the member at `slot mod n` executes it, to its end or, with
+/// `stop_after_harvest`, until its harvest ran; then the token's finalization rate and buffer
+/// (`None` when the harvest was refused).
+async fn dry_run(
+    devnet: &Devnet,
+    report: &Report,
+    stop_after_harvest: bool,
+) -> Result<(Execution, Option<(U256, U256)>), DevnetError> {
     let executor = devnet.world.system.executor;
     let hash = report_hash(report, SETTLEMENT_CHAIN_ID, executor);
     let slot = report.header.firstEpoch;
@@ -496,8 +534,30 @@ async fn dry_run(devnet: &Devnet, report: &Report) -> Result<Execution, DevnetEr
     let wallet = devnet.settlement.wallet(devnet.members[turn].account);
     let call: ReportTypes::Report =
         report_for_call(report).map_err(|e| DevnetError::Invariant(e.to_string()))?;
-    Ok(execute_report(&wallet, executor, &call).await?)
+    if !stop_after_harvest {
+        return Ok((execute_report(&wallet, executor, &call).await?, None));
+    }
+    let mut execution =
+        Execution { calls: Vec::new(), refused_pool_steps: Vec::new(), active_set_rejected: false };
+    loop {
+        let step = execute_step(&wallet, executor, &call, "dry run: execute").await?;
+        execution.add(&step);
+        if step.ended {
+            return Ok((execution, None));
+        }
+        if progress(devnet).await?.2 == STAGE_MOVING {
+            let token = LiquidStakingToken::new(devnet.world.system.token, devnet.settlement.reader());
+            let contract = |action: &'static str| move |s| DevnetError::contract(action, s);
+            let rate = token.finalizationRate().call().await.map_err(contract("read finalizationRate"))?;
+            let buffer =
+                U256::from(token.bufferedAssets().call().await.map_err(contract("read bufferedAssets"))?);
+            return Ok((execution, Some((rate, buffer))));
+        }
+    }
 }
+
+/// `ReportExecutor.Stage.Moving`: the harvest ran, the moves are next.
+const STAGE_MOVING: u8 = 3;
 
 /// The next active set: the eligible top by stake as the registry holds it at `ref_block`.
 async fn next_active_set(devnet: &Devnet, ref_block: u64) -> Result<Vec<u32>, DevnetError> {

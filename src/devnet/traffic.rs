@@ -40,11 +40,12 @@ pub async fn run_actions(
 ) -> Result<Vec<Outcome>, DevnetError> {
     let mut outcomes = Vec::with_capacity(count);
     for _ in 0..count {
-        let outcome = match rng.random_range(0..5u8) {
+        let outcome = match rng.random_range(0..6u8) {
             0 => deposit(chain, world, rng).await?,
             1 => delegate(chain, world, rng).await?,
             2 => undelegate(chain, world, rng).await?,
             3 => request_withdrawal(chain, world, rng).await?,
+            4 => claim_tickets(chain, world, rng).await?,
             _ => claim_rewards(chain, world, rng).await?,
         };
         outcomes.push(outcome);
@@ -120,6 +121,37 @@ async fn request_withdrawal(
     let queue = WithdrawalQueue::new(world.system.queue, &wallet);
     let what = format!("account {account} requests the withdrawal of a tenth of its shares");
     settle(&wallet, what, queue.requestWithdrawal(shares, chain.address(account)).send().await).await
+}
+
+/// A holder claims every finalized ticket it owns, found from its `WithdrawalRequested` logs,
+/// with the checkpoint hints the queue gives. With none finalized nothing is sent, and the
+/// action is reported as refused.
+async fn claim_tickets(chain: &LocalChain, world: &World, rng: &mut StdRng) -> Result<Outcome, DevnetError> {
+    let account = pick(rng, &HOLDERS);
+    let owner = chain.address(account);
+    let wallet = chain.wallet(account);
+    let queue = WithdrawalQueue::new(world.system.queue, &wallet);
+    let read = |action: &'static str| move |source| DevnetError::contract(action, source);
+    let requested = queue
+        .WithdrawalRequested_filter()
+        .topic3(owner.into_word())
+        .from_block(world.ready_block)
+        .query()
+        .await
+        .map_err(read("read the holder's tickets"))?;
+    let mut ids = Vec::new();
+    for (event, _) in requested {
+        // State.Finalized (2): finalized, not claimed.
+        if queue.stateOf(event.id).call().await.map_err(read("read a ticket's state"))? == 2 {
+            ids.push(event.id);
+        }
+    }
+    let what = format!("account {account} claims its finalized tickets {ids:?}");
+    if ids.is_empty() {
+        return Ok(Outcome::Refused(what, "no finalized ticket to claim".to_owned()));
+    }
+    let hints = queue.findCheckpointHints(ids.clone()).call().await.map_err(read("find checkpoint hints"))?;
+    settle(&wallet, what, queue.claimWithdrawals(ids, hints, owner).send().await).await
 }
 
 async fn claim_rewards(chain: &LocalChain, world: &World, rng: &mut StdRng) -> Result<Outcome, DevnetError> {
