@@ -21,7 +21,7 @@ use alloy::{
 use seqstake::{
     chain::{
         bindings::{
-            DevnetFeeRelay, FeeVault, SequencerRegistry,
+            DevnetFeeRelay, EmissionReserve, FeeVault, SequencerRegistry,
             executor::ReportExecutor,
             liquid::{LiquidStakingToken, WithdrawalQueue},
         },
@@ -135,6 +135,8 @@ async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() 
     let earned: U256 = runs.iter().map(EpochRun::served_fees).sum();
     assert_eq!(arrived, earned, "everything the served chain's users paid, and nothing else");
 
+    check_conservation(&devnet, &runs).await;
+
     // `verify` recomputes every executed epoch from chain data alone and agrees with it, from
     // the sources the addresses file names.
     let text = std::fs::read_to_string(dir.join("addresses.json")).expect("addresses file");
@@ -192,6 +194,115 @@ async fn verify_names_block_counts_colluding_members_altered() {
     assert!(diffs[0].starts_with(&format!("epoch {e} sequencer {first} blocks: reported ")), "{diffs:?}");
     assert!(diffs[1].starts_with(&format!("epoch {e} sequencer {second} blocks: reported ")), "{diffs:?}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Everything paid, held and carried equals everything that came in, to the wei, from the
+/// chain's own events and balances: what the report contract drew from the fee vault and the
+/// emission reserve is what it sent the registry for the sequencers, what it credited (partner,
+/// treasury) and the dust it carries; it holds exactly its open credits and that dust; the vault
+/// holds what arrived and was not drawn. Each partner credit follows the formula with the
+/// configured terms and that epoch's arrived fees.
+async fn check_conservation(devnet: &Devnet, runs: &[EpochRun]) {
+    let settlement = devnet.settlement.reader();
+    let system = &devnet.world.system;
+    let vault_address = system.vaults.iter().find(|(id, _)| *id == 31_338).expect("vault").1;
+    let vault = FeeVault::new(vault_address, &settlement);
+    let reserve = EmissionReserve::new(system.reserve, &settlement);
+    let executor = ReportExecutor::new(system.executor, &settlement);
+    let registry = SequencerRegistry::new(system.registry, &settlement);
+
+    let drawn: U256 = vault
+        .RevenueDrawn_filter()
+        .from_block(0)
+        .query()
+        .await
+        .expect("draws")
+        .iter()
+        .map(|(e, _)| e.amount)
+        .sum();
+    let emitted: U256 = reserve
+        .EmissionDrawn_filter()
+        .from_block(0)
+        .query()
+        .await
+        .expect("emissions")
+        .iter()
+        .map(|(e, _)| e.amount)
+        .sum();
+    let settled = executor.EpochSettled_filter().from_block(0).query().await.expect("settled");
+    let revenue: U256 = settled.iter().map(|(e, _)| e.revenue).sum();
+    let emission: U256 = settled.iter().map(|(e, _)| e.emission).sum();
+    assert_eq!(drawn, revenue, "the vault paid exactly the settled revenue");
+    assert_eq!(emitted, emission, "the reserve paid exactly the settled emission");
+    assert!(!emission.is_zero() && !revenue.is_zero());
+
+    let to_registry: U256 = registry
+        .RewardsDistributed_filter()
+        .from_block(0)
+        .query()
+        .await
+        .expect("paid")
+        .iter()
+        .map(|(e, _)| e.total)
+        .sum::<U256>()
+        + registry
+            .RewardsPartDistributed_filter()
+            .from_block(0)
+            .query()
+            .await
+            .expect("parts")
+            .iter()
+            .map(|(e, _)| e.total)
+            .sum::<U256>();
+    let credited: U256 = executor
+        .Credited_filter()
+        .from_block(0)
+        .query()
+        .await
+        .expect("credits")
+        .iter()
+        .map(|(e, _)| e.amount)
+        .sum();
+    let claimed: U256 = executor
+        .Claimed_filter()
+        .from_block(0)
+        .query()
+        .await
+        .expect("claims")
+        .iter()
+        .map(|(e, _)| e.amount)
+        .sum();
+    let dust = executor.carriedDust().call().await.expect("dust");
+    assert_eq!(drawn + emitted, to_registry + credited + dust, "in = paid + credited + carried");
+    let owed = executor.totalOwed().call().await.expect("owed");
+    assert_eq!(owed, credited - claimed, "open credits");
+    assert_eq!(
+        settlement.get_balance(system.executor).await.expect("balance"),
+        owed + dust,
+        "the report contract holds its credits and dust"
+    );
+    let arrived = vault.totalArrived().call().await.expect("arrived");
+    assert_eq!(
+        settlement.get_balance(vault_address).await.expect("balance"),
+        arrived - drawn,
+        "the vault holds the rest"
+    );
+
+    // The partner's credit per epoch: max(a * gross, b * max(gross - cost, 0)) / 10_000 with the
+    // configured terms, on the fees that arrived in that epoch.
+    let terms = devnet.config.revenue_share.iter().find(|r| r.chain_id == 31_338).expect("terms");
+    let credits =
+        executor.RevenueShareCredited_filter().from_block(0).query().await.expect("partner credits");
+    for run in runs {
+        let (credit, _) = credits.iter().find(|(e, _)| e.epoch == run.epoch).expect("a credit every epoch");
+        assert_eq!((credit.partner, credit.aBps, credit.bBps), (terms.partner, terms.a_bps, terms.b_bps));
+        assert_eq!(credit.gross, run.relayed, "epoch {}: the fees that arrived in it", run.epoch);
+        let gross = credit.gross;
+        let net = gross.saturating_sub(credit.cost);
+        let expected =
+            (gross * U256::from(terms.a_bps)).max(net * U256::from(terms.b_bps)) / U256::from(10_000u64);
+        assert_eq!(credit.share, expected, "epoch {}", run.epoch);
+    }
 }
 
 /// A ticket goes pending, finalized (by the next report's batches, at its value at request: the
