@@ -43,11 +43,13 @@ async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() 
     let dir = state_dir("rule");
     let mut devnet = Devnet::start(options(dir.clone())).await.expect("devnet starts");
     let served = devnet.served.reader();
-    let sequencers = devnet.world.sequencers.clone();
-    let signer_of = |id: u32| sequencers.iter().find(|s| s.id == id).expect("sequencer").signer;
     let length = devnet.config.epochs.length_seconds;
     let mut runs: Vec<EpochRun> = Vec::new();
     for k in 0..5 {
+        // The signers the served blocks of this epoch carry (sequencer 1's rotates after the
+        // fourth epoch).
+        let sequencers = devnet.world.sequencers.clone();
+        let signer_of = |id: u32| sequencers.iter().find(|s| s.id == id).expect("sequencer").signer;
         let run = devnet.run_epoch().await.expect("epoch runs");
         let slashed = run.duties.iter().any(|d| matches!(d, Duty::ExecutedSlash { .. }));
         if let Some(previous) = runs.last() {
@@ -112,30 +114,20 @@ async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() 
         }
     }
 
-    // The vault received exactly the fees of the ranges the relay names, each in its epoch
-    // (the reports' dry runs were undone: only the real relays remain).
-    let relay = DevnetFeeRelay::new(devnet.world.relay, &settlement);
-    let relayed = relay.FeesRelayed_filter().from_block(0).query().await.expect("relay logs");
-    assert_eq!(relayed.len(), runs.len(), "one relay per epoch");
-    for ((event, log), run) in relayed.iter().zip(&runs) {
-        let first = run.blocks.first().expect("blocks").number;
-        let last = run.blocks.last().expect("blocks").number;
-        assert_eq!((event.firstBlock, event.lastBlock), (first, last), "epoch {}'s served blocks", run.epoch);
-        assert_eq!(event.amount, run.served_fees(), "epoch {}: the fees of its blocks", run.epoch);
-        let block = settlement
-            .get_block_by_number(BlockNumberOrTag::Number(log.block_number.expect("mined")))
-            .await
-            .expect("read block")
-            .expect("block exists");
-        let epoch = (block.header.timestamp - devnet.world.genesis_time) / length;
-        assert_eq!(epoch, run.epoch, "the fees arrive in the epoch they were earned");
-    }
-    let vault = devnet.world.system.vaults.iter().find(|(id, _)| *id == 31_338).expect("vault").1;
-    let arrived = FeeVault::new(vault, &settlement).totalArrived().call().await.expect("totalArrived");
-    let earned: U256 = runs.iter().map(EpochRun::served_fees).sum();
-    assert_eq!(arrived, earned, "everything the served chain's users paid, and nothing else");
-
+    check_relays(&devnet, &runs).await;
     check_conservation(&devnet, &runs).await;
+    check_reported_blocks(&devnet, &runs).await;
+    // The rotation: scripted after the fourth epoch, the fifth epoch's blocks carry the new key,
+    // and the report still counts them for sequencer 1 (checked just above).
+    assert!(
+        runs[3].events.iter().any(|e| e.starts_with("the operator of sequencer 1 rotates its signer")),
+        "{:?}",
+        runs[3].events
+    );
+    let rotated = registry.SignerRotated_filter().from_block(0).query().await.expect("rotations");
+    assert_eq!(rotated.len(), 1);
+    assert_eq!(rotated[0].0.newSigner, devnet.world.sequencers[0].signer);
+    assert!(runs[4].blocks.iter().any(|b| b.producer == Some(1)), "sequencer 1 produced after its rotation");
 
     // `verify` recomputes every executed epoch from chain data alone and agrees with it, from
     // the sources the addresses file names.
@@ -194,6 +186,62 @@ async fn verify_names_block_counts_colluding_members_altered() {
     assert!(diffs[0].starts_with(&format!("epoch {e} sequencer {first} blocks: reported ")), "{diffs:?}");
     assert!(diffs[1].starts_with(&format!("epoch {e} sequencer {second} blocks: reported ")), "{diffs:?}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The vault received exactly the fees of the ranges the relay names, each in its epoch (the
+/// reports' dry runs were undone: only the real relays remain), and nothing else.
+async fn check_relays(devnet: &Devnet, runs: &[EpochRun]) {
+    let settlement = devnet.settlement.reader();
+    let length = devnet.config.epochs.length_seconds;
+    let relay = DevnetFeeRelay::new(devnet.world.relay, &settlement);
+    let relayed = relay.FeesRelayed_filter().from_block(0).query().await.expect("relay logs");
+    assert_eq!(relayed.len(), runs.len(), "one relay per epoch");
+    for ((event, log), run) in relayed.iter().zip(runs) {
+        let first = run.blocks.first().expect("blocks").number;
+        let last = run.blocks.last().expect("blocks").number;
+        assert_eq!((event.firstBlock, event.lastBlock), (first, last), "epoch {}'s served blocks", run.epoch);
+        assert_eq!(event.amount, run.served_fees(), "epoch {}: the fees of its blocks", run.epoch);
+        let block = settlement
+            .get_block_by_number(BlockNumberOrTag::Number(log.block_number.expect("mined")))
+            .await
+            .expect("read block")
+            .expect("block exists");
+        let epoch = (block.header.timestamp - devnet.world.genesis_time) / length;
+        assert_eq!(epoch, run.epoch, "the fees arrive in the epoch they were earned");
+    }
+    let vault = devnet.world.system.vaults.iter().find(|(id, _)| *id == 31_338).expect("vault").1;
+    let arrived = FeeVault::new(vault, &settlement).totalArrived().call().await.expect("totalArrived");
+    let earned: U256 = runs.iter().map(EpochRun::served_fees).sum();
+    assert_eq!(arrived, earned, "everything the served chain's users paid, and nothing else");
+}
+
+/// The executed reports count, for every epoch the devnet ran, exactly the blocks each member
+/// of the set produced and the turns it missed, as the devnet made them (so a sequencer whose
+/// signer rotated keeps its blocks), and mark jailed the sequencers jailed during the epoch.
+async fn check_reported_blocks(devnet: &Devnet, runs: &[EpochRun]) {
+    let settlement = devnet.settlement.reader();
+    let executor = ReportExecutor::new(devnet.world.system.executor, &settlement);
+    let inputs = executor.ReportInputs_filter().from_block(0).query().await.expect("report inputs");
+    let reports: Vec<Report> = inputs
+        .iter()
+        .map(|(e, _)| <Report as alloy::sol_types::SolValue>::abi_decode(&e.report).expect("a report"))
+        .collect();
+    for run in runs {
+        let entry = reports
+            .iter()
+            .flat_map(|r| &r.epochs)
+            .find(|e| e.epoch == run.epoch)
+            .unwrap_or_else(|| panic!("epoch {} reported", run.epoch));
+        for (id, turns) in &run.turns {
+            let reported = entry.sequencers.iter().find(|s| s.id == *id).expect("a member of the set");
+            assert_eq!(
+                (reported.blocks, reported.missedBlocks),
+                (turns.produced, turns.missed),
+                "epoch {} sequencer {id}",
+                run.epoch
+            );
+        }
+    }
 }
 
 /// Everything paid, held and carried equals everything that came in, to the wei, from the

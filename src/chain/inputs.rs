@@ -5,6 +5,11 @@
 //! as the last executed report left them. Nothing here needs a database, so the reporter and
 //! `verify` read an epoch the same way.
 //!
+//! A sequencer counts as jailed in epoch `e` if it was jailed at any moment of `e` (jailed as
+//! its first settlement block began or jailed in one of its blocks), and a served block belongs
+//! to the sequencer whose signer was its miner at the block's time; both come from the
+//! registry's logs (`RegistryHistory`), which never change once mined.
+//!
 //! The set in force in epoch `e` is the last `ActiveSetUpdated` whose effective epoch is at most
 //! `e`; before any, the eligible candidates by stake at the start of `e` (`stakeAt(id, e)`, and
 //! status, jail and bond at the last settlement block before `e`), as `updateActiveSet` would
@@ -64,6 +69,108 @@ pub struct GatheredEpoch {
     pub attested: EpochAttestations,
     /// The set in force.
     pub set: Vec<SequencerId>,
+}
+
+/// The registry's history that the inputs need, from its logs up to the reference block: each
+/// sequencer's signers (from `SequencerRegistered` and `SignerRotated`, with the timestamp of
+/// the settlement block each took effect in) and its jail changes (`Jailed`, `Unjailed`, by
+/// settlement block). Logs never change once mined, so this needs no historical state.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryHistory {
+    /// `(timestamp, sequencer, signer)`, in chain order.
+    signers: Vec<(u64, SequencerId, Address)>,
+    /// `(block, sequencer, jailed)`, in chain order.
+    jails: Vec<(u64, SequencerId, bool)>,
+}
+
+impl RegistryHistory {
+    /// Reads the history from settlement blocks `from..=to`.
+    pub async fn read(sources: &InputSources, from: u64, to: u64) -> Result<Self, ChainError> {
+        let registry = SequencerRegistry::new(sources.system.registry, &sources.settlement);
+        let mut signers = Vec::new();
+        let registered = registry
+            .SequencerRegistered_filter()
+            .from_block(from)
+            .to_block(to)
+            .query()
+            .await
+            .map_err(contract("read SequencerRegistered"))?;
+        let rotated = registry
+            .SignerRotated_filter()
+            .from_block(from)
+            .to_block(to)
+            .query()
+            .await
+            .map_err(contract("read SignerRotated"))?;
+        let mut changes: Vec<(u64, u64, SequencerId, Address)> = registered
+            .iter()
+            .map(|(e, log)| {
+                (log.block_number.unwrap_or_default(), log.log_index.unwrap_or_default(), e.id, e.signer)
+            })
+            .chain(rotated.iter().map(|(e, log)| {
+                (log.block_number.unwrap_or_default(), log.log_index.unwrap_or_default(), e.id, e.newSigner)
+            }))
+            .collect();
+        changes.sort_unstable_by_key(|&(block, index, ..)| (block, index));
+        for (block, _, id, signer) in changes {
+            signers.push((timestamp_of(&sources.settlement, block).await?, id, signer));
+        }
+        let jailed = registry
+            .Jailed_filter()
+            .from_block(from)
+            .to_block(to)
+            .query()
+            .await
+            .map_err(contract("read Jailed"))?;
+        let unjailed = registry
+            .Unjailed_filter()
+            .from_block(from)
+            .to_block(to)
+            .query()
+            .await
+            .map_err(contract("read Unjailed"))?;
+        let mut jails: Vec<(u64, u64, SequencerId, bool)> = jailed
+            .iter()
+            .map(|(e, log)| {
+                (log.block_number.unwrap_or_default(), log.log_index.unwrap_or_default(), e.id, true)
+            })
+            .chain(unjailed.iter().map(|(e, log)| {
+                (log.block_number.unwrap_or_default(), log.log_index.unwrap_or_default(), e.id, false)
+            }))
+            .collect();
+        jails.sort_unstable_by_key(|&(block, index, ..)| (block, index));
+        Ok(Self {
+            signers,
+            jails: jails.into_iter().map(|(block, _, id, jailed)| (block, id, jailed)).collect(),
+        })
+    }
+
+    /// The sequencer whose signer was `signer` at time `timestamp` (the last signer change
+    /// timestamped at or before it), if any.
+    pub fn signer_owner(&self, signer: Address, timestamp: u64) -> Option<SequencerId> {
+        let mut current: Vec<(SequencerId, Address)> = Vec::new();
+        for &(at, id, key) in &self.signers {
+            if at > timestamp {
+                break;
+            }
+            match current.iter_mut().find(|(owner, _)| *owner == id) {
+                Some(entry) => entry.1 = key,
+                None => current.push((id, key)),
+            }
+        }
+        current.into_iter().find(|(_, key)| *key == signer).map(|(id, _)| id)
+    }
+
+    /// Whether the sequencer was jailed at any moment of settlement blocks `first..=last`: jailed
+    /// when they began, or jailed in one of them.
+    pub fn jailed_during(&self, id: SequencerId, first: u64, last: u64) -> bool {
+        let before = self.jails.iter().rev().find(|&&(block, who, _)| who == id && block < first);
+        before.is_some_and(|&(_, _, jailed)| jailed)
+            || self
+                .jails
+                .iter()
+                .any(|&(block, who, jailed)| who == id && jailed && (first..=last).contains(&block))
+    }
 }
 
 fn rpc(action: &str) -> impl Fn(alloy::transports::TransportError) -> ChainError + '_ {
@@ -153,6 +260,7 @@ pub async fn gather_range(
     // execute after this range's reference block).
     let dust_in = executor.carriedDust().call().block(state).await.map_err(contract("read carriedDust"))?;
     let length = config.epochs.length_seconds;
+    let history = RegistryHistory::read(sources, sources.earliest_block, ref_block).await?;
     let mut gathered = Vec::new();
     for epoch in first..=last {
         let start = sources.genesis_time + epoch * length;
@@ -172,7 +280,7 @@ pub async fn gather_range(
         let last_block =
             end_block.saturating_sub(1).max(first_block).max(sources.earliest_block).min(ref_block);
 
-        let blocks = served_blocks(sources, last_block, start, end).await?;
+        let blocks = served_blocks(sources, &history, start, end).await?;
         let turns = tally(&blocks, &set);
 
         let mut sequencers = Vec::with_capacity(set.len());
@@ -193,7 +301,7 @@ pub async fn gather_range(
                 pool_tokens: U256::from(point.tokens),
                 pool_shares: U256::from(point.shares),
                 commission_bps: if point.epoch == 0 { s.commissionBps } else { point.commissionBps },
-                jailed: s.jailed,
+                jailed: history.jailed_during(*id, first_block, last_block),
                 acc_before: pool.acc,
                 dust_before: U256::from(pool.dust),
             });
@@ -214,20 +322,13 @@ pub async fn gather_range(
 }
 
 /// The served chains' blocks timestamped in `start..end`, each with the sequencer whose
-/// signer (at settlement block `at`) is its miner.
+/// signer was its miner at the block's time.
 async fn served_blocks(
     sources: &InputSources,
-    at: u64,
+    history: &RegistryHistory,
     start: u64,
     end: u64,
 ) -> Result<Vec<(u64, Option<SequencerId>)>, ChainError> {
-    let registry = SequencerRegistry::new(sources.system.registry, &sources.settlement);
-    let block = BlockId::number(at);
-    let mut signers: Vec<(Address, SequencerId)> = Vec::new();
-    for id in registry.candidates().call().block(block).await.map_err(contract("read the candidates"))? {
-        let s = registry.sequencer(id).call().block(block).await.map_err(contract("read a sequencer"))?;
-        signers.push((s.signer, id));
-    }
     let mut blocks = Vec::new();
     for (_, reader) in &sources.served {
         let Some(reader) = reader else { continue };
@@ -243,7 +344,7 @@ async fn served_blocks(
             if header.timestamp >= end {
                 break;
             }
-            let miner = signers.iter().find(|(signer, _)| *signer == header.beneficiary).map(|(_, id)| *id);
+            let miner = history.signer_owner(header.beneficiary, header.timestamp);
             blocks.push((number, miner));
             number += 1;
         }
@@ -305,4 +406,43 @@ pub fn settle_gathered(
         settlements.push(settlement);
     }
     Ok((settlements, entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Address, RegistryHistory};
+
+    fn key(n: u8) -> Address {
+        Address::repeat_byte(n)
+    }
+
+    #[test]
+    fn a_signer_belongs_to_its_sequencer_from_its_registration_or_rotation_on() {
+        let history = RegistryHistory {
+            signers: vec![(100, 1, key(1)), (100, 2, key(2)), (150, 1, key(9))],
+            jails: vec![],
+        };
+        assert_eq!(history.signer_owner(key(1), 99), None, "not registered yet");
+        assert_eq!(history.signer_owner(key(1), 100), Some(1));
+        assert_eq!(history.signer_owner(key(1), 149), Some(1));
+        assert_eq!(history.signer_owner(key(1), 150), None, "rotated away at 150");
+        assert_eq!(history.signer_owner(key(9), 150), Some(1));
+        assert_eq!(history.signer_owner(key(9), 149), None);
+        assert_eq!(history.signer_owner(key(2), 10_000), Some(2));
+    }
+
+    #[test]
+    fn jailed_at_any_moment_of_the_blocks() {
+        // Sequencer 3 jailed in block 20, unjailed in block 30, jailed again in 45.
+        let history =
+            RegistryHistory { signers: vec![], jails: vec![(20, 3, true), (30, 3, false), (45, 3, true)] };
+        assert!(!history.jailed_during(3, 10, 19), "before");
+        assert!(history.jailed_during(3, 10, 20), "jailed in the last block");
+        assert!(history.jailed_during(3, 21, 25), "jailed when the range began");
+        assert!(history.jailed_during(3, 25, 35), "unjailed during the range, jailed at its start");
+        assert!(history.jailed_during(3, 30, 44), "jailed as its first block began, unjailed in it");
+        assert!(!history.jailed_during(3, 31, 44), "unjailed before, not jailed again");
+        assert!(history.jailed_during(3, 31, 50));
+        assert!(!history.jailed_during(4, 0, 100), "another sequencer");
+    }
 }

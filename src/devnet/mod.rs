@@ -344,7 +344,8 @@ impl Devnet {
         )
         .await?;
         Clock::of(&self.settlement).move_to(start + length).await?;
-        let events = self.scripted(epoch).await?;
+        let mut events = self.scripted(epoch).await?;
+        events.extend(self.rotate_signer().await?);
         let reports = self.report_ended(alter).await?;
         let duties =
             crate::keeper::run_duties(&self.settlement.wallet(world::KEEPER), &self.world.system).await?;
@@ -423,6 +424,33 @@ impl Devnet {
         .await?;
         self.members[position].store = store;
         Ok(())
+    }
+
+    /// The scripted signer rotation: after the devnet's fourth epoch the operator of sequencer
+    /// 1 replaces its block-signing key; the served blocks from then on carry the new key (the
+    /// producer rule identifies a sequencer by its signer at the block's time).
+    async fn rotate_signer(&mut self) -> Result<Vec<String>, DevnetError> {
+        if self.epochs_run != 3 {
+            return Ok(Vec::new());
+        }
+        let Some(sequencer) = self.world.sequencers.iter_mut().find(|s| s.id == 1) else {
+            return Ok(Vec::new());
+        };
+        let new_signer = alloy::primitives::Address::from_word(alloy::primitives::keccak256(
+            "seqstake devnet: the rotated signer of sequencer 1",
+        ));
+        let wallet = self.settlement.wallet(sequencer.operator);
+        let registry = SequencerRegistry::new(self.world.system.registry, &wallet);
+        let what =
+            format!("the operator of sequencer 1 rotates its signer {} to {new_signer}", sequencer.signer);
+        match registry.rotateSigner(1, new_signer).send().await {
+            Ok(pending) => {
+                confirm_sent(&wallet, &what, Ok(*pending.tx_hash())).await?;
+                sequencer.signer = new_signer;
+                Ok(vec![what])
+            }
+            Err(err) => Ok(vec![format!("{what}: refused: {}", traffic::describe(&err))]),
+        }
     }
 
     /// The scripted events: in the devnet's third epoch the verifier proposes, with evidence, a
