@@ -345,6 +345,14 @@ async fn check_conservation(devnet: &Devnet, runs: &[EpochRun]) {
         let (credit, _) = credits.iter().find(|(e, _)| e.epoch == run.epoch).expect("a credit every epoch");
         assert_eq!((credit.partner, credit.aBps, credit.bBps), (terms.partner, terms.a_bps, terms.b_bps));
         assert_eq!(credit.gross, run.relayed, "epoch {}: the fees that arrived in it", run.epoch);
+        let per_block =
+            devnet.config.l1_cost.iter().find(|c| c.chain_id == 31_338).expect("a cost source").per_block;
+        assert_eq!(
+            credit.cost,
+            per_block * U256::from(run.blocks.len()),
+            "epoch {}: the fixed cost of its served blocks",
+            run.epoch
+        );
         let gross = credit.gross;
         let net = gross.saturating_sub(credit.cost);
         let expected =

@@ -280,7 +280,7 @@ pub async fn gather_range(
         let last_block =
             end_block.saturating_sub(1).max(first_block).max(sources.earliest_block).min(ref_block);
 
-        let blocks = served_blocks(sources, &history, start, end).await?;
+        let (blocks, counts) = served_blocks(sources, &history, start, end).await?;
         let turns = tally(&blocks, &set);
 
         let mut sequencers = Vec::with_capacity(set.len());
@@ -308,10 +308,10 @@ pub async fn gather_range(
             missed.push(t.missed);
         }
 
-        let chains = arrived_revenue(sources, config, first_block, end_block).await?;
+        let mut chains = arrived_revenue(sources, config, first_block, end_block).await?;
+        let evidence = l1_costs(config, &mut chains, &counts);
         let emission = emission_at(&config.emission, epoch - sources.schedule_first_epoch)
             .map_err(|e| ChainError::Input(e.to_string()))?;
-        let evidence = vec![B256::ZERO; chains.len()];
         gathered.push(GatheredEpoch {
             inputs: EpochInputs { epoch, chains, emission, dust_in, sequencers },
             attested: EpochAttestations { evidence, missed_blocks: missed, total_supply: U256::ZERO },
@@ -321,17 +321,42 @@ pub async fn gather_range(
     Ok(gathered)
 }
 
+/// Each chain's L1 cost from its configured source (`fixed`: `per_block` for each of its blocks
+/// in the epoch), set on `chains`; returns the evidence hashes in the same order:
+/// `keccak256(abi.encode("seqstake.cost.fixed", chainId, blocks, perBlock))` for a fixed cost,
+/// zero for a chain without a source.
+fn l1_costs(config: &EconomicsConfig, chains: &mut [ChainEpoch], counts: &[(u64, u64)]) -> Vec<B256> {
+    use alloy::sol_types::SolValue;
+    chains
+        .iter_mut()
+        .map(|chain| {
+            let Some(source) = config.l1_cost.iter().find(|c| c.chain_id == chain.chain_id) else {
+                return B256::ZERO;
+            };
+            let crate::config::L1CostSource::Fixed = source.source;
+            let blocks = counts.iter().find(|(id, _)| *id == chain.chain_id).map_or(0, |(_, n)| *n);
+            chain.cost = source.per_block * U256::from(blocks);
+            alloy::primitives::keccak256(
+                ("seqstake.cost.fixed".to_owned(), chain.chain_id, blocks, source.per_block)
+                    .abi_encode_params(),
+            )
+        })
+        .collect()
+}
+
 /// The served chains' blocks timestamped in `start..end`, each with the sequencer whose
-/// signer was its miner at the block's time.
+/// signer was its miner at the block's time, and how many each chain made.
 async fn served_blocks(
     sources: &InputSources,
     history: &RegistryHistory,
     start: u64,
     end: u64,
-) -> Result<Vec<(u64, Option<SequencerId>)>, ChainError> {
+) -> Result<(Vec<(u64, Option<SequencerId>)>, Vec<(u64, u64)>), ChainError> {
     let mut blocks = Vec::new();
-    for (_, reader) in &sources.served {
+    let mut counts = Vec::new();
+    for (chain_id, reader) in &sources.served {
         let Some(reader) = reader else { continue };
+        let before = blocks.len();
         let head = reader.get_block_number().await.map_err(rpc("read a served chain's head"))?;
         let mut number = first_block_at(reader, start, head).await?;
         while number <= head {
@@ -348,8 +373,9 @@ async fn served_blocks(
             blocks.push((number, miner));
             number += 1;
         }
+        counts.push((*chain_id, (blocks.len() - before) as u64));
     }
-    Ok(blocks)
+    Ok((blocks, counts))
 }
 
 /// Each chain's revenue: what arrived in its vault in settlement blocks `first_block..end_block`

@@ -43,6 +43,9 @@ pub struct EconomicsConfig {
     /// Revenue-share agreements, one per served chain that has a partner.
     #[serde(default)]
     pub revenue_share: Vec<RevenueShareConfig>,
+    /// Where each served chain's L1 cost comes from (a chain without an entry costs nothing).
+    #[serde(default)]
+    pub l1_cost: Vec<L1CostConfig>,
     /// The emission schedule paid from the pre-funded reserve.
     pub emission: EmissionConfig,
     /// Limits of the liquid staking token and its withdrawal queue.
@@ -193,6 +196,29 @@ pub struct RevenueShareConfig {
     pub a_bps: Bps,
     /// Share of revenue net of attested cost.
     pub b_bps: Bps,
+}
+
+/// `[[l1_cost]]`: a served chain's L1 cost, the `cost` of the revenue-share formula. The one
+/// source so far is `fixed`: `per_block` wei for each of the chain's blocks timestamped in the
+/// epoch (DESIGN.md, "Sources of attested inputs").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1CostConfig {
+    /// The served chain.
+    pub chain_id: u64,
+    /// The source: `fixed`.
+    pub source: L1CostSource,
+    /// Wei per served block.
+    #[serde(with = "decimal_wei")]
+    pub per_block: U256,
+}
+
+/// Where an L1 cost is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum L1CostSource {
+    /// A fixed cost per served block.
+    Fixed,
 }
 
 /// The emission schedule.

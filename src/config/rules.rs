@@ -78,6 +78,7 @@ pub(super) fn check(config: &EconomicsConfig) -> Vec<Violation> {
     rewards_and_downtime(config, &mut report);
     slashing(config, &mut report);
     revenue_share(config, &mut report);
+    l1_cost(config, &mut report);
     emission(&config.emission, &mut report);
     liquid(config, &mut report);
     oracle(config, &mut report);
@@ -225,6 +226,18 @@ fn revenue_share(config: &EconomicsConfig, report: &mut Report) {
             report.push(
                 field("chain_id"),
                 format!("chain {} already has a revenue-share agreement", share.chain_id),
+            );
+        }
+    }
+}
+
+fn l1_cost(config: &EconomicsConfig, report: &mut Report) {
+    let mut seen = HashSet::new();
+    for (i, cost) in config.l1_cost.iter().enumerate() {
+        if !seen.insert(cost.chain_id) {
+            report.push(
+                format!("l1_cost[{i}].chain_id"),
+                format!("chain {} already has an L1 cost source", cost.chain_id),
             );
         }
     }

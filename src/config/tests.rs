@@ -246,6 +246,25 @@ fn revenue_share_rules_name_the_agreement() {
 }
 
 #[test]
+fn l1_cost_sources_are_read_and_one_per_chain() {
+    let config = devnet();
+    assert_eq!(
+        config.l1_cost,
+        [super::L1CostConfig {
+            chain_id: 31_338,
+            source: super::L1CostSource::Fixed,
+            per_block: U256::from(10_000_000_000_000u64)
+        }]
+    );
+    let mut twice = config.clone();
+    twice.l1_cost.push(config.l1_cost[0].clone());
+    assert_only_violation(&twice, "l1_cost[1].chain_id", "chain 31338 already has an L1 cost source");
+    let unknown = DEVNET.replace("source = \"fixed\"", "source = \"inbox\"");
+    let err = EconomicsConfig::from_toml(&unknown).expect_err("an unknown source");
+    assert!(err.to_string().contains("inbox"), "{err}");
+}
+
+#[test]
 fn decay_factor_must_not_grow_the_emission() {
     let mut config = devnet();
     config.emission = EmissionConfig::Decaying { initial_per_epoch: wei(1), decay_ray: RAY + wei(1) };
