@@ -115,7 +115,8 @@ async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() 
     }
 
     check_relays(&devnet, &runs).await;
-    check_conservation(&devnet, &runs).await;
+    check_conservation(&devnet).await;
+    check_partner_credits(&devnet, &runs).await;
     check_reported_blocks(&devnet, &runs).await;
     // The rotation: scripted after the fourth epoch, the fifth epoch's blocks carry the new key,
     // and the report still counts them for sequencer 1 (checked just above).
@@ -248,9 +249,8 @@ async fn check_reported_blocks(devnet: &Devnet, runs: &[EpochRun]) {
 /// chain's own events and balances: what the report contract drew from the fee vault and the
 /// emission reserve is what it sent the registry for the sequencers, what it credited (partner,
 /// treasury) and the dust it carries; it holds exactly its open credits and that dust; the vault
-/// holds what arrived and was not drawn. Each partner credit follows the formula with the
-/// configured terms and that epoch's arrived fees.
-async fn check_conservation(devnet: &Devnet, runs: &[EpochRun]) {
+/// holds what arrived and was not drawn.
+async fn check_conservation(devnet: &Devnet) {
     let settlement = devnet.settlement.reader();
     let system = &devnet.world.system;
     let vault_address = system.vaults.iter().find(|(id, _)| *id == 31_338).expect("vault").1;
@@ -335,9 +335,13 @@ async fn check_conservation(devnet: &Devnet, runs: &[EpochRun]) {
         arrived - drawn,
         "the vault holds the rest"
     );
+}
 
-    // The partner's credit per epoch: max(a * gross, b * max(gross - cost, 0)) / 10_000 with the
-    // configured terms, on the fees that arrived in that epoch.
+/// The partner's credit per epoch: max(a * gross, b * max(gross - cost, 0)) / 10_000 with the
+/// configured terms, on the fees that arrived in that epoch and the fixed L1 cost of its blocks.
+async fn check_partner_credits(devnet: &Devnet, runs: &[EpochRun]) {
+    let settlement = devnet.settlement.reader();
+    let executor = ReportExecutor::new(devnet.world.system.executor, &settlement);
     let terms = devnet.config.revenue_share.iter().find(|r| r.chain_id == 31_338).expect("terms");
     let credits =
         executor.RevenueShareCredited_filter().from_block(0).query().await.expect("partner credits");
