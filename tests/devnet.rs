@@ -55,6 +55,13 @@ async fn epochs_close_with_reports_and_served_blocks_follow_the_producer_rule() 
         if let Some(previous) = runs.last() {
             assert_eq!(run.epoch, previous.epoch + 1, "one epoch at a time");
             assert!(slashed || run.rate >= previous.rate, "the liquid rate never falls without a slash");
+            let apr = run.apr.expect("an APR from the second epoch on");
+            assert_eq!(
+                apr.is_sign_positive() && !apr.is_zero(),
+                run.rate > previous.rate,
+                "epoch {}: {apr}",
+                run.epoch
+            );
         } else {
             // Before any report the set is the eligible top 4 by stake: 1 (the maximum bond),
             // 2, 3 and 4 (delegations of 20, 10 and 5 tokens); 5 (bond 7) is out.

@@ -160,6 +160,9 @@ pub struct EpochRun {
     pub reports: Vec<oracle::ReportRun>,
     /// The liquid token's rate after them (assets per share, RAY).
     pub rate: U256,
+    /// The APR from the previous epoch's rate to this one (`economics::liquid::apr`, a fraction;
+    /// `None` in the first epoch).
+    pub apr: Option<rust_decimal::Decimal>,
     /// The scripted events of this epoch (the slash proposal).
     pub events: Vec<String>,
     /// The keeper's duties done after the reports.
@@ -208,7 +211,7 @@ impl EpochRun {
             })
             .collect();
         format!(
-            "epoch {:>4}  blocks {}  revenue {}: {} wei  actions {} ok, {} refused  {}  rate {}",
+            "epoch {:>4}  blocks {}  revenue {}: {} wei  actions {} ok, {} refused  {}  rate {}{}",
             self.epoch,
             turns.join(" "),
             SERVED_CHAIN_ID,
@@ -217,6 +220,10 @@ impl EpochRun {
             refused,
             if reports.is_empty() { "no report".to_owned() } else { reports.join("; ") },
             rate_text(self.rate),
+            self.apr.map_or_else(String::new, |apr| format!(
+                " (APR {:.2}%)",
+                apr * rust_decimal::Decimal::ONE_HUNDRED
+            )),
         )
     }
 }
@@ -251,6 +258,7 @@ pub struct Devnet {
     rng: StdRng,
     options: DevnetOptions,
     epochs_run: u64,
+    last_rate: Option<crate::economics::liquid::RatePoint>,
 }
 
 impl Devnet {
@@ -284,7 +292,18 @@ impl Devnet {
         )
         .await?;
         let rng = StdRng::seed_from_u64(options.seed);
-        Ok(Self { settlement, served, world, config, addresses_file, members, rng, options, epochs_run: 0 })
+        Ok(Self {
+            settlement,
+            served,
+            world,
+            config,
+            addresses_file,
+            members,
+            rng,
+            options,
+            epochs_run: 0,
+            last_rate: None,
+        })
     }
 
     /// Runs the current epoch to its end: served blocks, settlement traffic, then both clocks
@@ -355,7 +374,10 @@ impl Devnet {
             self.settlement.reader(),
         );
         let rate = token.shareRate().call().await.map_err(read("read the liquid rate"))?;
-        Ok(EpochRun { epoch, set, blocks, turns, actions, relayed, reports, rate, events, duties })
+        let point = crate::economics::liquid::RatePoint { time: start + length, rate };
+        let apr = self.last_rate.and_then(|previous| crate::economics::liquid::apr(previous, point).ok());
+        self.last_rate = Some(point);
+        Ok(EpochRun { epoch, set, blocks, turns, actions, relayed, reports, rate, apr, events, duties })
     }
 
     /// Sends the fees of `blocks` through the relay into the served chain's vault, in the
@@ -549,6 +571,9 @@ pub async fn run(options: DevnetOptions, shutdown: impl Future<Output = ()>) -> 
             () = tokio::time::sleep(options.pace) => {}
             () = &mut shutdown => break,
         }
+    }
+    for member in &devnet.members {
+        member.store.close().await;
     }
     println!("stopped after {epochs} epoch(s); the chains stop with the devnet");
     Ok(epochs)
