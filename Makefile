@@ -34,11 +34,14 @@ node_modules/.seqstake-installed: package.json package-lock.json
 setup: node_modules/.seqstake-installed
 	@$(STAGE) "cargo fetch" cargo fetch --locked
 
-# DEVNET_ARGS passes flags to `seqstake devnet`, e.g. make devnet DEVNET_ARGS="--epochs 10 --offline 3".
+# DEVNET_ARGS passes flags to `seqstake devnet`, e.g. make devnet DEVNET_ARGS="--epochs 10".
+# DEVNET_OFFLINE: by default sequencer 3 is offline for the first 3 epochs (jailed for
+# downtime, then unjailed by its operator); DEVNET_OFFLINE= keeps every sequencer online.
+DEVNET_OFFLINE ?= --offline 3 --offline-epochs 3
 devnet: setup
 	@$(STAGE) "cargo build" cargo build --locked
 	@$(STAGE) "config check (devnet)" ./target/debug/seqstake config check config/devnet.toml
-	./target/debug/seqstake devnet $(DEVNET_ARGS)
+	./target/debug/seqstake devnet $(DEVNET_OFFLINE) $(DEVNET_ARGS)
 
 gas-snapshot: setup
 	@cd $(CONTRACTS) && $(STAGE) "gas snapshot" forge snapshot $(SNAPSHOT_TESTS)

@@ -86,6 +86,10 @@ pub struct DevnetArgs {
     /// A sequencer id that misses its turns (repeat for more).
     #[arg(long = "offline")]
     pub offline: Vec<u32>,
+    /// For how many epochs the `--offline` sequencers stay offline (default: until stopped);
+    /// back online, a jailed one is unjailed by its operator once the cooldown allows.
+    #[arg(long)]
+    pub offline_epochs: Option<u64>,
     /// An oracle member (its position in the configuration, from 0) that votes but never
     /// executes: the next member in turn takes over after a few blocks (repeat for more).
     #[arg(long = "stall-member")]
@@ -172,6 +176,7 @@ fn run_devnet(args: DevnetArgs) -> ExitCode {
         blocks_per_epoch: args.blocks_per_epoch,
         actions_per_epoch: args.actions_per_epoch,
         offline: args.offline.into_iter().collect::<BTreeSet<_>>(),
+        offline_epochs: args.offline_epochs,
         stalled_members: args.stall_member.into_iter().map(|m| (m, 0)).collect(),
     };
     let _failpoints = fail::FailScenario::setup();

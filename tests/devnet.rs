@@ -421,6 +421,51 @@ async fn a_ticket_goes_pending_finalized_claimed() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A sequencer offline for two epochs is jailed for downtime by a report, leaves the set, and
+/// once back online its operator unjails it after the cooldown and it returns to the set.
+#[tokio::test]
+async fn an_offline_sequencer_is_jailed_then_returns() {
+    let dir = state_dir("returns");
+    let mut options = options(dir.clone());
+    options.offline_epochs = Some(2);
+    options.actions_per_epoch = 0;
+    let mut devnet = Devnet::start(options).await.expect("devnet starts");
+    let registry = SequencerRegistry::new(devnet.world.system.registry, devnet.settlement.reader());
+    let mut runs = Vec::new();
+    for _ in 0..8 {
+        runs.push(devnet.run_epoch().await.expect("epoch runs"));
+    }
+    let missed = |run: &EpochRun| run.turns.iter().find(|(id, _)| *id == 3).map_or(0, |(_, t)| t.missed);
+    assert!(missed(&runs[0]) > 0, "offline in the first epoch");
+    assert!(runs[2..].iter().all(|r| missed(r) == 0), "online from the third epoch");
+    let jailed = registry.Jailed_filter().from_block(0).query().await.expect("jailed");
+    assert!(jailed.iter().any(|(e, _)| e.id == 3), "jailed for downtime");
+    assert!(!runs[1].set.contains(&3) || !runs[2].set.contains(&3), "out of the set while jailed");
+    let unjailed_in = runs
+        .iter()
+        .position(|r| r.events.iter().any(|e| e == "sequencer 3 is back online: its operator unjails it"))
+        .expect("unjailed once the cooldown allowed");
+    assert!(unjailed_in >= 2, "not while offline");
+    assert!(!registry.sequencer(3).call().await.expect("sequencer 3").jailed);
+    // Eligible again: the set is the top by stake among the eligible, 3 included (the liquid
+    // pool may have moved stake to the others meanwhile).
+    let stake = async |id: u32| {
+        let s = registry.sequencer(id).call().await.expect("sequencer");
+        s.bond + registry.pool(id).call().await.expect("pool").tokens
+    };
+    let last = runs.last().expect("runs");
+    if last.set.contains(&3) {
+        let produced = last.turns.iter().find(|(id, _)| *id == 3).expect("a member").1.produced;
+        assert!(produced > 0, "producing again");
+    } else {
+        let own = stake(3).await;
+        for &id in &last.set {
+            assert!(stake(id).await >= own, "sequencer {id} outranks 3 by stake");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// The members take turns: member 0 never executes and member 1 goes silent after one call of
 /// each report. The member at `slot mod 3` goes first; each next one takes over after
 /// `PATIENCE_BLOCKS` blocks without progress; every report ends.

@@ -71,6 +71,9 @@ pub struct DevnetOptions {
     pub actions_per_epoch: usize,
     /// Sequencers that miss their turns, by id.
     pub offline: BTreeSet<SequencerId>,
+    /// For how many of the devnet's epochs they stay offline (`None`: until it stops). Back
+    /// online, a jailed one's operator unjails it once the registry's cooldown allows.
+    pub offline_epochs: Option<u64>,
     /// Oracle members (by position in the configuration) that go silent after sending this many
     /// calls of each report (0: they vote but never execute).
     pub stalled_members: BTreeMap<usize, usize>,
@@ -345,7 +348,7 @@ impl Devnet {
             &self.served,
             &self.world.sequencers,
             &set,
-            &self.options.offline,
+            &self.offline_now(),
             start + 1,
             self.options.blocks_per_epoch,
             &mut self.rng,
@@ -365,6 +368,7 @@ impl Devnet {
         Clock::of(&self.settlement).move_to(start + length).await?;
         let mut events = self.scripted(epoch).await?;
         events.extend(self.rotate_signer().await?);
+        events.extend(self.unjail_returned().await?);
         let reports = self.report_ended(alter).await?;
         let duties =
             crate::keeper::run_duties(&self.settlement.wallet(world::KEEPER), &self.world.system).await?;
@@ -446,6 +450,39 @@ impl Devnet {
         .await?;
         self.members[position].store = store;
         Ok(())
+    }
+
+    /// The sequencers offline in the current epoch.
+    fn offline_now(&self) -> BTreeSet<SequencerId> {
+        if self.options.offline_epochs.is_some_and(|n| self.epochs_run >= n) {
+            return BTreeSet::new();
+        }
+        self.options.offline.clone()
+    }
+
+    /// Operators of sequencers back online unjail them once the registry allows it (its
+    /// cooldown passed); an unjail the registry still refuses is simply tried again later.
+    async fn unjail_returned(&self) -> Result<Vec<String>, DevnetError> {
+        let mut events = Vec::new();
+        let online = self.offline_now();
+        for &id in self.options.offline.iter().filter(|id| !online.contains(id)) {
+            let Some(sequencer) = self.world.sequencers.iter().find(|s| s.id == id) else { continue };
+            let wallet = self.settlement.wallet(sequencer.operator);
+            let registry = SequencerRegistry::new(self.world.system.registry, &wallet);
+            let state = registry
+                .sequencer(id)
+                .call()
+                .await
+                .map_err(|s| DevnetError::contract("read a sequencer", s))?;
+            if !state.jailed || registry.unjail(id).call().await.is_err() {
+                continue;
+            }
+            let what = format!("sequencer {id} is back online: its operator unjails it");
+            let sent = registry.unjail(id).send().await;
+            confirm_sent(&wallet, &what, sent.map(|p| *p.tx_hash())).await?;
+            events.push(what);
+        }
+        Ok(events)
     }
 
     /// The scripted signer rotation: after the devnet's fourth epoch the operator of sequencer

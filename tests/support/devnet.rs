@@ -21,6 +21,7 @@ pub fn options(state_dir: PathBuf) -> DevnetOptions {
         blocks_per_epoch: 4,
         actions_per_epoch: 3,
         offline: BTreeSet::from([3]),
+        offline_epochs: None,
         stalled_members: BTreeMap::new(),
     }
 }
