@@ -60,6 +60,11 @@ impl LocalChain {
         self.keys[i].address()
     }
 
+    /// Development account `i`'s key, for what the devnet signs off chain (EIP-2612 permits).
+    pub fn signer(&self, i: usize) -> &PrivateKeySigner {
+        &self.keys[i]
+    }
+
     /// A provider that signs as development account `i`. It asks the node for the next nonce at
     /// every send, so a send the node refuses leaves no gap behind it.
     pub fn wallet(&self, i: usize) -> DynProvider {
