@@ -94,20 +94,37 @@ async fn delegate(chain: &LocalChain, world: &World, rng: &mut StdRng) -> Result
 
 async fn undelegate(chain: &LocalChain, world: &World, rng: &mut StdRng) -> Result<Outcome, DevnetError> {
     let account = pick(rng, &DELEGATORS);
-    let id = pick_sequencer(rng, world);
     let wallet = chain.wallet(account);
     let registry = SequencerRegistry::new(world.system.registry, &wallet);
-    let held = registry
-        .delegation(id, chain.address(account))
-        .call()
-        .await
-        .map_err(|source| DevnetError::contract("read a delegation".to_owned(), source))?
-        .shares;
-    // A quarter of what it holds; with nothing held the registry refuses (ZeroAmount), as a
-    // delegator's mistaken call would be.
-    let shares = held / U256::from(4u64);
+    let held = holdings(chain, world, account).await?;
+    // A quarter of what it holds in one of its delegations; with none the registry refuses
+    // (ZeroAmount), as a delegator's mistaken call would be.
+    let (id, shares) =
+        if held.is_empty() { (pick_sequencer(rng, world), U256::ZERO) } else { pick(rng, &held) };
     let what = format!("account {account} undelegates a quarter of its shares in sequencer {id}");
-    settle(&wallet, what, registry.undelegate(id, shares).send().await).await
+    settle(&wallet, what, registry.undelegate(id, shares / U256::from(4u64)).send().await).await
+}
+
+/// The delegator's delegations: `(sequencer, shares)` for each it holds shares in.
+async fn holdings(
+    chain: &LocalChain,
+    world: &World,
+    account: usize,
+) -> Result<Vec<(u32, U256)>, DevnetError> {
+    let registry = SequencerRegistry::new(world.system.registry, chain.reader());
+    let mut held = Vec::new();
+    for sequencer in &world.sequencers {
+        let shares = registry
+            .delegation(sequencer.id, chain.address(account))
+            .call()
+            .await
+            .map_err(|source| DevnetError::contract("read a delegation".to_owned(), source))?
+            .shares;
+        if !shares.is_zero() {
+            held.push((sequencer.id, shares));
+        }
+    }
+    Ok(held)
 }
 
 /// A holder requests the withdrawal of a tenth of its shares: with `with_permit`, with an
@@ -237,21 +254,9 @@ async fn instant_exit(chain: &LocalChain, world: &World, rng: &mut StdRng) -> Re
 /// (WrongStatus), as is any move while a slash of either is under way (SlashInProgress).
 async fn redelegate(chain: &LocalChain, world: &World, rng: &mut StdRng) -> Result<Outcome, DevnetError> {
     let account = pick(rng, &DELEGATORS);
-    let owner = chain.address(account);
     let wallet = chain.wallet(account);
     let registry = SequencerRegistry::new(world.system.registry, &wallet);
-    let mut held = Vec::new();
-    for sequencer in &world.sequencers {
-        let shares = registry
-            .delegation(sequencer.id, owner)
-            .call()
-            .await
-            .map_err(|source| DevnetError::contract("read a delegation".to_owned(), source))?
-            .shares;
-        if !shares.is_zero() {
-            held.push((sequencer.id, shares));
-        }
-    }
+    let held = holdings(chain, world, account).await?;
     let (src, shares) =
         if held.is_empty() { (pick_sequencer(rng, world), U256::ZERO) } else { pick(rng, &held) };
     let others: Vec<u32> = world.sequencers.iter().map(|s| s.id).filter(|&id| id != src).collect();
