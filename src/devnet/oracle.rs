@@ -45,6 +45,7 @@ use crate::{
     economics::{
         allocation::{AllocationLimits, Candidate, allocate},
         finalization::{MAX_BATCHES, plan_batches},
+        moves::{PoolStake, fit_moves},
         producer::{SetCandidate, top_by_stake},
         report::{AllocationTarget, FinalizationBatch, LiquidActions, Report, build_report, report_hash},
         settlement::SettlementParams,
@@ -602,13 +603,16 @@ async fn allocation(devnet: &Devnet, ref_block: u64) -> Result<Vec<AllocationTar
     let mut candidates = Vec::new();
     let mut kept = Vec::new();
     let mut current_total = U256::ZERO;
+    let mut pools = Vec::new();
     // The pool's stake with a sequencer, as the report contract counts it: its delegation and
     // the positions redelegated into it, at their booked value.
     let positions = token.positions().call().block(at).await.map_err(contract("read positions"))?;
     for id in registry.candidates().call().block(at).await.map_err(contract("read the candidates"))? {
         let delegated = token.stakeOf(id).call().block(at).await.map_err(contract("read stakeOf"))?;
-        let current = delegated
-            + positions.iter().filter(|p| p.dst == id && !p.released).map(|p| p.booked).sum::<U256>();
+        let redelegated_in: U256 =
+            positions.iter().filter(|p| p.dst == id && !p.released).map(|p| p.booked).sum();
+        pools.push(PoolStake { id, delegated, redelegated_in });
+        let current = delegated + redelegated_in;
         let s = registry.sequencer(id).call().block(at).await.map_err(contract("read a sequencer"))?;
         if s.jailed || !recorded.contains(&id) {
             if !current.is_zero() {
@@ -647,5 +651,8 @@ async fn allocation(devnet: &Devnet, ref_block: u64) -> Result<Vec<AllocationTar
         .chain(kept)
         .collect();
     targets.sort_by_key(|t| t.sequencerId);
-    Ok(targets)
+    // Within the report's moves limit (`economics::moves` counts them as the contract makes
+    // them): the smallest changes wait for a later report.
+    let max_moves = usize::from(devnet.config.report.max_stake_moves_per_report);
+    fit_moves(&pools, &targets, max_moves).map_err(|e| DevnetError::Invariant(e.to_string()))
 }

@@ -109,6 +109,38 @@ pub fn stake_moves(
     Ok(moves)
 }
 
+/// `targets` brought within `max_moves` moves: while `stake_moves` would make more, the target
+/// whose change is smallest (ties to the higher id) is set back to the stake it would change,
+/// so the largest changes are kept and a sequencer set back keeps what it holds. Terminates:
+/// every round sets back one more target, and targets that change nothing make no move.
+pub fn fit_moves(
+    pools: &[PoolStake],
+    targets: &[AllocationTarget],
+    max_moves: usize,
+) -> Result<Vec<AllocationTarget>, EconomicsError> {
+    let current = |id: u32| {
+        pools.iter().find(|p| p.id == id).map_or(U256::ZERO, |p| p.delegated.saturating_add(p.redelegated_in))
+    };
+    let mut fitted = targets.to_vec();
+    while stake_moves(pools, &fitted)?.len() > max_moves {
+        let smallest = fitted
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.target != current(t.sequencerId))
+            .min_by_key(|(_, t)| {
+                let now = current(t.sequencerId);
+                (
+                    if t.target > now { t.target - now } else { now - t.target },
+                    std::cmp::Reverse(t.sequencerId),
+                )
+            })
+            .map(|(i, _)| i);
+        let Some(i) = smallest else { break };
+        fitted[i].target = current(fitted[i].sequencerId);
+    }
+    Ok(fitted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +191,24 @@ mod tests {
             stake_moves(&pools, &[target(1, 0)]),
             Ok(vec![StakeMove::Undelegate { from: 1, amount: U256::from(3u64) }])
         );
+    }
+
+    #[test]
+    fn too_many_moves_set_back_the_smallest_changes_first() {
+        // Five changes: +1 on 1, +7 on 2, +3 on 3, +2 on 4, -4 on 5 (undelegating 4 of 5's 9).
+        let pools = [pool(1, 10, 0), pool(2, 10, 0), pool(3, 10, 0), pool(4, 10, 0), pool(5, 9, 0)];
+        let targets = [target(1, 11), target(2, 17), target(3, 13), target(4, 12), target(5, 5)];
+        assert_eq!(stake_moves(&pools, &targets).expect("moves").len(), 5);
+        assert_eq!(fit_moves(&pools, &targets, 5), Ok(targets.to_vec()), "within the limit: unchanged");
+        let fitted = fit_moves(&pools, &targets, 3).expect("fitted");
+        assert_eq!(
+            fitted,
+            [target(1, 10), target(2, 17), target(3, 13), target(4, 10), target(5, 5)],
+            "the +1 and the +2 set back, the largest kept"
+        );
+        assert!(stake_moves(&pools, &fitted).expect("moves").len() <= 3);
+        let none = fit_moves(&pools, &targets, 0).expect("fitted");
+        assert_eq!(stake_moves(&pools, &none), Ok(vec![]), "no move allowed: every target set back");
     }
 
     #[test]
