@@ -237,19 +237,16 @@ pub async fn finish_report(
     if executing == B256::ZERO {
         return Ok(None);
     }
-    let first = executor.nextEpoch().call().await.map_err(contract("read nextEpoch"))?;
-    let logs = executor
-        .ReportInputs_filter()
-        .topic1(U256::from(first))
-        .from_block(0)
-        .query()
-        .await
-        .map_err(contract("read ReportInputs"))?;
-    let (event, _) = logs.last().ok_or_else(|| {
-        ChainError::Input(format!("a report from epoch {first} executes but left no ReportInputs"))
-    })?;
+    // The executing report opened with the latest `ReportInputs` (one report executes at a
+    // time; `nextEpoch` already points past it once it opened).
+    let logs =
+        executor.ReportInputs_filter().from_block(0).query().await.map_err(contract("read ReportInputs"))?;
+    let (event, _) = logs
+        .last()
+        .ok_or_else(|| ChainError::Input("a report executes but left no ReportInputs".to_owned()))?;
     let report = Report::abi_decode(&event.report)
         .map_err(|e| ChainError::Input(format!("decode ReportInputs: {e}")))?;
+    let first = report.header.firstEpoch;
     let call = ReportTypes::Report::abi_decode(&report.abi_encode())
         .map_err(|e| ChainError::Input(format!("re-encode the report: {e}")))?;
     let execution = execute_report(provider, system.executor, &call).await?;

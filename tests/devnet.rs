@@ -225,7 +225,7 @@ async fn check_relays(devnet: &Devnet, runs: &[EpochRun]) {
 
 /// The executed reports count, for every epoch the devnet ran, exactly the blocks each member
 /// of the set produced and the turns it missed, as the devnet made them (so a sequencer whose
-/// signer rotated keeps its blocks), and mark jailed the sequencers jailed during the epoch.
+/// signer rotated keeps its blocks).
 async fn check_reported_blocks(devnet: &Devnet, runs: &[EpochRun]) {
     let settlement = devnet.settlement.reader();
     let executor = ReportExecutor::new(devnet.world.system.executor, &settlement);
@@ -463,6 +463,51 @@ async fn an_offline_sequencer_is_jailed_then_returns() {
             assert!(stake(id).await >= own, "sequencer {id} outranks 3 by stake");
         }
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Member 0 stops after one call of each report, the others never execute: the round fails, naming it, with the report
+/// half executed. The keeper finishes it from its `ReportInputs`; the next time every member
+/// stalls again, the members themselves resume the half-executed report before building the
+/// next one.
+#[tokio::test]
+async fn a_half_executed_report_is_finished() {
+    let dir = state_dir("half");
+    let mut options = options(dir.clone());
+    options.stalled_members = BTreeMap::from([(0, 1), (1, 0), (2, 0)]);
+    options.actions_per_epoch = 0;
+    let mut devnet = Devnet::start(options).await.expect("devnet starts");
+    let settlement = devnet.settlement.reader();
+    let executor = ReportExecutor::new(devnet.world.system.executor, &settlement);
+    let stopped = devnet.run_epoch().await.expect_err("every member stalls");
+    assert!(stopped.to_string().contains("every member stalled"), "{stopped}");
+    assert_ne!(executor.executing().call().await.expect("executing"), alloy::primitives::B256::ZERO);
+    let duties = seqstake::keeper::run_duties(
+        &devnet.settlement.wallet(seqstake::devnet::world::KEEPER),
+        &devnet.world.system,
+    )
+    .await
+    .expect("the keeper's duties");
+    let Some(Duty::FinishedReport { first_epoch, calls }) = duties.first().cloned() else {
+        panic!("the keeper finishes the report first: {duties:?}")
+    };
+    assert!(calls >= 1, "{calls}");
+    assert_eq!(executor.executing().call().await.expect("executing"), alloy::primitives::B256::ZERO);
+    let next = executor.nextEpoch().call().await.expect("next epoch");
+    assert!(next > first_epoch, "ended");
+
+    // Half executed again; this time the members pick it up themselves.
+    devnet.run_epoch().await.expect_err("every member stalls again");
+    let half = executor.nextEpoch().call().await.expect("next epoch");
+    for member in &mut devnet.members {
+        member.stall_after = None;
+    }
+    let runs = devnet.report_ended(&|_| {}).await.expect("the members resume");
+    assert_eq!(runs[0].last + 1, half, "the half-executed report first");
+    assert!(runs[0].calls >= 1);
+    assert_eq!(executor.executing().call().await.expect("executing"), alloy::primitives::B256::ZERO);
+    let stored = devnet.members[0].store.report(runs[0].first).await.expect("store").expect("kept");
+    assert!(stored.executed_block.is_some(), "the members saw it end");
     let _ = std::fs::remove_dir_all(dir);
 }
 

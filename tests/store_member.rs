@@ -39,17 +39,23 @@ async fn member_state_survives_and_refuses(url: &str) {
     assert_eq!(store.last_slot().await.expect("last slot"), None);
     assert_eq!(store.report(5).await.expect("read"), None);
 
-    store.record_built(&report(5, 7), HASH_A).await.expect("record");
+    // A report never executed is replaced by the slot's rebuilt report, its vote cleared.
+    store.record_built(&report(5, 8), HASH_B).await.expect("record");
+    store.record_vote(5, VOTE).await.expect("vote");
+    store.record_built(&report(5, 7), HASH_A).await.expect("rebuilt before it executed");
+    let rebuilt = store.report(5).await.expect("read").expect("kept");
+    assert_eq!((rebuilt.report, rebuilt.hash, rebuilt.voted_tx), (report(5, 7), HASH_A, None));
     store.record_built(&report(5, 7), HASH_A).await.expect("the same report again is a no-op");
+    store.record_vote(5, VOTE).await.expect("vote");
+    store.record_call(5).await.expect("call");
+    store.record_call(5).await.expect("call");
+    store.record_executed(5, 4_321).await.expect("executed");
+    // Once executed, a different report for the slot is refused and changes nothing.
     let conflict = store.record_built(&report(5, 8), HASH_B).await.expect_err("a second report for slot 5");
     assert!(
         matches!(conflict, StoreError::Conflict { slot: 5, recorded, offered } if recorded == HASH_A && offered == HASH_B),
         "{conflict}"
     );
-    store.record_vote(5, VOTE).await.expect("vote");
-    store.record_call(5).await.expect("call");
-    store.record_call(5).await.expect("call");
-    store.record_executed(5, 4_321).await.expect("executed");
     let missing = store.record_vote(9, VOTE).await.expect_err("no report for slot 9");
     assert!(matches!(missing, StoreError::Corrupt(_)), "{missing}");
     store.close().await;

@@ -301,7 +301,12 @@ pub async fn gather_range(
                 pool_tokens: U256::from(point.tokens),
                 pool_shares: U256::from(point.shares),
                 commission_bps: if point.epoch == 0 { s.commissionBps } else { point.commissionBps },
-                jailed: history.jailed_during(*id, first_block, last_block),
+                // An epoch without settlement blocks: jailed as the next one began.
+                jailed: history.jailed_during(
+                    *id,
+                    first_block,
+                    end_block.min(ref_block + 1).saturating_sub(1),
+                ),
                 acc_before: pool.acc,
                 dust_before: U256::from(pool.dust),
             });

@@ -11,7 +11,8 @@
 //! `HashVoted` log already shows that vote (a member that lost its database recovers its votes
 //! from the chain and never votes twice). At quorum the members take turns executing: the
 //! member at `slot mod n` first; each next member in turn after [`PATIENCE_BLOCKS`] more
-//! settlement blocks without progress (the report's state unchanged), so a stalled executor
+//! settlement blocks without progress (the report's state unchanged, counted from the block the
+//! quorum agreed the hash in), so a stalled or failing executor
 //! delays a report by a few blocks, never stops it. A member executes only a hash it voted and
 //! the quorum agreed, simulates every call before sending it, runs every step until the report
 //! ends, and only then do the members build the next report. A simulated call refused because
@@ -145,6 +146,11 @@ pub async fn report_ended_epochs(
     let reader = devnet.settlement.reader();
     let executor = ReportExecutor::new(devnet.world.system.executor, &reader);
     let max_epochs = u64::from(devnet.config.report.max_epochs_per_report);
+    // A report left half executed (its members stopped) is finished first, in turns: votes are
+    // closed while it executes.
+    if let Some(run) = resume_executing(devnet).await? {
+        runs.push(run);
+    }
     loop {
         let first =
             executor.nextEpoch().call().await.map_err(|s| DevnetError::contract("read nextEpoch", s))?;
@@ -154,6 +160,76 @@ pub async fn report_ended_epochs(
         let last = last_epoch.min(first + max_epochs - 1);
         runs.push(report_range(devnet, first, last, ref_block, alter).await?);
     }
+}
+
+/// The report executing now, if one is (it opened with the latest `ReportInputs`), taken to its
+/// end by the members in turns, each with the report it keeps (or the chain's copy).
+async fn resume_executing(devnet: &Devnet) -> Result<Option<ReportRun>, DevnetError> {
+    let reader = devnet.settlement.reader();
+    let executor = ReportExecutor::new(devnet.world.system.executor, &reader);
+    if executor.executing().call().await.map_err(|s| DevnetError::contract("read executing", s))?
+        == B256::ZERO
+    {
+        return Ok(None);
+    }
+    let inputs = executor
+        .ReportInputs_filter()
+        .from_block(devnet.world.ready_block)
+        .query()
+        .await
+        .map_err(|s| DevnetError::contract("read ReportInputs", s))?;
+    let (event, _) = inputs
+        .last()
+        .ok_or_else(|| DevnetError::Invariant("a report executes but left no ReportInputs".to_owned()))?;
+    let report = <Report as alloy::sol_types::SolValue>::abi_decode(&event.report)
+        .map_err(|e| DevnetError::Invariant(format!("decode ReportInputs: {e}")))?;
+    let slot = report.header.firstEpoch;
+    let hash = report_hash(&report, SETTLEMENT_CHAIN_ID, devnet.world.system.executor);
+    let mut built = Vec::with_capacity(devnet.members.len());
+    for member in &devnet.members {
+        built.push(match member.store.report(slot).await? {
+            Some(stored) => (stored.report, stored.hash),
+            None => (report.clone(), hash),
+        });
+    }
+    let turns = execute_in_turns(devnet, slot, &built).await?;
+    Ok(Some(ReportRun {
+        first: slot,
+        last: report.header.lastEpoch,
+        hash: turns.hash,
+        calls: turns.execution.calls.len(),
+        gas: calls_gas(devnet, &turns.execution).await?,
+        rewards: report
+            .epochs
+            .iter()
+            .flat_map(|e| &e.sequencers)
+            .filter(|s| !s.jailed)
+            .map(|s| s.reward)
+            .sum(),
+        pool_rewards: report.liquid.poolRewards,
+        refused_pool_steps: turns.execution.refused_pool_steps.iter().map(|r| describe_refusal(r)).collect(),
+        active_set_rejected: turns.execution.active_set_rejected,
+        executors: turns.executors,
+        waited_blocks: turns.waited_blocks,
+        agreed_block: turns.agreed_block,
+        first_call_block: turns.first_call_block,
+    }))
+}
+
+/// The gas of an execution's calls.
+async fn calls_gas(devnet: &Devnet, execution: &Execution) -> Result<u64, DevnetError> {
+    let mut gas = 0u64;
+    for call in &execution.calls {
+        let receipt = devnet
+            .settlement
+            .reader()
+            .get_transaction_receipt(*call)
+            .await
+            .map_err(rpc("read a report call's receipt"))?
+            .ok_or_else(|| DevnetError::Invariant(format!("report call {call} has no receipt")))?;
+        gas += receipt.gas_used;
+    }
+    Ok(gas)
 }
 
 async fn report_range(
@@ -186,17 +262,7 @@ async fn report_range(
         "failpoint oracle::voted: the members stopped after voting the report from epoch {first}"
     ))));
     let turns = execute_in_turns(devnet, first, &built).await?;
-    let mut gas = 0u64;
-    for call in &turns.execution.calls {
-        let receipt = devnet
-            .settlement
-            .reader()
-            .get_transaction_receipt(*call)
-            .await
-            .map_err(rpc("read a report call's receipt"))?
-            .ok_or_else(|| DevnetError::Invariant(format!("report call {call} has no receipt")))?;
-        gas += receipt.gas_used;
-    }
+    let gas = calls_gas(devnet, &turns.execution).await?;
     Ok(ReportRun {
         first,
         last,
@@ -397,6 +463,8 @@ async fn execute_in_turns(
         first_call_block: 0,
     };
     let mut sent_by = vec![0usize; n];
+    let mut failed = vec![false; n];
+    let mut failures = Vec::new();
     let mut state = progress(devnet).await?;
     let mut changed_at = agreed_block;
     let rounds = crate::chain::report::MAX_CALLS * 4 + 2 * n * usize::try_from(PATIENCE_BLOCKS).unwrap_or(1);
@@ -418,7 +486,10 @@ async fn execute_in_turns(
             let member = &devnet.members[position];
             let (report, hash) = &built[position];
             // A member executes only what it voted, once agreed; a stalled one stays silent.
-            if *hash != agreed_hash || member.stall_after.is_some_and(|k| sent_by[position] >= k) {
+            if *hash != agreed_hash
+                || failed[position]
+                || member.stall_after.is_some_and(|k| sent_by[position] >= k)
+            {
                 continue;
             }
             let wallet = devnet.settlement.wallet(member.account);
@@ -451,12 +522,16 @@ async fn execute_in_turns(
                     break;
                 }
                 Err(err) => {
-                    // Refused because the report moved on meanwhile: not an alarm.
-                    let now = progress(devnet).await?;
-                    if now != state {
+                    // Refused because the report moved on meanwhile (another member's call, or
+                    // this one's landing late): not an alarm, the round counts as progress.
+                    if progress(devnet).await? != state {
+                        acted = true;
                         break;
                     }
-                    return Err(err.into());
+                    // This member cannot act (its call refused, its node or its funds failing):
+                    // it sits the report out and the turn passes on after the patience.
+                    failures.push(format!("member {position}: {err}"));
+                    failed[position] = true;
                 }
             }
         }
@@ -473,7 +548,8 @@ async fn execute_in_turns(
     }
     let next = executor.nextEpoch().call().await.map_err(|s| DevnetError::contract("read nextEpoch", s))?;
     Err(DevnetError::Invariant(format!(
-        "the report from epoch {slot} did not end (next epoch {next}): every member stalled"
+        "the report from epoch {slot} did not end (next epoch {next}): every member stalled or failed{}",
+        if failures.is_empty() { String::new() } else { format!(" ({})", failures.join("; ")) }
     )))
 }
 
@@ -580,6 +656,10 @@ async fn next_active_set(devnet: &Devnet, ref_block: u64) -> Result<Vec<u32>, De
     Ok(top_by_stake(&candidates, max_active))
 }
 
+/// `LiquidCore.MAX_POSITIONS`: the token's most unreleased positions (it lists at most twice as
+/// many).
+const MAX_POSITIONS: usize = 32;
+
 /// The pool's allocation: what it holds now plus the buffer's spare (beyond the queue's pending
 /// tickets and the buffer target), water-filled over the set the registry has recorded (the
 /// moves run before this report's set takes over).
@@ -654,5 +734,8 @@ async fn allocation(devnet: &Devnet, ref_block: u64) -> Result<Vec<AllocationTar
     // Within the report's moves limit (`economics::moves` counts them as the contract makes
     // them): the smallest changes wait for a later report.
     let max_moves = usize::from(devnet.config.report.max_stake_moves_per_report);
-    fit_moves(&pools, &targets, max_moves).map_err(|e| DevnetError::Invariant(e.to_string()))
+    let unreleased = positions.iter().filter(|p| !p.released).count();
+    let room =
+        MAX_POSITIONS.saturating_sub(unreleased).min((2 * MAX_POSITIONS).saturating_sub(positions.len()));
+    fit_moves(&pools, &targets, max_moves, room).map_err(|e| DevnetError::Invariant(e.to_string()))
 }

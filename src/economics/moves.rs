@@ -109,20 +109,27 @@ pub fn stake_moves(
     Ok(moves)
 }
 
-/// `targets` brought within `max_moves` moves: while `stake_moves` would make more, the target
-/// whose change is smallest (ties to the higher id) is set back to the stake it would change,
-/// so the largest changes are kept and a sequencer set back keeps what it holds. Terminates:
-/// every round sets back one more target, and targets that change nothing make no move.
+/// `targets` brought within `max_moves` moves of which at most `max_redelegations` are
+/// redelegations (each opens a position; the token holds at most 32 unreleased and lists at
+/// most 64): while `stake_moves` would make more, the target whose change is smallest (ties to
+/// the higher id) is set back to the stake it would change, so the largest changes are kept and
+/// a sequencer set back keeps what it holds. Terminates: every round sets back one more target,
+/// and targets that change nothing make no move.
 pub fn fit_moves(
     pools: &[PoolStake],
     targets: &[AllocationTarget],
     max_moves: usize,
+    max_redelegations: usize,
 ) -> Result<Vec<AllocationTarget>, EconomicsError> {
     let current = |id: u32| {
         pools.iter().find(|p| p.id == id).map_or(U256::ZERO, |p| p.delegated.saturating_add(p.redelegated_in))
     };
     let mut fitted = targets.to_vec();
-    while stake_moves(pools, &fitted)?.len() > max_moves {
+    let too_many = |moves: &[StakeMove]| {
+        moves.len() > max_moves
+            || moves.iter().filter(|m| matches!(m, StakeMove::Redelegate { .. })).count() > max_redelegations
+    };
+    while too_many(&stake_moves(pools, &fitted)?) {
         let smallest = fitted
             .iter()
             .enumerate()
@@ -199,16 +206,23 @@ mod tests {
         let pools = [pool(1, 10, 0), pool(2, 10, 0), pool(3, 10, 0), pool(4, 10, 0), pool(5, 9, 0)];
         let targets = [target(1, 11), target(2, 17), target(3, 13), target(4, 12), target(5, 5)];
         assert_eq!(stake_moves(&pools, &targets).expect("moves").len(), 5);
-        assert_eq!(fit_moves(&pools, &targets, 5), Ok(targets.to_vec()), "within the limit: unchanged");
-        let fitted = fit_moves(&pools, &targets, 3).expect("fitted");
+        assert_eq!(fit_moves(&pools, &targets, 5, 5), Ok(targets.to_vec()), "within the limit: unchanged");
+        let fitted = fit_moves(&pools, &targets, 3, 5).expect("fitted");
         assert_eq!(
             fitted,
             [target(1, 10), target(2, 17), target(3, 13), target(4, 10), target(5, 5)],
             "the +1 and the +2 set back, the largest kept"
         );
         assert!(stake_moves(&pools, &fitted).expect("moves").len() <= 3);
-        let none = fit_moves(&pools, &targets, 0).expect("fitted");
+        let none = fit_moves(&pools, &targets, 0, 5).expect("fitted");
         assert_eq!(stake_moves(&pools, &none), Ok(vec![]), "no move allowed: every target set back");
+        // No room for a position: the one redelegation (5 into 2) stays while smaller changes
+        // go first (1's +1, 4's +2, 3's +3), until 5's -4 itself is set back; 2's +7 then
+        // comes from the buffer.
+        let fitted = fit_moves(&pools, &targets, 5, 0).expect("fitted");
+        let moves = stake_moves(&pools, &fitted).expect("moves");
+        assert!(moves.iter().all(|m| !matches!(m, StakeMove::Redelegate { .. })), "{moves:?}");
+        assert_eq!(fitted, [target(1, 10), target(2, 17), target(3, 10), target(4, 10), target(5, 9)]);
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! schema (`postgres://` URLs). Opening a store runs the numbered migrations of its backend
 //! (`migrations/sqlite/`, `migrations/postgres/`, embedded in the binary) and then checks its
 //! identity: a database written for another member, chain or report contract is refused, never
-//! reused. Writes that would change what was recorded (a different report for a slot already
-//! built) are refused too, and change nothing.
+//! reused. A different report for a slot whose report already executed is refused too, and
+//! changes nothing (one never executed is replaced: a later round rebuilt the slot).
 
 use std::{path::Path, str::FromStr};
 
@@ -244,23 +244,54 @@ impl MemberStore {
         })
     }
 
-    /// Records a report built for its slot. Recording the same report again is a no-op; a
-    /// different report for a recorded slot is refused ([`StoreError::Conflict`]).
+    /// Records a report built for its slot. Recording the same report again is a no-op. A
+    /// different report for a slot whose report never executed replaces it (a later round
+    /// rebuilt the slot over a longer range; the vote is cleared, to be cast again); once the
+    /// slot's report executed, a different one is refused ([`StoreError::Conflict`]).
     pub async fn record_built(&self, report: &Report, hash: B256) -> Result<(), StoreError> {
         let slot = report.header.firstEpoch;
+        let first = to_i64(slot, "first epoch")?;
+        let last = to_i64(report.header.lastEpoch, "last epoch")?;
+        let ref_block = to_i64(report.header.refBlock, "reference block")?;
+        let bytes = report.abi_encode();
         if let Some(recorded) = self.report(slot).await? {
             if recorded.hash == hash {
+                return Ok(());
+            }
+            if recorded.executed_block.is_some() {
+                return Err(StoreError::Conflict { slot, recorded: recorded.hash, offered: hash });
+            }
+            let sql = "UPDATE oracle_reports SET last_epoch = ?, ref_block = ?, report_hash = ?, report = ?, \
+                       voted_tx = NULL, calls_sent = 0 WHERE first_epoch = ? AND executed_block IS NULL";
+            let replaced = match &self.backend {
+                Backend::Sqlite(pool) => sqlx::query(sql)
+                    .bind(last)
+                    .bind(ref_block)
+                    .bind(hash.to_string())
+                    .bind(bytes)
+                    .bind(first)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected()),
+                Backend::Postgres(pool) => sqlx::query(pg(sql))
+                    .bind(last)
+                    .bind(ref_block)
+                    .bind(hash.to_string())
+                    .bind(bytes)
+                    .bind(first)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected()),
+            }
+            .map_err(db("replace an unexecuted report"))?;
+            if replaced == 1 {
                 return Ok(());
             }
             return Err(StoreError::Conflict { slot, recorded: recorded.hash, offered: hash });
         }
         let sql = "INSERT INTO oracle_reports (first_epoch, last_epoch, ref_block, report_hash, report) \
-                   VALUES (?, ?, ?, ?, ?)";
-        let first = to_i64(slot, "first epoch")?;
-        let last = to_i64(report.header.lastEpoch, "last epoch")?;
-        let ref_block = to_i64(report.header.refBlock, "reference block")?;
-        let bytes = report.abi_encode();
-        match &self.backend {
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (first_epoch) DO NOTHING";
+        let inserted = match &self.backend {
             Backend::Sqlite(pool) => sqlx::query(sql)
                 .bind(first)
                 .bind(last)
@@ -269,7 +300,7 @@ impl MemberStore {
                 .bind(bytes)
                 .execute(pool)
                 .await
-                .map(drop),
+                .map(|r| r.rows_affected()),
             Backend::Postgres(pool) => sqlx::query(pg(sql))
                 .bind(first)
                 .bind(last)
@@ -278,9 +309,17 @@ impl MemberStore {
                 .bind(bytes)
                 .execute(pool)
                 .await
-                .map(drop),
+                .map(|r| r.rows_affected()),
         }
-        .map_err(db("record a built report"))
+        .map_err(db("record a built report"))?;
+        if inserted == 0 {
+            // Another writer recorded the slot first: the same report is fine.
+            let recorded = self.report(slot).await?.map(|r| r.hash).unwrap_or_default();
+            if recorded != hash {
+                return Err(StoreError::Conflict { slot, recorded, offered: hash });
+            }
+        }
+        Ok(())
     }
 
     /// Records the member's vote for `slot`.
