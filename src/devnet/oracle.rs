@@ -358,15 +358,29 @@ async fn undone<T>(
     result
 }
 
-/// The member's own latest vote for `slot`, from its `HashVoted` logs: the hash and the vote's
+/// The member's own latest vote for `slot` under the current membership (votes reset when it
+/// changes), from its `HashVoted` logs since the last `MembershipSet`: the hash and the vote's
 /// transaction.
 async fn own_vote(devnet: &Devnet, member: &Member, slot: u64) -> Result<Option<(B256, B256)>, DevnetError> {
+    let memberships = Filter::new()
+        .address(devnet.world.system.executor)
+        .event_signature(ReportExecutor::MembershipSet::SIGNATURE_HASH)
+        .from_block(0);
+    let since = devnet
+        .settlement
+        .reader()
+        .get_logs(&memberships)
+        .await
+        .map_err(rpc("read the membership changes"))?
+        .last()
+        .and_then(|log| log.block_number)
+        .unwrap_or(devnet.world.ready_block);
     let filter = Filter::new()
         .address(devnet.world.system.executor)
         .event_signature(ReportExecutor::HashVoted::SIGNATURE_HASH)
         .topic1(B256::from(U256::from(slot)))
         .topic2(member.address.into_word())
-        .from_block(devnet.world.ready_block);
+        .from_block(since);
     let logs = devnet.settlement.reader().get_logs(&filter).await.map_err(rpc("read the member's votes"))?;
     let Some(log) = logs.last() else { return Ok(None) };
     let voted = log
