@@ -288,19 +288,26 @@ pub async fn gather_range(
         for (id, t) in &turns {
             let point = registry.stakeAt(*id, epoch).call().await.map_err(contract("read stakeAt"))?;
             let pool = registry.pool(*id).call().block(state).await.map_err(contract("read a pool"))?;
-            let s = registry
-                .sequencer(*id)
-                .call()
-                .block(BlockId::number(last_block))
-                .await
-                .map_err(contract("read a sequencer"))?;
+            // The commission in force: the checkpoint's; only a sequencer without one yet
+            // (registered after the epoch began) needs the registry's state at the epoch's end.
+            let commission_bps = if point.epoch == 0 {
+                registry
+                    .sequencer(*id)
+                    .call()
+                    .block(BlockId::number(last_block))
+                    .await
+                    .map_err(contract("read a sequencer"))?
+                    .commissionBps
+            } else {
+                point.commissionBps
+            };
             sequencers.push(SequencerEpoch {
                 id: *id,
                 blocks: t.produced,
                 bond: U256::from(point.bond),
                 pool_tokens: U256::from(point.tokens),
                 pool_shares: U256::from(point.shares),
-                commission_bps: if point.epoch == 0 { s.commissionBps } else { point.commissionBps },
+                commission_bps,
                 // An epoch without settlement blocks: jailed as the next one began.
                 jailed: history.jailed_during(
                     *id,
