@@ -193,27 +193,9 @@ async fn resume_executing(devnet: &Devnet) -> Result<Option<ReportRun>, DevnetEr
         });
     }
     let turns = execute_in_turns(devnet, slot, &built).await?;
-    Ok(Some(ReportRun {
-        first: slot,
-        last: report.header.lastEpoch,
-        hash: turns.hash,
-        calls: turns.execution.calls.len(),
-        gas: calls_gas(devnet, &turns.execution).await?,
-        rewards: report
-            .epochs
-            .iter()
-            .flat_map(|e| &e.sequencers)
-            .filter(|s| !s.jailed)
-            .map(|s| s.reward)
-            .sum(),
-        pool_rewards: report.liquid.poolRewards,
-        refused_pool_steps: turns.execution.refused_pool_steps.iter().map(|r| describe_refusal(r)).collect(),
-        active_set_rejected: turns.execution.active_set_rejected,
-        executors: turns.executors,
-        waited_blocks: turns.waited_blocks,
-        agreed_block: turns.agreed_block,
-        first_call_block: turns.first_call_block,
-    }))
+    let gas = calls_gas(devnet, &turns.execution).await?;
+    let rewards = report.epochs.iter().flat_map(|e| &e.sequencers).map(|s| s.reward).sum();
+    Ok(Some(turns.into_run(slot, report.header.lastEpoch, gas, rewards, report.liquid.poolRewards)))
 }
 
 /// The gas of an execution's calls.
@@ -263,21 +245,7 @@ async fn report_range(
     ))));
     let turns = execute_in_turns(devnet, first, &built).await?;
     let gas = calls_gas(devnet, &turns.execution).await?;
-    Ok(ReportRun {
-        first,
-        last,
-        hash: turns.hash,
-        calls: turns.execution.calls.len(),
-        gas,
-        rewards,
-        pool_rewards,
-        refused_pool_steps: turns.execution.refused_pool_steps.iter().map(|r| describe_refusal(r)).collect(),
-        active_set_rejected: turns.execution.active_set_rejected,
-        executors: turns.executors,
-        waited_blocks: turns.waited_blocks,
-        agreed_block: turns.agreed_block,
-        first_call_block: turns.first_call_block,
-    })
+    Ok(turns.into_run(first, last, gas, rewards, pool_rewards))
 }
 
 /// The report an honest member builds for `first..=last` at `ref_block`, with what it pays the
@@ -418,6 +386,32 @@ struct Turns {
     waited_blocks: u64,
     agreed_block: u64,
     first_call_block: u64,
+}
+
+impl Turns {
+    /// The run of the report `first..=last` these turns executed.
+    fn into_run(self, first: u64, last: u64, gas: u64, rewards: U256, pool_rewards: U256) -> ReportRun {
+        ReportRun {
+            first,
+            last,
+            hash: self.hash,
+            calls: self.execution.calls.len(),
+            gas,
+            rewards,
+            pool_rewards,
+            refused_pool_steps: self
+                .execution
+                .refused_pool_steps
+                .iter()
+                .map(|r| describe_refusal(r))
+                .collect(),
+            active_set_rejected: self.execution.active_set_rejected,
+            executors: self.executors,
+            waited_blocks: self.waited_blocks,
+            agreed_block: self.agreed_block,
+            first_call_block: self.first_call_block,
+        }
+    }
 }
 
 /// The report contract's progress: next epoch, the executing hash, its stage and the last

@@ -120,6 +120,18 @@ fn pg(sql: &str) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(numbered(sql))
 }
 
+/// Runs a write written once with `?` placeholders on the store's backend, binding the
+/// arguments in order; evaluates to the rows it changed, or [`StoreError::Database`] with `what`.
+macro_rules! write {
+    ($backend:expr, $what:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $backend {
+            Backend::Sqlite(pool) => sqlx::query($sql)$(.bind($arg))*.execute(pool).await.map(|r| r.rows_affected()),
+            Backend::Postgres(pool) => sqlx::query(pg($sql))$(.bind($arg))*.execute(pool).await.map(|r| r.rows_affected()),
+        }
+        .map_err(db($what))
+    };
+}
+
 fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut n = 0;
@@ -133,6 +145,15 @@ fn numbered(sql: &str) -> String {
         }
     }
     out
+}
+
+/// An update of one slot's row changed exactly it.
+fn one_row(changed: u64, slot: u64, what: &str) -> Result<(), StoreError> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(format!("no report recorded for slot {slot} ({what})")))
+    }
 }
 
 fn to_i64(value: u64, what: &str) -> Result<i64, StoreError> {
@@ -207,26 +228,13 @@ impl MemberStore {
         let insert = "INSERT INTO oracle_member (id, address, chain_id, executor) VALUES (1, ?, ?, ?) \
                       ON CONFLICT (id) DO NOTHING";
         let select = "SELECT address, chain_id, executor FROM oracle_member WHERE id = 1";
+        write!(&self.backend, "record its member", insert, member.to_string(), chain, executor.to_string())?;
         let (address, found_chain, found_executor): (String, i64, String) = match &self.backend {
             Backend::Sqlite(pool) => {
-                sqlx::query(insert)
-                    .bind(member.to_string())
-                    .bind(chain)
-                    .bind(executor.to_string())
-                    .execute(pool)
-                    .await
-                    .map_err(db("record its member"))?;
                 let row = sqlx::query(select).fetch_one(pool).await.map_err(db("read its member"))?;
                 (row.get(0), row.get(1), row.get(2))
             }
             Backend::Postgres(pool) => {
-                sqlx::query(pg(insert))
-                    .bind(member.to_string())
-                    .bind(chain)
-                    .bind(executor.to_string())
-                    .execute(pool)
-                    .await
-                    .map_err(db("record its member"))?;
                 let row = sqlx::query(select).fetch_one(pool).await.map_err(db("read its member"))?;
                 (row.get(0), row.get(1), row.get(2))
             }
@@ -263,27 +271,16 @@ impl MemberStore {
             }
             let sql = "UPDATE oracle_reports SET last_epoch = ?, ref_block = ?, report_hash = ?, report = ?, \
                        voted_tx = NULL, calls_sent = 0 WHERE first_epoch = ? AND executed_block IS NULL";
-            let replaced = match &self.backend {
-                Backend::Sqlite(pool) => sqlx::query(sql)
-                    .bind(last)
-                    .bind(ref_block)
-                    .bind(hash.to_string())
-                    .bind(bytes)
-                    .bind(first)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected()),
-                Backend::Postgres(pool) => sqlx::query(pg(sql))
-                    .bind(last)
-                    .bind(ref_block)
-                    .bind(hash.to_string())
-                    .bind(bytes)
-                    .bind(first)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected()),
-            }
-            .map_err(db("replace an unexecuted report"))?;
+            let replaced = write!(
+                &self.backend,
+                "replace an unexecuted report",
+                sql,
+                last,
+                ref_block,
+                hash.to_string(),
+                bytes,
+                first
+            )?;
             if replaced == 1 {
                 return Ok(());
             }
@@ -291,27 +288,16 @@ impl MemberStore {
         }
         let sql = "INSERT INTO oracle_reports (first_epoch, last_epoch, ref_block, report_hash, report) \
                    VALUES (?, ?, ?, ?, ?) ON CONFLICT (first_epoch) DO NOTHING";
-        let inserted = match &self.backend {
-            Backend::Sqlite(pool) => sqlx::query(sql)
-                .bind(first)
-                .bind(last)
-                .bind(ref_block)
-                .bind(hash.to_string())
-                .bind(bytes)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()),
-            Backend::Postgres(pool) => sqlx::query(pg(sql))
-                .bind(first)
-                .bind(last)
-                .bind(ref_block)
-                .bind(hash.to_string())
-                .bind(bytes)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()),
-        }
-        .map_err(db("record a built report"))?;
+        let inserted = write!(
+            &self.backend,
+            "record a built report",
+            sql,
+            first,
+            last,
+            ref_block,
+            hash.to_string(),
+            bytes
+        )?;
         if inserted == 0 {
             // Another writer recorded the slot first: the same report is fine.
             let recorded = self.report(slot).await?.map(|r| r.hash).unwrap_or_default();
@@ -324,77 +310,29 @@ impl MemberStore {
 
     /// Records the member's vote for `slot`.
     pub async fn record_vote(&self, slot: u64, tx: TxHash) -> Result<(), StoreError> {
-        self.update(
-            "UPDATE oracle_reports SET voted_tx = ? WHERE first_epoch = ?",
-            Some(tx.to_string()),
-            None,
-            slot,
-            "record a vote",
-        )
-        .await
+        let sql = "UPDATE oracle_reports SET voted_tx = ? WHERE first_epoch = ?";
+        let changed = write!(&self.backend, "record a vote", sql, tx.to_string(), to_i64(slot, "slot")?)?;
+        one_row(changed, slot, "record a vote")
     }
 
     /// Records one more call of `slot`'s report sent by this member.
     pub async fn record_call(&self, slot: u64) -> Result<(), StoreError> {
-        self.update(
-            "UPDATE oracle_reports SET calls_sent = calls_sent + 1 WHERE first_epoch = ?",
-            None,
-            None,
-            slot,
-            "record a call",
-        )
-        .await
+        let sql = "UPDATE oracle_reports SET calls_sent = calls_sent + 1 WHERE first_epoch = ?";
+        let changed = write!(&self.backend, "record a call", sql, to_i64(slot, "slot")?)?;
+        one_row(changed, slot, "record a call")
     }
 
     /// Records that `slot`'s report ended (its `ReportExecuted`) in settlement block `block`.
     pub async fn record_executed(&self, slot: u64, block: u64) -> Result<(), StoreError> {
-        self.update(
-            "UPDATE oracle_reports SET executed_block = ? WHERE first_epoch = ?",
-            None,
-            Some(to_i64(block, "block")?),
-            slot,
+        let sql = "UPDATE oracle_reports SET executed_block = ? WHERE first_epoch = ?";
+        let changed = write!(
+            &self.backend,
             "record an execution",
-        )
-        .await
-    }
-
-    async fn update(
-        &self,
-        sql: &'static str,
-        text: Option<String>,
-        number: Option<i64>,
-        slot: u64,
-        what: &'static str,
-    ) -> Result<(), StoreError> {
-        let slot = to_i64(slot, "slot")?;
-        let done = match &self.backend {
-            Backend::Sqlite(pool) => {
-                let mut q = sqlx::query(sql);
-                if let Some(t) = text {
-                    q = q.bind(t);
-                }
-                if let Some(n) = number {
-                    q = q.bind(n);
-                }
-                q.bind(slot).execute(pool).await.map(|r| r.rows_affected())
-            }
-            Backend::Postgres(pool) => {
-                let mut q = sqlx::query(pg(sql));
-                if let Some(t) = text {
-                    q = q.bind(t);
-                }
-                if let Some(n) = number {
-                    q = q.bind(n);
-                }
-                q.bind(slot).execute(pool).await.map(|r| r.rows_affected())
-            }
-        }
-        .map_err(db(what))?;
-        if done == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Corrupt(format!("no report recorded for slot {slot} ({what})")))
-        }
+            sql,
+            to_i64(block, "block")?,
+            to_i64(slot, "slot")?
+        )?;
+        one_row(changed, slot, "record an execution")
     }
 
     /// The report recorded for `slot`, if any.
