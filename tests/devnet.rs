@@ -252,6 +252,17 @@ async fn check_reported_blocks(devnet: &Devnet, runs: &[EpochRun]) {
     }
 }
 
+/// The sum of `amount` over every `E` that `address` emitted up to block `head`.
+async fn total<E: alloy::sol_types::SolEvent>(
+    provider: &alloy::providers::DynProvider,
+    address: Address,
+    head: u64,
+    amount: impl Fn(&E) -> U256,
+) -> U256 {
+    let events = seqstake::chain::inputs::events::<E>(provider, address, 0, head).await.expect("events");
+    events.iter().map(|(e, _, _)| amount(e)).sum()
+}
+
 /// Everything paid, held and carried equals everything that came in, to the wei, from the
 /// chain's own events and balances: what the report contract drew from the fee vault and the
 /// emission reserve is what it sent the registry for the sequencers, what it credited (partner,
@@ -262,71 +273,28 @@ async fn check_conservation(devnet: &Devnet) {
     let system = &devnet.world.system;
     let vault_address = system.vaults.iter().find(|(id, _)| *id == 31_338).expect("vault").1;
     let vault = FeeVault::new(vault_address, &settlement);
-    let reserve = EmissionReserve::new(system.reserve, &settlement);
     let executor = ReportExecutor::new(system.executor, &settlement);
-    let registry = SequencerRegistry::new(system.registry, &settlement);
 
-    let drawn: U256 = vault
-        .RevenueDrawn_filter()
-        .from_block(0)
-        .query()
-        .await
-        .expect("draws")
-        .iter()
-        .map(|(e, _)| e.amount)
-        .sum();
-    let emitted: U256 = reserve
-        .EmissionDrawn_filter()
-        .from_block(0)
-        .query()
-        .await
-        .expect("emissions")
-        .iter()
-        .map(|(e, _)| e.amount)
-        .sum();
-    let settled = executor.EpochSettled_filter().from_block(0).query().await.expect("settled");
-    let revenue: U256 = settled.iter().map(|(e, _)| e.revenue).sum();
-    let emission: U256 = settled.iter().map(|(e, _)| e.emission).sum();
+    let head = settlement.get_block_number().await.expect("head");
+    let drawn = total::<FeeVault::RevenueDrawn>(&settlement, vault_address, head, |e| e.amount).await;
+    let emitted =
+        total::<EmissionReserve::EmissionDrawn>(&settlement, system.reserve, head, |e| e.amount).await;
+    let revenue =
+        total::<ReportExecutor::EpochSettled>(&settlement, system.executor, head, |e| e.revenue).await;
+    let emission =
+        total::<ReportExecutor::EpochSettled>(&settlement, system.executor, head, |e| e.emission).await;
     assert_eq!(drawn, revenue, "the vault paid exactly the settled revenue");
     assert_eq!(emitted, emission, "the reserve paid exactly the settled emission");
     assert!(!emission.is_zero() && !revenue.is_zero());
 
-    let to_registry: U256 = registry
-        .RewardsDistributed_filter()
-        .from_block(0)
-        .query()
-        .await
-        .expect("paid")
-        .iter()
-        .map(|(e, _)| e.total)
-        .sum::<U256>()
-        + registry
-            .RewardsPartDistributed_filter()
-            .from_block(0)
-            .query()
-            .await
-            .expect("parts")
-            .iter()
-            .map(|(e, _)| e.total)
-            .sum::<U256>();
-    let credited: U256 = executor
-        .Credited_filter()
-        .from_block(0)
-        .query()
-        .await
-        .expect("credits")
-        .iter()
-        .map(|(e, _)| e.amount)
-        .sum();
-    let claimed: U256 = executor
-        .Claimed_filter()
-        .from_block(0)
-        .query()
-        .await
-        .expect("claims")
-        .iter()
-        .map(|(e, _)| e.amount)
-        .sum();
+    let to_registry =
+        total::<SequencerRegistry::RewardsDistributed>(&settlement, system.registry, head, |e| e.total).await
+            + total::<SequencerRegistry::RewardsPartDistributed>(&settlement, system.registry, head, |e| {
+                e.total
+            })
+            .await;
+    let credited = total::<ReportExecutor::Credited>(&settlement, system.executor, head, |e| e.amount).await;
+    let claimed = total::<ReportExecutor::Claimed>(&settlement, system.executor, head, |e| e.amount).await;
     let dust = executor.carriedDust().call().await.expect("dust");
     assert_eq!(drawn + emitted, to_registry + credited + dust, "in = paid + credited + carried");
     let owed = executor.totalOwed().call().await.expect("owed");

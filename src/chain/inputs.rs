@@ -19,6 +19,8 @@ use alloy::{
     eips::{BlockId, BlockNumberOrTag},
     primitives::{Address, B256, U256},
     providers::{DynProvider, Provider},
+    rpc::types::Filter,
+    sol_types::SolEvent,
 };
 
 use super::{
@@ -86,58 +88,36 @@ pub struct RegistryHistory {
 impl RegistryHistory {
     /// Reads the history from settlement blocks `from..=to`.
     pub async fn read(sources: &InputSources, from: u64, to: u64) -> Result<Self, ChainError> {
-        let registry = SequencerRegistry::new(sources.system.registry, &sources.settlement);
-        let mut signers = Vec::new();
-        let registered = registry
-            .SequencerRegistered_filter()
-            .from_block(from)
-            .to_block(to)
-            .query()
-            .await
-            .map_err(contract("read SequencerRegistered"))?;
-        let rotated = registry
-            .SignerRotated_filter()
-            .from_block(from)
-            .to_block(to)
-            .query()
-            .await
-            .map_err(contract("read SignerRotated"))?;
-        let mut changes: Vec<(u64, u64, SequencerId, Address)> = registered
-            .iter()
-            .map(|(e, log)| {
-                (log.block_number.unwrap_or_default(), log.log_index.unwrap_or_default(), e.id, e.signer)
-            })
-            .chain(rotated.iter().map(|(e, log)| {
-                (log.block_number.unwrap_or_default(), log.log_index.unwrap_or_default(), e.id, e.newSigner)
-            }))
-            .collect();
+        let registry = sources.system.registry;
+        let mut changes: Vec<(u64, u64, SequencerId, Address)> =
+            events::<SequencerRegistry::SequencerRegistered>(&sources.settlement, registry, from, to)
+                .await?
+                .into_iter()
+                .map(|(e, block, index)| (block, index, e.id, e.signer))
+                .chain(
+                    events::<SequencerRegistry::SignerRotated>(&sources.settlement, registry, from, to)
+                        .await?
+                        .into_iter()
+                        .map(|(e, block, index)| (block, index, e.id, e.newSigner)),
+                )
+                .collect();
         changes.sort_unstable_by_key(|&(block, index, ..)| (block, index));
+        let mut signers = Vec::with_capacity(changes.len());
         for (block, _, id, signer) in changes {
             signers.push((timestamp_of(&sources.settlement, block).await?, id, signer));
         }
-        let jailed = registry
-            .Jailed_filter()
-            .from_block(from)
-            .to_block(to)
-            .query()
-            .await
-            .map_err(contract("read Jailed"))?;
-        let unjailed = registry
-            .Unjailed_filter()
-            .from_block(from)
-            .to_block(to)
-            .query()
-            .await
-            .map_err(contract("read Unjailed"))?;
-        let mut jails: Vec<(u64, u64, SequencerId, bool)> = jailed
-            .iter()
-            .map(|(e, log)| {
-                (log.block_number.unwrap_or_default(), log.log_index.unwrap_or_default(), e.id, true)
-            })
-            .chain(unjailed.iter().map(|(e, log)| {
-                (log.block_number.unwrap_or_default(), log.log_index.unwrap_or_default(), e.id, false)
-            }))
-            .collect();
+        let mut jails: Vec<(u64, u64, SequencerId, bool)> =
+            events::<SequencerRegistry::Jailed>(&sources.settlement, registry, from, to)
+                .await?
+                .into_iter()
+                .map(|(e, block, index)| (block, index, e.id, true))
+                .chain(
+                    events::<SequencerRegistry::Unjailed>(&sources.settlement, registry, from, to)
+                        .await?
+                        .into_iter()
+                        .map(|(e, block, index)| (block, index, e.id, false)),
+                )
+                .collect();
         jails.sort_unstable_by_key(|&(block, index, ..)| (block, index));
         Ok(Self {
             signers,
@@ -171,6 +151,37 @@ impl RegistryHistory {
                 .iter()
                 .any(|&(block, who, jailed)| who == id && jailed && (first..=last).contains(&block))
     }
+}
+
+/// Every `E` that `address` emitted in blocks `from..=to`, with its block and log index.
+///
+/// # Errors
+/// [`ChainError::Rpc`] when the logs cannot be read, [`ChainError::Input`] for a log that does
+/// not decode as `E`.
+pub async fn events<E: SolEvent>(
+    provider: &DynProvider,
+    address: Address,
+    from: u64,
+    to: u64,
+) -> Result<Vec<(E, u64, u64)>, ChainError> {
+    let filter =
+        Filter::new().address(address).event_signature(E::SIGNATURE_HASH).from_block(from).to_block(to);
+    let logs = provider
+        .get_logs(&filter)
+        .await
+        .map_err(|source| ChainError::Rpc { action: format!("read {} logs", E::SIGNATURE), source })?;
+    let mut decoded = Vec::with_capacity(logs.len());
+    for log in &logs {
+        let event = log
+            .log_decode::<E>()
+            .map_err(|e| ChainError::Input(format!("undecodable {} log: {e}", E::SIGNATURE)))?;
+        decoded.push((
+            event.inner.data,
+            log.block_number.unwrap_or_default(),
+            log.log_index.unwrap_or_default(),
+        ));
+    }
+    Ok(decoded)
 }
 
 fn rpc(action: &str) -> impl Fn(alloy::transports::TransportError) -> ChainError + '_ {

@@ -99,8 +99,15 @@ pub struct StoredReport {
     pub calls_sent: u32,
 }
 
-/// A stored report's columns: bytes, hash, vote, execution block, calls sent.
-type ReportRow = (Vec<u8>, String, Option<String>, Option<i64>, i32);
+/// A stored report's columns, as both backends read them.
+#[derive(sqlx::FromRow)]
+struct ReportRow {
+    report: Vec<u8>,
+    report_hash: String,
+    voted_tx: Option<String>,
+    executed_block: Option<i64>,
+    calls_sent: i32,
+}
 
 #[derive(Debug, Clone)]
 enum Backend {
@@ -340,34 +347,19 @@ impl MemberStore {
         let sql = "SELECT report, report_hash, voted_tx, executed_block, calls_sent FROM oracle_reports \
                    WHERE first_epoch = ?";
         let slot_key = to_i64(slot, "slot")?;
-        let row = match &self.backend {
-            Backend::Sqlite(pool) => sqlx::query(sql).bind(slot_key).fetch_optional(pool).await.map(|r| {
-                r.map(|r| {
-                    (
-                        r.get::<Vec<u8>, _>(0),
-                        r.get::<String, _>(1),
-                        r.get(2),
-                        r.get::<Option<i64>, _>(3),
-                        r.get(4),
-                    )
-                })
-            }),
-            Backend::Postgres(pool) => {
-                sqlx::query(pg(sql)).bind(slot_key).fetch_optional(pool).await.map(|r| {
-                    r.map(|r| {
-                        (
-                            r.get::<Vec<u8>, _>(0),
-                            r.get::<String, _>(1),
-                            r.get(2),
-                            r.get::<Option<i64>, _>(3),
-                            r.get(4),
-                        )
-                    })
-                })
-            }
+        let row: Option<ReportRow> = match &self.backend {
+            Backend::Sqlite(pool) => sqlx::query_as(sql).bind(slot_key).fetch_optional(pool).await,
+            Backend::Postgres(pool) => sqlx::query_as(pg(sql)).bind(slot_key).fetch_optional(pool).await,
         }
         .map_err(db("read a report"))?;
-        let Some((bytes, hash, voted, executed, calls)): Option<ReportRow> = row else {
+        let Some(ReportRow {
+            report: bytes,
+            report_hash: hash,
+            voted_tx: voted,
+            executed_block: executed,
+            calls_sent: calls,
+        }) = row
+        else {
             return Ok(None);
         };
         let report = Report::abi_decode(&bytes)
