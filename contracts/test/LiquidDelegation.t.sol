@@ -22,13 +22,7 @@ contract LiquidDelegationTest is LiquidFixture {
 
     function setUp() public {
         _setUpLiquid(); // epoch 5, timelock delay 700 = (6 + 1) epochs of 100 s
-        for (uint160 i; i < 3; ++i) {
-            _registerAs(address(0x100 + i), 10 ether, 1000);
-        }
-        uint32[] memory set = new uint32[](3);
-        (set[0], set[1], set[2]) = (1, 2, 3);
-        vm.prank(reporter);
-        registry.updateActiveSet(set);
+        _threeActiveSequencers();
         vm.deal(alice, 1000 ether);
         vm.prank(alice);
         token.deposit{value: 60 ether}(address(0));

@@ -51,13 +51,7 @@ contract LiquidMoneyPathsTest is LiquidFixture {
 
     function setUp() public {
         _setUpLiquid(); // epoch 5
-        for (uint160 i; i < 3; ++i) {
-            _registerAs(address(0x100 + i), 10 ether, 1000);
-        }
-        uint32[] memory set = new uint32[](3);
-        (set[0], set[1], set[2]) = (1, 2, 3);
-        vm.prank(reporter);
-        registry.updateActiveSet(set);
+        _threeActiveSequencers();
         assertEq(_depositAs(alice, 60 ether), SUPPLY_0, "60 ether into the empty token: 1000 shares per wei");
     }
 
@@ -143,12 +137,7 @@ contract LiquidMoneyPathsTest is LiquidFixture {
         assertEq(_harvest(), CLAIMED, "the second harvest's due");
         assertEq(token.finalizationRate(), 1_080_825_598_086_124_401_912_550, "the rate at finalization");
         assertEq(_finalizeTo(id), 6_242_999_999_999_999_999, "the batch locks the value at request");
-        uint256 before = alice.balance;
-        vm.prank(alice);
-        uint256 paid = queue.claimWithdrawal(id, 0, alice);
-        assertEq(paid, 6_242_999_999_999_999_999, "the ticket pays its value at request");
-        assertEq(alice.balance - before, 6_242_999_999_999_999_999);
-        assertEq(queue.lockedAssets(), 0, "nothing left locked");
+        _claimPays(alice, id, 6_242_999_999_999_999_999, "the ticket pays its value at request");
         assertEq(address(queue).balance, 0);
     }
 
@@ -167,12 +156,7 @@ contract LiquidMoneyPathsTest is LiquidFixture {
         assertEq(token.totalPooledAssets(), 52_700_000_000_000_000_000, "62.7 less the pool's 10");
         assertEq(token.finalizationRate(), 874_551_036_682_615_629_986_136, "the rate at finalization");
         assertEq(_finalizeTo(id), 5_247_306_220_095_693_779, "the batch locks the shares at the rate");
-        uint256 before = alice.balance;
-        vm.prank(alice);
-        uint256 paid = queue.claimWithdrawal(id, 0, alice);
-        assertEq(paid, 5_247_306_220_095_693_779, "the ticket pays its shares at the lower rate");
-        assertEq(alice.balance - before, 5_247_306_220_095_693_779);
-        assertEq(queue.lockedAssets(), 0, "nothing left locked");
+        _claimPays(alice, id, 5_247_306_220_095_693_779, "the ticket pays its shares at the lower rate");
     }
 
     /// The held gain of a finalization (review finding 8) after the rise of
@@ -207,5 +191,16 @@ contract LiquidMoneyPathsTest is LiquidFixture {
         assertEq(alice.balance - before, 1_039_459_499_999_999_999);
         assertEq(token.pendingFees(), 1_040_500_000_000_000, "the fee, rounded up, waits for the next report");
         assertEq(token.bufferedAssets(), 32_700_000_000_000_000_000 - 1_040_499_999_999_999_999);
+    }
+
+    /// `owner` claims ticket `id` (the queue's only one finalized, checkpoint 0): it pays
+    /// exactly `expected` to the owner and leaves nothing locked.
+    function _claimPays(address owner, uint256 id, uint256 expected, string memory what) internal {
+        uint256 before = owner.balance;
+        vm.prank(owner);
+        uint256 paid = queue.claimWithdrawal(id, 0, owner);
+        assertEq(paid, expected, what);
+        assertEq(owner.balance - before, expected, what);
+        assertEq(queue.lockedAssets(), 0, "nothing left locked");
     }
 }

@@ -27,6 +27,29 @@ abstract contract HandlerChecks is Test {
         }
     }
 
+    /// Steers a bucket withdrawal: the first matured bucket (completion at most `current`)
+    /// from `index` on, cyclically; with none matured, the clock runs to the earliest
+    /// completion (as a holder waiting to withdraw would, since a run's few `advance` calls
+    /// rarely cover the unbonding period) and that bucket is taken.
+    function _maturedBucket(
+        uint64[] memory completions,
+        uint256 index,
+        uint64 current,
+        uint256 genesis,
+        uint256 epochLength
+    ) internal returns (uint256 i) {
+        i = bound(index, 0, completions.length - 1);
+        uint256 earliest = i;
+        for (uint256 k; k < completions.length && completions[i] > current; ++k) {
+            i = (i + 1) % completions.length;
+            if (completions[i] < completions[earliest]) earliest = i;
+        }
+        if (completions[i] > current) {
+            i = earliest;
+            vm.warp(genesis + uint256(completions[i]) * epochLength + 1);
+        }
+    }
+
     /// Counts one run of `action`.
     function _count(string memory action) internal {
         calls[action] += 1;

@@ -198,19 +198,11 @@ contract RegistryHandler is HandlerChecks {
 
     function withdraw(uint256 index) external {
         if (buckets.length == 0) return;
-        // Steered: the first matured bucket from the picked one on; with none matured, the
-        // clock runs to the earliest completion (a run's few `advance` calls rarely cover the
-        // unbonding period).
-        uint256 i = bound(index, 0, buckets.length - 1);
-        uint256 earliest = i;
-        for (uint256 k; k < buckets.length && buckets[i].completion > registry.currentEpoch(); ++k) {
-            i = (i + 1) % buckets.length;
-            if (buckets[i].completion < buckets[earliest].completion) earliest = i;
+        uint64[] memory completions = new uint64[](buckets.length);
+        for (uint256 k; k < buckets.length; ++k) {
+            completions[k] = buckets[k].completion;
         }
-        if (buckets[i].completion > registry.currentEpoch()) {
-            i = earliest;
-            vm.warp(genesis + uint256(buckets[i].completion) * epochLength + 1);
-        }
+        uint256 i = _maturedBucket(completions, index, registry.currentEpoch(), genesis, epochLength);
         BucketRef memory b = buckets[i];
         if (b.completion > registry.currentEpoch()) return;
         buckets[i] = buckets[buckets.length - 1];

@@ -35,6 +35,17 @@ abstract contract LiquidFixture is RegistryFixture {
     }
 
     /// The registry at epoch 5 (RegistryFixture), then the token and its queue.
+    /// Three sequencers (ids 1 to 3, bond 10 ether, commission 10%), the reporter's active set.
+    function _threeActiveSequencers() internal {
+        for (uint160 i; i < 3; ++i) {
+            _registerAs(address(0x100 + i), 10 ether, 1000);
+        }
+        uint32[] memory set = new uint32[](3);
+        (set[0], set[1], set[2]) = (1, 2, 3);
+        vm.prank(reporter);
+        registry.updateActiveSet(set);
+    }
+
     function _setUpLiquid() internal {
         _setUpRegistry();
         token = new LiquidStakingToken(_liquidParams(), address(timelock));
